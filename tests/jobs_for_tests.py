@@ -1,0 +1,13 @@
+"""Small importable jobs used by the tests of the worker plumbing."""
+from flask import current_app
+
+
+def write_app_name(path: str) -> None:
+    """Prove the job ran inside the Flask app context."""
+    with open(path, "w") as handle:
+        handle.write(current_app.name)
+
+
+def add(a: int, b: int) -> int:
+    """A job with a result."""
+    return a + b

@@ -1,0 +1,46 @@
+"""The web app's base: layout, health, errors."""
+import redis
+
+
+def test_the_base_layout_serves_vendored_htmx_and_both_themes(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert '/static/vendor/htmx-2.0.11.min.js' in html
+    assert 'id="theme-toggle"' in html
+    assert "https://" not in html  # no asset leaves the machine
+    assert client.get("/static/vendor/htmx-2.0.11.min.js").status_code == 200
+    css = client.get("/static/css/app.css").get_data(as_text=True)
+    assert '[data-theme="dark"]' in css
+
+
+def test_healthz_reports_every_component(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert set(body["checks"]) >= {"warehouse", "live_store", "redis"}
+
+
+def test_healthz_checks_kafka_when_configured(app):
+    app.config["KAFKA_HEALTHCHECK"] = True
+    body = app.test_client().get("/healthz").get_json()
+    assert body["checks"]["kafka"] == {"ok": True}
+
+
+def test_healthz_answers_503_when_redis_is_down(app):
+    app.config["REDIS_URL"] = "redis://localhost:6390/0"  # nothing listens there
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["checks"]["redis"]["ok"] is False
+    assert "Connection" in body["checks"]["redis"]["error"]
+
+
+def test_errors_are_json_under_api_and_html_elsewhere(client):
+    api = client.get("/api/no-such-thing")
+    assert api.status_code == 404
+    assert api.get_json()["code"] == 404 and api.get_json()["message"]
+    page = client.get("/no-such-page")
+    assert page.status_code == 404
+    assert "<html" in page.get_data(as_text=True)
