@@ -1,0 +1,109 @@
+"""A rider's details from a [SYSTEM] line, their age, age band and heart-rate limit (CONTRACT 3)."""
+import re
+from datetime import date, datetime, timedelta, timezone
+
+TITLES = {"mr", "mrs", "ms", "miss", "dr", "mx", "prof"}
+FORMULAS = ("tanaka", "fox", "gulati", "nes")
+AGE_BANDS = ((18, "under 18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"))
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def date_from_epoch_ms(value) -> date | None:
+    """The UTC date of a time in milliseconds since the epoch (negative ones too)."""
+    if value is None or isinstance(value, bool):
+        return None
+    return (EPOCH + timedelta(milliseconds=float(value))).date()
+
+
+def split_name(name: str) -> tuple[str | None, str | None, str | None]:
+    """(title, first_name, last_name): a leading title, the last word, and the rest."""
+    words = name.split()
+    title = None
+    if len(words) > 1 and words[0].rstrip(".").lower() in TITLES:
+        title, words = words[0], words[1:]
+    if not words:
+        return title, None, None
+    if len(words) == 1:
+        return title, words[0], None
+    return title, " ".join(words[:-1]), words[-1]
+
+
+def split_address(address: str) -> dict:
+    """Address parts: line 1, line 2 (the middle of four), city, postcode and postcode area."""
+    parts = [part.strip() for part in address.split(",") if part.strip()]
+    if len(parts) < 2:
+        return {"address_line1": parts[0] if parts else None, "address_line2": None,
+                "city": None, "postcode": None, "postcode_area": None}
+    postcode = parts[-1].upper()
+    area = re.match(r"[A-Z]+", postcode)
+    return {"address_line1": parts[0],
+            "address_line2": parts[1] if len(parts) == 4 else None,
+            "city": parts[-2] if len(parts) >= 3 else None,
+            "postcode": postcode,
+            "postcode_area": area.group(0) if area else None}
+
+
+def parse_rider(data: dict) -> dict:
+    """The warehouse `users` fields of one [SYSTEM] JSON object."""
+    name = str(data.get("name") or "").strip()
+    title, first_name, last_name = split_name(name)
+    return {"user_id": int(data["user_id"]), "name": name, "title": title,
+            "first_name": first_name, "last_name": last_name,
+            "gender": data.get("gender"),
+            "date_of_birth": date_from_epoch_ms(data.get("date_of_birth")),
+            "email": data.get("email_address"),
+            "height_cm": _number(data.get("height_cm")), "weight_kg": _number(data.get("weight_kg")),
+            **split_address(str(data.get("address") or "")),
+            "account_created_on": date_from_epoch_ms(data.get("account_create_date")),
+            "original_source": data.get("original_source")}
+
+
+def _number(value) -> float | None:
+    """A float, or None when the value is missing or not a number."""
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def age_years(date_of_birth: date | None, on: date) -> int | None:
+    """Whole years from date_of_birth to `on` (a birthday on `on` counts)."""
+    if date_of_birth is None:
+        return None
+    return on.year - date_of_birth.year - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
+
+
+def age_band(age: int | None) -> str | None:
+    """The age band of CONTRACT section 3."""
+    if age is None:
+        return None
+    for upper, band in AGE_BANDS:
+        if age < upper:
+            return band
+    return "55+"
+
+
+def hr_limit_bpm(age: int | None, gender: str | None, formula: str = "tanaka") -> float | None:
+    """The maximum safe heart rate for an age by the chosen formula (CONTRACT section 3)."""
+    if age is None:
+        return None
+    if formula not in FORMULAS:
+        raise ValueError(f"unknown HR_MAX_FORMULA {formula!r}; use one of {', '.join(FORMULAS)}")
+    if formula == "fox":
+        return 220.0 - age
+    if formula == "nes":
+        return 211 - 0.64 * age
+    if formula == "gulati" and gender == "female":
+        return 206 - 0.88 * age
+    return 208 - 0.7 * age
+
+
+def formula_description(formula: str, gender: str | None) -> str:
+    """One sentence a rider understands: why their limit is what it is."""
+    if formula == "fox":
+        return "220 minus your age (the Fox formula)"
+    if formula == "nes":
+        return "211 minus 0.64 times your age (the HUNT/Nes formula)"
+    if formula == "gulati" and gender == "female":
+        return "206 minus 0.88 times your age (the Gulati formula for women)"
+    return "208 minus 0.7 times your age (the Tanaka formula)"
