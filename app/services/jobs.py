@@ -1,0 +1,52 @@
+"""The background jobs as data: queue, function, arguments, a job id derived from the ride, retries.
+
+The consumer writes these specs to its outbox; the relay enqueues them. Deriving the job id from the
+ride makes a re-enqueue after a crash a no-op while the first job is still known to Redis.
+"""
+import hashlib
+from dataclasses import dataclass, field
+
+from rq import Queue, Retry
+
+# Backoff for jobs whose target (SMTP, PostgreSQL) may be down: about 40 minutes in all.
+RETRY_INTERVALS_S = [5, 15, 30, 60, 120, 300, 600, 1200]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """Everything needed to enqueue one job."""
+
+    job_id: str
+    queue: str
+    func: str
+    kwargs: dict = field(default_factory=dict)
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha1("|".join(str(part) for part in parts).encode()).hexdigest()[:24]
+
+
+def close_ride_job(bike_serial: str, started_at: str) -> JobSpec:
+    """The closeout job of one ride (started_at in the live store's text form)."""
+    return JobSpec(job_id=f"close-{_digest(bike_serial, started_at)}", queue="closeout",
+                   func="worker.jobs.close_ride",
+                   kwargs={"bike_serial": bike_serial, "started_at": started_at})
+
+
+def hr_alert_job(bike_serial: str, ride_started_at: str, duration_s: int, **details) -> JobSpec:
+    """The email job of one alert; details: recorded_at, heart_rate, hr_limit_bpm, hr_formula, rider."""
+    return JobSpec(job_id=f"alert-{_digest(bike_serial, ride_started_at, duration_s)}",
+                   queue="alerts", func="worker.jobs.send_hr_alert",
+                   kwargs={"bike_serial": bike_serial, "ride_started_at": ride_started_at,
+                           "duration_s": duration_s, **details})
+
+
+def enqueue(connection, spec: JobSpec):
+    """Put a job on its queue with the standard retries, unless a job with its id already exists."""
+    queue = Queue(spec.queue, connection=connection)
+    existing = queue.fetch_job(spec.job_id)
+    if existing is not None:
+        return existing
+    return queue.enqueue(spec.func, kwargs=spec.kwargs, job_id=spec.job_id,
+                         retry=Retry(max=len(RETRY_INTERVALS_S), interval=RETRY_INTERVALS_S),
+                         result_ttl=24 * 3600, failure_ttl=30 * 24 * 3600)
