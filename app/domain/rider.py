@@ -12,7 +12,10 @@ def date_from_epoch_ms(value) -> date | None:
     """The UTC date of a time in milliseconds since the epoch (negative ones too)."""
     if value is None or isinstance(value, bool):
         return None
-    return (EPOCH + timedelta(milliseconds=float(value))).date()
+    try:
+        return (EPOCH + timedelta(milliseconds=float(value))).date()
+    except (TypeError, ValueError, OverflowError):  # not a number, or out of datetime's range
+        return None
 
 
 def split_name(name: str) -> tuple[str | None, str | None, str | None]:
@@ -23,8 +26,8 @@ def split_name(name: str) -> tuple[str | None, str | None, str | None]:
         title, words = words[0], words[1:]
     if not words:
         return title, None, None
-    if len(words) == 1:
-        return title, words[0], None
+    if len(words) == 1:  # CONTRACT 3: the last word is last_name, even when it is the only one
+        return title, None, words[0]
     return title, " ".join(words[:-1]), words[-1]
 
 
