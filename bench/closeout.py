@@ -1,0 +1,148 @@
+"""Benchmark: one-hour rides (3,600 readings) closed per second on PostgreSQL, and the share of that
+time spent loading readings, against a bare COPY of the same rows in the same run.
+
+    .venv/bin/python bench/closeout.py [--rides 20] [--admin-dsn postgresql://deloton:deloton@localhost:5432/deloton]
+
+Creates a throwaway database (dropped at the end) and a temporary live store.
+"""
+import argparse
+import io
+import json
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import closing
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flask_migrate import upgrade  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.config import Config  # noqa: E402
+from app.extensions import db  # noqa: E402
+from app.live import store  # noqa: E402
+from app.services import closeout  # noqa: E402
+
+READINGS = 3600
+RIDER = {"user_id": 100, "name": "Steven Pearce", "gender": "male",
+         "address": "0 Simpson locks,Wilkinsonshire,E68 8SH", "date_of_birth": 273715200000,
+         "email_address": "steven.p@gmail.com", "height_cm": 167, "weight_kg": 83,
+         "account_create_date": 1647993600000, "bike_serial": "SN0000", "original_source": "direct"}
+
+
+def ride_rows(serial: str, start: datetime, rng) -> list[tuple]:
+    """3,600 live-store readings of one hour-long ride, realistic ranges."""
+    hr, rpm = rng.integers(0, 190, READINGS), rng.integers(0, 120, READINGS)
+    power, res = rng.random(READINGS) * 300, rng.integers(0, 100, READINGS)
+    key = store.to_text(start)
+    return [(serial, key, d + 1, store.to_text(start + timedelta(seconds=d + 1.5)), int(hr[d]),
+             int(rpm[d]), float(power[d]), int(res[d])) for d in range(READINGS)]
+
+
+def fill_live_store(path: str, rides: int) -> list[tuple[str, str, list]]:
+    """Ended rides in the live store, as the consumer leaves them."""
+    rng, out = np.random.default_rng(7), []
+    start = datetime(2022, 7, 6, 9, 0, tzinfo=timezone.utc)
+    with closing(store.connect(path)) as conn, conn:
+        for n in range(rides):
+            serial, rows = f"SN{n:04d}", ride_rows(f"SN{n:04d}", start, rng)
+            conn.execute("INSERT INTO rides (bike_serial, started_at, user_id, rider_json, hr_limit_bpm,"
+                         " hr_formula, status) VALUES (?, ?, 100, ?, 177.9, 'tanaka', 'ended')",
+                         (serial, rows[0][1], json.dumps(RIDER)))
+            conn.executemany("INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            out.append((serial, rows[0][1], rows))
+    return out
+
+
+def close_all(app, rides) -> tuple[float, float]:
+    """Close every ride; (total seconds, seconds spent in loading readings)."""
+    load_s, load = 0.0, closeout._load_readings
+
+    def timed_load(ride_id, readings):
+        nonlocal load_s
+        began = time.perf_counter()
+        load(ride_id, readings)
+        load_s += time.perf_counter() - began
+
+    closeout._load_readings = timed_load  # measure the load step in place
+    began = time.perf_counter()
+    with app.app_context():
+        for serial, key, _ in rides:
+            assert closeout.close_ride(serial, key) is not None
+    total = time.perf_counter() - began
+    closeout._load_readings = load
+    return total, load_s
+
+
+def bare_copy(dsn: str, rides, foreign_key: bool) -> float:
+    """Seconds to COPY the same rows, from ready CSV text, into a copy of ride_readings."""
+    buffers = []
+    for n, (_, _, rows) in enumerate(rides):
+        text = io.StringIO()
+        for row in rows:
+            text.write(f"{{ride_id}},{row[2]},{row[3]},{row[4]},{row[5]},{row[6]!r},{row[7]}\n")
+        buffers.append(text.getvalue())  # ride_id filled in below
+    with psycopg.connect(dsn) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_readings")
+        conn.execute("CREATE TABLE bench_readings (LIKE ride_readings INCLUDING ALL)")
+        if foreign_key:  # the same per-row check ride_readings has
+            conn.execute("ALTER TABLE bench_readings ADD FOREIGN KEY (ride_id) REFERENCES rides")
+        ride_ids = [row[0] for row in conn.execute("SELECT ride_id FROM rides ORDER BY ride_id")]
+        texts = [text.replace("{ride_id}", str(ride_id)) for text, ride_id in zip(buffers, ride_ids)]
+        conn.commit()
+        began = time.perf_counter()
+        for text in texts:  # one transaction per ride, as closeout has
+            with conn.cursor().copy("COPY bench_readings FROM STDIN (FORMAT csv)") as copy:
+                copy.write(text)
+            conn.commit()
+        return time.perf_counter() - began
+
+
+def main() -> None:
+    """Run the benchmark and print the figures for BENCHMARKS.md."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rides", type=int, default=20)
+    parser.add_argument("--admin-dsn", default="postgresql://deloton:deloton@localhost:5432/deloton")
+    args = parser.parse_args()
+    name = f"deloton_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(args.admin_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    dsn = f"{args.admin_dsn.rsplit('/', 1)[0]}/{name}"
+    try:
+        run(dsn, args.rides)
+    finally:
+        with psycopg.connect(args.admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run(dsn: str, count: int) -> None:
+    """Fill, close out, COPY bare, and print."""
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = {"SQLALCHEMY_DATABASE_URI": dsn.replace("postgresql://", "postgresql+psycopg://"),
+                    "LIVE_DB_PATH": f"{tmp}/live.db", "SECRET_KEY": "bench"}
+        app = create_app(type("BenchConfig", (Config,), settings))
+        with app.app_context():
+            upgrade()
+        rides = fill_live_store(settings["LIVE_DB_PATH"], count)
+        total, load = close_all(app, rides)
+        with app.app_context():
+            db.engine.dispose()
+        copy = bare_copy(dsn, rides, foreign_key=False)
+        copy_fk = bare_copy(dsn, rides, foreign_key=True)
+    print(f"rides: {count} x {READINGS} readings")
+    print(f"closeout: {count / total:.2f} rides/s ({total / count * 1000:.1f} ms per ride)")
+    print(f"loading readings: {load / total:.0%} of closeout time ({load / count * 1000:.1f} ms per ride)")
+    print(f"bare COPY of the same rows: {copy / count * 1000:.1f} ms per ride")
+    print(f"bare COPY with ride_readings' foreign key: {copy_fk / count * 1000:.1f} ms per ride")
+    print(f"ratio load / bare COPY: {load / copy:.2f}x (with foreign key: {load / copy_fk:.2f}x); "
+          f"closeout / bare COPY: {total / copy:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
