@@ -1,4 +1,7 @@
 """Closing rides out through the real RQ worker into the warehouse (PostgreSQL and SQLite)."""
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -113,3 +116,16 @@ def test_an_ended_ride_without_readings_is_discarded_and_an_open_one_is_left(app
     assert live_count(live, "rides", "SN0000", empty) == 0
     assert live_count(live, "readings", "SN0001", still_open) == 3
     assert len(Queue("closeout", connection=redis_conn).failed_job_registry) == 0
+
+
+@pytest.mark.slow
+def test_the_worker_command_closes_rides_out(app, redis_conn, redis_url):
+    live = app.config["LIVE_DB_PATH"]
+    start = put_ride(live, "SN0000", START, RIDER, readings(5))
+    enqueue(redis_conn, close_ride_job("SN0000", start))
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "LIVE_DB_PATH": live,
+           "REDIS_URL": redis_url, "SECRET_KEY": "test"}
+    subprocess.run([sys.executable, "-m", "worker", "--burst", "closeout"], env=env, check=True,
+                   timeout=120, capture_output=True)
+    assert [(r.bike_serial, r.readings_count) for r in warehouse(app, Ride)] == [("SN0000", 5)]
+    assert live_count(live, "rides", "SN0000", start) == 0
