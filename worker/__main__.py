@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app()
     AppWorker.flask_app = app
     connection = connect_redis(app.config["REDIS_URL"])
-    AppWorker(args.queues, connection=connection).work(burst=args.burst)
+    # The scheduler puts jobs waiting for a retry (RQ Retry with intervals) back on their queue.
+    AppWorker(args.queues, connection=connection).work(burst=args.burst, with_scheduler=True)
 
 
 if __name__ == "__main__":

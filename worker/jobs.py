@@ -1,12 +1,14 @@
 """The RQ jobs. Each takes plain ids/values and calls a service inside the app context."""
 import logging
 
+from app.services import closeout
+
 log = logging.getLogger(__name__)
 
 
-def close_ride(bike_serial: str, started_at: str) -> None:
-    """Close an ended ride out into the warehouse (lands with the closeout issue)."""
-    log.info("close_ride ran for %s %s", bike_serial, started_at)
+def close_ride(bike_serial: str, started_at: str) -> int | None:
+    """Close an ended ride out into the warehouse; its ride_id (None when nothing was left to land)."""
+    return closeout.close_ride(bike_serial, started_at)
 
 
 def send_hr_alert(**alert) -> None:

@@ -6,6 +6,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.live import store
+from app.services import health
 
 deloton = AppGroup("deloton", help="Deloton Live operations.")
 
@@ -13,15 +14,18 @@ deloton = AppGroup("deloton", help="Deloton Live operations.")
 @deloton.command("stats")
 @click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
 def stats(as_json: bool) -> None:
-    """Print the consumer's counters (quarantined, dropped halves, orphans, duplicates...)."""
+    """Print the consumer's counters (quarantined, dropped halves, ...) and failed jobs per queue."""
     with store.connect(current_app.config["LIVE_DB_PATH"]) as conn:
-        counters = store.get_counters(conn)
+        stored = store.get_counters(conn)
+    # Jobs that failed for good (retries used up) stay in RQ's failed registry until requeued.
+    failed = {f"failed_jobs_{queue}": counts["failed"] for queue, counts in health.job_counts().items()}
+    counters = {**stored, **failed}
     if as_json:
         click.echo(json.dumps(counters, indent=2, sort_keys=True))
         return
     for name, value in sorted(counters.items()):
         click.echo(f"{name:<24}{value:>12}")
-    if not counters:
+    if not stored:
         click.echo("no counters yet: the consumer has not stored anything")
 
 

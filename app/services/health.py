@@ -4,9 +4,13 @@ from collections.abc import Callable
 
 import redis
 from flask import current_app
+from rq import Queue
 
 from app.extensions import db
 from app.live import store
+
+# The RQ queues the workers serve (worker.QUEUES; app/ does not import worker/).
+JOB_QUEUES = ("alerts", "closeout", "reports")
 
 
 def check_warehouse() -> None:
@@ -68,3 +72,17 @@ def consumer_counters() -> dict[str, int]:
             return store.get_counters(conn)
     except sqlite3.Error:
         return {}
+
+
+def job_counts() -> dict[str, dict[str, int]]:
+    """Per queue: jobs waiting, waiting for a retry, and failed for good (empty without Redis)."""
+    connection = redis.Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=2,
+                                      socket_connect_timeout=2)
+    try:
+        return {name: {"queued": queue.count, "scheduled": len(queue.scheduled_job_registry),
+                       "failed": len(queue.failed_job_registry)}
+                for name, queue in ((name, Queue(name, connection=connection)) for name in JOB_QUEUES)}
+    except redis.RedisError:
+        return {}
+    finally:
+        connection.close()

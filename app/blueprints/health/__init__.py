@@ -8,9 +8,11 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 def healthz():
-    """Report each component's state and the consumer's counters; 503 when one is down."""
+    """Report each component's state, the consumer's counters and the job queues; 503 when one is down."""
     checks = health.run_checks()
     healthy = all(result["ok"] for result in checks.values())
     body = {"status": "ok" if healthy else "unavailable", "checks": checks,
-            "consumer": health.consumer_counters()}
+            "consumer": health.consumer_counters(),
+            # Failed jobs are shown, not a reason for 503: the system still runs.
+            "jobs": health.job_counts()}
     return jsonify(body), 200 if healthy else 503

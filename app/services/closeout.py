@@ -1,0 +1,123 @@
+"""Closing a ride out: from the live store into the warehouse in one transaction, then let go of it."""
+import io
+import logging
+from contextlib import closing
+
+import pandas as pd
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.domain.figures import READING_COLUMNS, readings_frame, ride_figures
+from app.domain.rider import parse_rider
+from app.extensions import db
+from app.live import store
+from app.models import HrAlert, Ride, RideReading, User, utcnow
+
+log = logging.getLogger(__name__)
+
+
+def close_ride(bike_serial: str, started_at: str) -> int | None:
+    """Land an ended ride (started_at in the live store's text form); its ride_id, or None."""
+    with closing(store.connect(current_app.config["LIVE_DB_PATH"])) as live:
+        ride = store.get_ride(live, bike_serial, started_at)
+        if ride is None or ride["status"] != "ended":
+            log.info("close_ride: nothing to land for %s %s", bike_serial, started_at)
+            return None
+        rows = store.get_readings(live, bike_serial, started_at)
+        alerts_count = _live_alerts_count(live, bike_serial, started_at)
+    if not rows:
+        _forget_ride(bike_serial, started_at)  # an ended ride without readings is discarded
+        return None
+    ride_id = _land(ride, readings_frame(rows), alerts_count)
+    # Only now that the warehouse has committed may the live store let go of the ride.
+    _forget_ride(bike_serial, started_at)
+    return ride_id
+
+
+def _live_alerts_count(live, bike_serial: str, started_at: str) -> int:
+    """Alerts the consumer raised during the ride."""
+    return live.execute("SELECT count(*) FROM alerts WHERE bike_serial = ? AND started_at = ?",
+                        (bike_serial, started_at)).fetchone()[0]
+
+
+def _land(ride: dict, readings: pd.DataFrame, alerts_count: int) -> int:
+    """Upsert the rider, insert the ride and its readings, link its alerts: one transaction."""
+    started_at = store.from_text(ride["started_at"])
+    rider = parse_rider(ride["rider"])
+    config = current_app.config
+    figures = ride_figures(readings, rider, started_at, config["DELOTON_TZ"], ride["hr_formula"],
+                           config["HR_REST_BPM"], alerts_count)
+    try:
+        _upsert_rider(rider, started_at)
+        ride_id, created = _insert_ride(figures, rider["user_id"], ride["bike_serial"], started_at)
+        if created:  # an existing ride landed with its readings in the same transaction
+            _load_readings(ride_id, readings)
+        db.session.execute(sa.update(HrAlert)
+                           .where(HrAlert.bike_serial == ride["bike_serial"],
+                                  HrAlert.ride_started_at == started_at)
+                           .values(ride_id=ride_id))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return ride_id
+
+
+def _insert_for(table):
+    """The dialect's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite alike)."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def _upsert_rider(rider: dict, started_at) -> None:
+    """Insert the rider, or update them unless a later ride already gave their details."""
+    values = {**rider, "details_from_ride_at": started_at, "updated_at": utcnow()}
+    statement = _insert_for(User).values(**values)
+    newer = sa.or_(User.details_from_ride_at.is_(None),
+                   User.details_from_ride_at <= statement.excluded.details_from_ride_at)
+    changes = {key: statement.excluded[key] for key in values if key != "user_id"}
+    db.session.execute(statement.on_conflict_do_update(index_elements=["user_id"], set_=changes,
+                                                       where=newer))
+
+
+def _insert_ride(figures: dict, user_id: int, bike_serial: str, started_at) -> tuple[int, bool]:
+    """Insert the ride unless it is there already: (ride_id, whether it was inserted now)."""
+    statement = (_insert_for(Ride)
+                 .values(**figures, user_id=user_id, bike_serial=bike_serial, started_at=started_at)
+                 .on_conflict_do_nothing(index_elements=["bike_serial", "started_at"])
+                 .returning(Ride.ride_id))
+    ride_id = db.session.execute(statement).scalar()
+    if ride_id is not None:
+        return ride_id, True
+    existing = db.session.execute(sa.select(Ride.ride_id).where(
+        Ride.bike_serial == bike_serial, Ride.started_at == started_at)).scalar_one()
+    return existing, False
+
+
+def _load_readings(ride_id: int, readings: pd.DataFrame) -> None:
+    """Load the ride's readings: COPY on PostgreSQL, a batched insert elsewhere."""
+    frame = readings[READING_COLUMNS].assign(ride_id=ride_id)
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        copy_readings(connection.connection.driver_connection, frame)
+    else:
+        db.session.execute(sa.insert(RideReading), frame.to_dict("records"))
+
+
+def copy_readings(driver_connection, frame: pd.DataFrame) -> None:
+    """COPY a frame of readings into ride_readings through a psycopg 3 connection."""
+    columns = ["ride_id", *READING_COLUMNS]
+    buffer = io.StringIO()
+    frame[columns].to_csv(buffer, header=False, index=False, date_format="%Y-%m-%d %H:%M:%S.%f%z")
+    with driver_connection.cursor() as cursor:
+        with cursor.copy(f"COPY ride_readings ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy:
+            copy.write(buffer.getvalue())
+
+
+def _forget_ride(bike_serial: str, started_at: str) -> None:
+    """Delete the ride, its readings and its live alerts from the live store (one transaction)."""
+    key = (bike_serial, started_at)
+    with closing(store.connect(current_app.config["LIVE_DB_PATH"])) as live, live:
+        for table in ("readings", "alerts", "rides"):
+            live.execute(f"DELETE FROM {table} WHERE bike_serial = ? AND started_at = ?", key)

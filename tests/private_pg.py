@@ -1,0 +1,49 @@
+"""A private PostgreSQL cluster for a test that stops and starts it (never the shared server)."""
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+
+PG_BIN = os.environ.get("TEST_PG_BIN", "/usr/lib/postgresql/15/bin")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PrivatePostgres:
+    """initdb into a temp dir (as the `postgres` OS user when run as root), then pg_ctl start/stop."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="deloton-pg-")
+        self.port = free_port()
+        self.url = f"postgresql+psycopg://deloton@127.0.0.1:{self.port}/warehouse"
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres")
+        self._run("initdb", "-D", f"{self.dir}/data", "-U", "deloton", "--auth=trust", "-E", "UTF8")
+        self.start()
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "deloton", "warehouse")
+
+    def _run(self, tool: str, *args: str, check: bool = True) -> None:
+        command = [f"{PG_BIN}/{tool}", *args]
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=check, capture_output=True, timeout=60)
+
+    def start(self) -> None:
+        """Start the server and wait until it accepts connections."""
+        self._run("pg_ctl", "-D", f"{self.dir}/data", "-w", "-l", f"{self.dir}/log", "-o",
+                  f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+
+    def stop(self) -> None:
+        """Stop the server, disconnecting every client."""
+        self._run("pg_ctl", "-D", f"{self.dir}/data", "-w", "-m", "fast", "stop")
+
+    def destroy(self) -> None:
+        """Stop the server (if running) and remove its files."""
+        self._run("pg_ctl", "-D", f"{self.dir}/data", "-m", "immediate", "stop", check=False)
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,0 +1,115 @@
+"""Closing rides out through the real RQ worker into the warehouse (PostgreSQL and SQLite)."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from rq import Queue
+
+from app.extensions import db
+from app.models import HrAlert, Ride, RideReading, User
+from app.services import closeout
+from app.services.jobs import close_ride_job, enqueue
+from tests.live_rides import RIDER, live_count, put_ride, reading
+from worker.__main__ import AppWorker
+
+START = datetime(2022, 7, 6, 23, 29, 35, 935822, tzinfo=timezone.utc)
+
+
+def readings(count: int, started_at=START, heart_rate=120):
+    return [reading(d, started_at, heart_rate=heart_rate if d > 2 else 0, power=50.0 + d)
+            for d in range(1, count + 1)]
+
+
+def run_worker(app, redis_conn) -> None:
+    """Work the closeout queue until it is empty, as `python -m worker --burst closeout` does."""
+    AppWorker.flask_app = app
+    AppWorker(["closeout"], connection=redis_conn).work(burst=True)
+
+
+def close_through_worker(app, redis_conn, *rides) -> None:
+    for bike, start in rides:
+        enqueue(redis_conn, close_ride_job(bike, start))
+    run_worker(app, redis_conn)
+
+
+def warehouse(app, model):
+    with app.app_context():
+        return db.session.scalars(db.select(model)).all()
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def any_app(request):
+    """The app on PostgreSQL and the embedded app on SQLite: the same code lands rides on both."""
+    return request.getfixturevalue("app" if request.param == "postgresql" else "embedded_app")
+
+
+def test_an_ended_ride_lands_once_with_its_readings_and_leaves_the_live_store(any_app, redis_conn):
+    live = any_app.config["LIVE_DB_PATH"]
+    start = put_ride(live, "SN0000", START, RIDER, readings(30), alert_durations=(10, 20))
+    close_through_worker(any_app, redis_conn, ("SN0000", start))
+    [ride] = warehouse(any_app, Ride)
+    assert (ride.bike_serial, ride.started_at, ride.user_id) == ("SN0000", START, 100)
+    assert ride.readings_count == 30 and ride.duration_s == 30 and ride.alerts_count == 2
+    assert ride.avg_heart_rate == 120 and ride.energy_kj == pytest.approx(sum(50 + d for d in range(1, 31)) / 1000)
+    stored = sorted(warehouse(any_app, RideReading), key=lambda r: r.duration_s)
+    assert [r.duration_s for r in stored] == list(range(1, 31))
+    assert stored[0].recorded_at == START + timedelta(seconds=1.5) and stored[4].power == 55.0
+    assert stored[0].heart_rate == 0 and stored[3].heart_rate == 120
+    [user] = warehouse(any_app, User)
+    assert (user.first_name, user.last_name, user.postcode_area) == ("Steven", "Pearce", "E")
+    for table in ("rides", "readings", "alerts"):
+        assert live_count(live, table, "SN0000", start) == 0
+
+
+def test_running_the_job_again_changes_nothing(any_app, redis_conn):
+    live = any_app.config["LIVE_DB_PATH"]
+    start = put_ride(live, "SN0000", START, RIDER, readings(10))
+    with any_app.app_context():
+        ride_id = closeout.close_ride("SN0000", start)
+    before = [(r.ride_id, r.closed_at) for r in warehouse(any_app, Ride)]
+    # The ride is gone from the live store: a re-run lands nothing more.
+    with any_app.app_context():
+        assert closeout.close_ride("SN0000", start) is None
+    # Crash between the warehouse commit and the live delete: the ride is still live, re-run.
+    put_ride(live, "SN0000", START, RIDER, readings(10))
+    close_through_worker(any_app, redis_conn, ("SN0000", start))
+    assert [(r.ride_id, r.closed_at) for r in warehouse(any_app, Ride)] == before == [(ride_id, before[0][1])]
+    assert len(warehouse(any_app, RideReading)) == 10
+    assert live_count(live, "rides", "SN0000", start) == 0
+
+
+def test_a_later_ride_updates_the_rider_and_a_late_earlier_one_does_not(any_app, redis_conn):
+    live = any_app.config["LIVE_DB_PATH"]
+    moved = {**RIDER, "address": "2 New Road,Flat 3,Bristol,bs1 4dj", "email_address": "new@example.com"}
+    later = START + timedelta(hours=2)
+    first = put_ride(live, "SN0001", later, moved, readings(5, later))
+    close_through_worker(any_app, redis_conn, ("SN0001", first))
+    earlier = put_ride(live, "SN0000", START, RIDER, readings(5))  # arrives late
+    close_through_worker(any_app, redis_conn, ("SN0000", earlier))
+    [user] = warehouse(any_app, User)
+    assert (user.address_line1, user.address_line2, user.city) == ("2 New Road", "Flat 3", "Bristol")
+    assert (user.postcode, user.postcode_area, user.email) == ("BS1 4DJ", "BS", "new@example.com")
+    assert user.details_from_ride_at == later
+    assert len(warehouse(any_app, Ride)) == 2
+
+
+def test_the_ride_links_the_alerts_emailed_during_it(app, redis_conn):
+    live = app.config["LIVE_DB_PATH"]
+    start = put_ride(live, "SN0000", START, RIDER, readings(10), alert_durations=(5,))
+    with app.app_context():
+        db.session.add(HrAlert(bike_serial="SN0000", ride_started_at=START, duration_s=5, user_id=100,
+                               raised_at=START + timedelta(seconds=5), heart_rate=200, hr_limit_bpm=178))
+        db.session.commit()
+    close_through_worker(app, redis_conn, ("SN0000", start))
+    [ride], [alert] = warehouse(app, Ride), warehouse(app, HrAlert)
+    assert alert.ride_id == ride.ride_id and ride.alerts_count == 1
+
+
+def test_an_ended_ride_without_readings_is_discarded_and_an_open_one_is_left(app, redis_conn):
+    live = app.config["LIVE_DB_PATH"]
+    empty = put_ride(live, "SN0000", START, RIDER, [])
+    still_open = put_ride(live, "SN0001", START, RIDER, readings(3), status="open")
+    close_through_worker(app, redis_conn, ("SN0000", empty), ("SN0001", still_open))
+    assert warehouse(app, Ride) == []
+    assert live_count(live, "rides", "SN0000", empty) == 0
+    assert live_count(live, "readings", "SN0001", still_open) == 3
+    assert len(Queue("closeout", connection=redis_conn).failed_job_registry) == 0
