@@ -16,6 +16,12 @@ def get_ride_or_none(ride_id: int) -> Ride | None:
     return db.session.get(Ride, ride_id)
 
 
+def ride_values(ride: Ride) -> dict:
+    """A ride's columns and its zone seconds as a plain dict."""
+    values = {column.key: getattr(ride, column.key) for column in Ride.__table__.columns}
+    return {**values, "hr_zone_seconds": ride.hr_zone_seconds}
+
+
 def ride_readings(ride_id: int) -> list[dict]:
     """The ride's readings in duration order, as plain dicts."""
     rows = db.session.scalars(db.select(RideReading).where(RideReading.ride_id == ride_id)

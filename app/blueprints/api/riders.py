@@ -17,7 +17,7 @@ def rider_or_404(user_id: int):
     return rider
 
 
-@blp.route("/rider/<int:user_id>")
+@blp.route("/rider/<int(max=9223372036854775807):user_id>")
 class RiderById(MethodView):
     """One rider."""
 
@@ -29,7 +29,7 @@ class RiderById(MethodView):
         return {**rides_query.rider_fields(rider), **rides_query.rider_totals(user_id)}
 
 
-@blp.route("/rider/<int:user_id>/rides")
+@blp.route("/rider/<int(max=9223372036854775807):user_id>/rides")
 class RiderRides(MethodView):
     """A rider's rides."""
 

@@ -10,7 +10,7 @@ from app.services import rides_query
 blp = make_blueprint("rides", "Rides and their readings.")
 
 
-@blp.route("/ride/<int:ride_id>")
+@blp.route("/ride/<int(max=9223372036854775807):ride_id>")
 class RideById(MethodView):
     """One ride."""
 
@@ -22,10 +22,9 @@ class RideById(MethodView):
         ride = rides_query.get_ride_or_none(ride_id)
         if ride is None:
             abort(404, message=f"No ride with id {ride_id}.")
-        body = RideSchema().dump(ride)
-        if args.get("expand") == "readings":
-            body["readings"] = rides_query.ride_readings(ride_id)
-        return body
+        if args.get("expand") != "readings":
+            return ride
+        return {**rides_query.ride_values(ride), "readings": rides_query.ride_readings(ride_id)}
 
     @blp.response(204)
     @blp.alt_response(403, description="A reader key cannot delete.")
