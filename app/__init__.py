@@ -50,9 +50,15 @@ def register_extensions(app: Flask) -> None:
     mail.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
+    app.config.setdefault("RATELIMIT_STORAGE_URI", limits_storage_uri(app.config["REDIS_URL"]))
     limiter.init_app(app)
     api.init_app(app)
+
+
+def limits_storage_uri(redis_url: str) -> str:
+    """Flask-Limiter's spelling of REDIS_URL (it names Unix sockets `redis+unix://`)."""
+    return "redis+unix://" + redis_url.removeprefix("unix://") if redis_url.startswith("unix://") \
+        else redis_url
 
 
 def register_blueprints(app: Flask) -> None:

@@ -46,3 +46,31 @@ def test_a_bad_role_is_refused_by_the_command(runner):
     result = runner.invoke(args=["deloton", "create-api-key", "--role", "owner"])
     assert result.exit_code != 0
     assert "owner" in result.output
+
+
+def test_requests_past_the_limit_get_429_with_retry_after(app, runner, redis_conn):
+    app.config["API_RATE_LIMIT"] = "3 per minute"
+    client = app.test_client()
+    key = create_key(runner, "reader")
+    other = create_key(runner, "reader")
+    statuses = [client.get("/api/daily", headers={"Authorization": f"Bearer {key}"}).status_code
+                for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    limited = client.get("/api/daily", headers={"Authorization": f"Bearer {key}"})
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) > 0
+    assert limited.get_json()["code"] == 429
+    # The limit is per key: another key is still served.
+    assert client.get("/api/daily", headers={"Authorization": f"Bearer {other}"}).status_code == 200
+
+
+def test_the_docs_page_works_offline(client):
+    page = client.get("/api/docs").get_data(as_text=True)
+    assert "swagger-ui-bundle.js" in page and "http" not in page.replace("http-equiv", "")
+    assert client.get("/static/vendor/swagger-ui-5.35.0/swagger-ui-bundle.js").status_code == 200
+    assert client.get("/static/js/swagger-init.js").status_code == 200
+    document = client.get("/api/openapi.json").get_json()
+    ride = document["components"]["schemas"]["Ride"]["properties"]
+    assert ride["bike_serial"]["example"] == "SD2e4219ce4a"
+    daily = document["paths"]["/api/daily"]["get"]["parameters"]
+    assert any(p["name"] == "date" and p["schema"].get("example") == "06-07-2022" for p in daily)
