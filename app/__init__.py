@@ -5,7 +5,7 @@ from pathlib import Path
 from flask import Flask
 
 from app.config import Config
-from app.extensions import csrf, db, htmx, mail, migrate
+from app.extensions import api, csrf, db, htmx, limiter, mail, migrate
 
 
 def create_app(config_class: type = Config) -> Flask:
@@ -50,6 +50,15 @@ def register_extensions(app: Flask) -> None:
     mail.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", limits_storage_uri(app.config["REDIS_URL"]))
+    limiter.init_app(app)
+    api.init_app(app)
+
+
+def limits_storage_uri(redis_url: str) -> str:
+    """Flask-Limiter's spelling of REDIS_URL (it names Unix sockets `redis+unix://`)."""
+    return "redis+unix://" + redis_url.removeprefix("unix://") if redis_url.startswith("unix://") \
+        else redis_url
 
 
 def register_blueprints(app: Flask) -> None:
@@ -59,6 +68,16 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(health_bp)
     app.register_blueprint(live_bp)
+    register_api(app)
+
+
+def register_api(app: Flask) -> None:
+    """Mount the REST resources under /api; the API needs no CSRF token (it uses bearer keys)."""
+    from app.blueprints.api import resources
+
+    for blp in resources():
+        api.register_blueprint(blp)
+        csrf.exempt(blp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -70,6 +89,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add the `flask deloton ...` command group."""
-    from app.cli import deloton
+    from app.cli import deloton, register_feature_commands
 
+    register_feature_commands()
     app.cli.add_command(deloton)

@@ -76,12 +76,24 @@ class Config:
     RIDE_IDLE_TIMEOUT_S = env_int("RIDE_IDLE_TIMEOUT_S", 120)
     BACKTRACK_MAX_MESSAGES = env_int("BACKTRACK_MAX_MESSAGES", 5000)
 
-    # flask-smorest / OpenAPI
+    # REST API: requests per key (Flask-Limiter syntax), kept in Redis.
+    API_RATE_LIMIT = env_str("API_RATE_LIMIT", "600 per minute")
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # flask-smorest / OpenAPI (the docs page's assets are served by the app, not a CDN)
     API_TITLE = "Deloton Live API"
     API_VERSION = "v1"
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/api"
     OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "/docs"
+    OPENAPI_SWAGGER_UI_URL = "/static/vendor/swagger-ui-5.35.0/"
+    API_SPEC_OPTIONS = {
+        "info": {"description": "Rides, riders and leaderboards of the Deloton fleet. "
+                                "Every request needs `Authorization: Bearer <key>`."},
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearerAuth": []}],
+    }
 
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     TESTING = False

@@ -2,8 +2,11 @@
 import sqlite3
 
 from flask_htmx import HTMX
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_mail import Mail
 from flask_migrate import Migrate
+from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import event as sa_event
@@ -20,6 +23,18 @@ migrate = Migrate()
 mail = Mail()
 csrf = CSRFProtect()
 htmx = HTMX()
+api = Api()
+
+
+def api_client_identity() -> str:
+    """Rate-limit bucket: the API key's public prefix, else the client address."""
+    from app.services.api_keys import key_prefix_of_request
+
+    return key_prefix_of_request() or get_remote_address()
+
+
+# Limits apply where a view or blueprint asks for them (the API); storage is Redis (REDIS_URL).
+limiter = Limiter(key_func=api_client_identity, default_limits=[])
 
 
 @sa_event.listens_for(Engine, "connect")

@@ -27,3 +27,8 @@ def stats(as_json: bool) -> None:
         click.echo(f"{name:<24}{value:>12}")
     if not stored:
         click.echo("no counters yet: the consumer has not stored anything")
+
+
+def register_feature_commands() -> None:
+    """Import the modules that add their commands to the `deloton` group."""
+    from app.cli import api_keys  # noqa: F401

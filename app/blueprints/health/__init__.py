@@ -6,6 +6,12 @@ from app.services import health
 bp = Blueprint("health", __name__)
 
 
+@bp.get("/livez")
+def livez():
+    """Liveness: the web process answers (checks nothing else; the API bench's baseline)."""
+    return jsonify(status="ok")
+
+
 @bp.get("/healthz")
 def healthz():
     """Report each component's state, the consumer's counters and the job queues; 503 when one is down."""

@@ -1,0 +1,23 @@
+"""GET /api/daily?date=: the rides of one day."""
+from flask.views import MethodView
+
+from app.blueprints.api import make_blueprint
+from app.blueprints.api.schemas import DailyArgsSchema, RideSchema
+from app.services import rides_query
+from app.services.alerts_today import today_local
+
+blp = make_blueprint("daily", "The rides of a day.")
+
+
+@blp.route("/daily")
+class Daily(MethodView):
+    """Rides by ride_date."""
+
+    @blp.arguments(DailyArgsSchema, location="query")
+    @blp.response(200, RideSchema(many=True))
+    @blp.paginate()
+    def get(self, args, pagination_parameters):
+        """Rides whose ride_date is `date` (default today in DELOTON_TZ), oldest first."""
+        day = args.get("date") or today_local()
+        query = rides_query.rides_on(day)
+        return rides_query.paginate(query, pagination_parameters).items

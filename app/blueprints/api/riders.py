@@ -1,0 +1,43 @@
+"""GET /api/rider/<user_id> and /api/rider/<user_id>/rides."""
+from flask.views import MethodView
+from flask_smorest import abort
+
+from app.blueprints.api import make_blueprint
+from app.blueprints.api.schemas import RiderSchema, RideSchema
+from app.services import rides_query
+
+blp = make_blueprint("riders", "Riders and their rides.")
+
+
+def rider_or_404(user_id: int):
+    """The rider, or a 404 that says which id was unknown."""
+    rider = rides_query.get_rider_or_none(user_id)
+    if rider is None:
+        abort(404, message=f"No rider with id {user_id}.")
+    return rider
+
+
+@blp.route("/rider/<int(max=9223372036854775807):user_id>")
+class RiderById(MethodView):
+    """One rider."""
+
+    @blp.response(200, RiderSchema)
+    @blp.alt_response(404, description="No rider with this id.")
+    def get(self, user_id):
+        """The rider's details, age today and totals over all their rides."""
+        rider = rider_or_404(user_id)
+        return {**rides_query.rider_fields(rider), **rides_query.rider_totals(user_id)}
+
+
+@blp.route("/rider/<int(max=9223372036854775807):user_id>/rides")
+class RiderRides(MethodView):
+    """A rider's rides."""
+
+    @blp.response(200, RideSchema(many=True))
+    @blp.alt_response(404, description="No rider with this id.")
+    @blp.paginate()
+    def get(self, user_id, pagination_parameters):
+        """The rider's rides, newest first."""
+        rider_or_404(user_id)
+        query = rides_query.filtered_rides({"user_id": user_id})
+        return rides_query.paginate(query, pagination_parameters).items

@@ -1,0 +1,79 @@
+"""API keys: made once, stored as a SHA-256 hash, checked in constant time."""
+import hashlib
+import hmac
+import secrets
+
+from flask import request
+
+from app.extensions import db
+from app.models import ApiKey, utcnow
+
+ROLES = ("reader", "admin")
+KEY_PREFIX = "dlk"  # every key looks like dlk_<8 hex>_<secret>
+
+
+def hash_key(plain_key: str) -> str:
+    """The stored form of a key."""
+    return hashlib.sha256(plain_key.encode()).hexdigest()
+
+
+def create_api_key(role: str, name: str) -> str:
+    """Make a key with a role, store its hash, and return the key (shown once)."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    prefix = secrets.token_hex(4)
+    plain_key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    db.session.add(ApiKey(name=name, role=role, key_prefix=prefix, key_hash=hash_key(plain_key)))
+    db.session.commit()
+    return plain_key
+
+
+def parse_prefix(plain_key: str) -> str | None:
+    """The public prefix of a well-formed key, else None."""
+    parts = plain_key.split("_", 2)
+    if len(parts) == 3 and parts[0] == KEY_PREFIX and len(parts[1]) == 8:
+        return parts[1]
+    return None
+
+
+def bearer_token() -> str | None:
+    """The token of the request's `Authorization: Bearer ...` header."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def key_prefix_of_request() -> str | None:
+    """The request key's prefix (for rate limiting), without touching the database."""
+    token = bearer_token()
+    return parse_prefix(token) if token else None
+
+
+def find_active_key(plain_key: str) -> ApiKey | None:
+    """The unrevoked key matching plain_key; the hash comparison takes constant time."""
+    prefix = parse_prefix(plain_key)
+    if prefix is None:
+        return None
+    candidates = db.session.scalars(db.select(ApiKey).where(
+        ApiKey.key_prefix == prefix, ApiKey.revoked_at.is_(None))).all()
+    presented = hash_key(plain_key)
+    for key in candidates:
+        if hmac.compare_digest(key.key_hash, presented):
+            return key
+    return None
+
+
+def list_api_keys() -> list[ApiKey]:
+    """Every key, newest first (hashes only)."""
+    return list(db.session.scalars(db.select(ApiKey).order_by(ApiKey.created_at.desc())))
+
+
+def revoke_api_key(prefix: str) -> bool:
+    """Revoke the key with this prefix; False when there is none."""
+    key = db.session.scalar(db.select(ApiKey).where(ApiKey.key_prefix == prefix,
+                                                     ApiKey.revoked_at.is_(None)))
+    if key is None:
+        return False
+    key.revoked_at = utcnow()
+    db.session.commit()
+    return True

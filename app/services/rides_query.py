@@ -1,0 +1,108 @@
+"""Reads of the warehouse shared by the API and the pages: rides, readings, riders, totals."""
+from datetime import date
+
+from app.domain.rider import age_years
+from app.extensions import db
+from app.models import Ride, RideReading, User
+from app.services.alerts_today import today_local
+
+RIDER_FIELDS = ("user_id", "name", "title", "first_name", "last_name", "gender", "date_of_birth",
+                "email", "height_cm", "weight_kg", "address_line1", "address_line2", "city",
+                "postcode", "postcode_area", "account_created_on", "original_source")
+
+
+def get_ride_or_none(ride_id: int) -> Ride | None:
+    """One ride by id."""
+    return db.session.get(Ride, ride_id)
+
+
+def ride_values(ride: Ride) -> dict:
+    """A ride's columns and its zone seconds as a plain dict."""
+    values = {column.key: getattr(ride, column.key) for column in Ride.__table__.columns}
+    return {**values, "hr_zone_seconds": ride.hr_zone_seconds}
+
+
+def ride_readings(ride_id: int) -> list[dict]:
+    """The ride's readings in duration order, as plain dicts."""
+    rows = db.session.scalars(db.select(RideReading).where(RideReading.ride_id == ride_id)
+                              .order_by(RideReading.duration_s))
+    return [{"duration_s": r.duration_s, "recorded_at": r.recorded_at, "heart_rate": r.heart_rate,
+             "rpm": r.rpm, "power": r.power, "resistance": r.resistance} for r in rows]
+
+
+def delete_ride(ride_id: int) -> bool:
+    """Delete a ride; its readings go with it (ON DELETE CASCADE). False when unknown."""
+    result = db.session.execute(db.delete(Ride).where(Ride.ride_id == ride_id))
+    db.session.commit()
+    return result.rowcount > 0
+
+
+def filtered_rides(filters: dict):
+    """A SELECT of rides, newest first, narrowed by the API's filters."""
+    query = db.select(Ride).order_by(Ride.started_at.desc(), Ride.ride_id.desc())
+    conditions = {
+        "user_id": lambda v: Ride.user_id == v,
+        "bike_serial": lambda v: Ride.bike_serial == v,
+        "date_from": lambda v: Ride.ride_date >= v,
+        "date_to": lambda v: Ride.ride_date <= v,
+        "min_duration_s": lambda v: Ride.duration_s >= v,
+        "min_avg_power": lambda v: Ride.avg_power >= v,
+        "min_energy_kj": lambda v: Ride.energy_kj >= v,
+        "min_avg_heart_rate": lambda v: Ride.avg_heart_rate >= v,
+    }
+    for name, value in filters.items():
+        if value is not None and name in conditions:
+            query = query.where(conditions[name](value))
+    return query
+
+
+def rides_on(day: date):
+    """A SELECT of the rides whose ride_date is `day`, oldest first."""
+    return db.select(Ride).where(Ride.ride_date == day).order_by(Ride.started_at, Ride.ride_id)
+
+
+def paginate(query, pagination_parameters):
+    """Run a paginated query and tell flask-smorest the total (for X-Pagination)."""
+    page = db.paginate(query, page=pagination_parameters.page,
+                       per_page=pagination_parameters.page_size, error_out=False, count=True)
+    pagination_parameters.item_count = page.total
+    return page
+
+
+def get_rider_or_none(user_id: int) -> User | None:
+    """One rider by id."""
+    return db.session.get(User, user_id)
+
+
+def rider_fields(rider: User) -> dict:
+    """The rider's stored details and their age today."""
+    fields = {name: getattr(rider, name) for name in RIDER_FIELDS}
+    fields["age_years"] = age_years(rider.date_of_birth, today_local())
+    return fields
+
+
+def rider_totals(user_id: int) -> dict:
+    """Totals over all the rider's rides; avg_heart_rate over all their hr readings (hr > 0)."""
+    totals = db.session.execute(
+        db.select(db.func.count(Ride.ride_id), db.func.coalesce(db.func.sum(Ride.energy_kj), 0.0),
+                  db.func.coalesce(db.func.sum(Ride.duration_s), 0),
+                  db.func.min(Ride.started_at), db.func.max(Ride.started_at))
+        .where(Ride.user_id == user_id)).one()
+    avg_hr = db.session.scalar(
+        db.select(db.func.avg(RideReading.heart_rate)).join(Ride, Ride.ride_id == RideReading.ride_id)
+        .where(Ride.user_id == user_id, RideReading.heart_rate > 0))
+    first, last = (_aware(totals[3]), _aware(totals[4]))
+    return {"rides_count": totals[0], "total_energy_kj": float(totals[1]),
+            "total_duration_s": int(totals[2]), "first_ride_at": first, "last_ride_at": last,
+            "avg_heart_rate": None if avg_hr is None else float(avg_hr)}
+
+
+def _aware(moment):
+    """min()/max() bypass the column type on SQLite; give the time back its UTC zone."""
+    from datetime import datetime, timezone
+
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment

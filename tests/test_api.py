@@ -1,0 +1,163 @@
+"""Every endpoint and error path of the REST API, over rides landed by the real closeout code."""
+from datetime import datetime, timezone
+
+import pytest
+
+from app.services.api_keys import create_api_key
+from app.services.closeout import close_ride
+from tests.live_rides import RIDER, put_ride, reading
+
+MAY_1 = datetime(2026, 5, 1, 9, 0, tzinfo=timezone.utc)      # 10:00 in London
+MAY_2 = datetime(2026, 5, 2, 23, 30, tzinfo=timezone.utc)    # 00:30 on 3 May in London
+OTHER = {**RIDER, "user_id": 4527, "name": "Mr Stuart Austin", "gender": "male",
+         "address": "Flat 3, 9 Grove Road, Worcester, WR4V 7TA"}
+
+
+def land(app, bike, started_at, rider, readings):
+    """Put an ended ride in the live store and close it out with the real job's service."""
+    with app.app_context():
+        start = put_ride(app.config["LIVE_DB_PATH"], bike, started_at, rider, readings)
+        return close_ride(bike, start)
+
+
+@pytest.fixture
+def rides(app):
+    """Three rides of two riders on two London dates."""
+    first = land(app, "SD1", MAY_1, RIDER, [reading(d, MAY_1, heart_rate=0 if d < 3 else 130,
+                                                    power=90.123) for d in range(1, 61)])
+    second = land(app, "SD2", MAY_1.replace(hour=10), OTHER,
+                  [reading(d, MAY_1.replace(hour=10), power=200.0) for d in range(1, 121)])
+    third = land(app, "SD1", MAY_2, RIDER, [reading(d, MAY_2, heart_rate=150) for d in range(1, 31)])
+    return first, second, third
+
+
+@pytest.fixture
+def reader(app):
+    with app.app_context():
+        return {"Authorization": f"Bearer {create_api_key('reader', 'tests')}"}
+
+
+@pytest.fixture
+def admin(app):
+    with app.app_context():
+        return {"Authorization": f"Bearer {create_api_key('admin', 'tests')}"}
+
+
+def test_a_ride_has_every_figure_as_numbers_and_times_with_offset(client, rides, reader):
+    body = client.get(f"/api/ride/{rides[0]}", headers=reader).get_json()
+    assert body["ride_id"] == rides[0] and body["user_id"] == 100 and body["bike_serial"] == "SD1"
+    assert body["started_at"] == "2026-05-01T09:00:00+00:00"
+    assert body["ride_date"] == "2026-05-01"
+    assert body["duration_s"] == 60 and body["readings_count"] == 60
+    assert body["avg_heart_rate"] == 130 and body["min_heart_rate"] == 130
+    assert body["avg_power"] == 90.12 and isinstance(body["energy_kj"], float)
+    assert body["energy_kj"] == round(90.123 * 60 / 1000, 2)
+    assert set(body["hr_zone_seconds"]) == {"z1", "z2", "z3", "z4", "z5"}
+    assert sum(body["hr_zone_seconds"].values()) == 58
+    assert "readings" not in body
+
+
+def test_expand_readings_lists_each_second(client, rides, reader):
+    body = client.get(f"/api/ride/{rides[2]}?expand=readings", headers=reader).get_json()
+    assert [r["duration_s"] for r in body["readings"]] == list(range(1, 31))
+    assert body["readings"][0] == {"duration_s": 1, "recorded_at": "2026-05-02T23:30:01.500000+00:00",
+                                   "heart_rate": 150, "rpm": 60, "power": 100.0, "resistance": 30}
+
+
+def test_unknown_ids_are_404_with_a_message(client, rides, reader):
+    for path in ("/api/ride/999999", "/api/rider/424242", "/api/rider/424242/rides"):
+        response = client.get(path, headers=reader)
+        assert response.status_code == 404
+        body = response.get_json()
+        assert body["code"] == 404 and body["status"] == "Not Found" and "No ri" in body["message"]
+
+
+def test_a_bad_expand_is_a_422_that_names_the_parameter(client, rides, reader):
+    response = client.get(f"/api/ride/{rides[0]}?expand=everything", headers=reader)
+    assert response.status_code == 422
+    assert "expand" in response.get_json()["message"]
+
+
+def test_delete_needs_an_admin_key_and_removes_the_readings(app, client, rides, reader, admin):
+    assert client.delete(f"/api/ride/{rides[0]}").status_code == 401
+    refused = client.delete(f"/api/ride/{rides[0]}", headers=reader)
+    assert refused.status_code == 403 and "admin" in refused.get_json()["message"]
+    assert client.delete(f"/api/ride/{rides[0]}", headers=admin).status_code == 204
+    assert client.get(f"/api/ride/{rides[0]}", headers=reader).status_code == 404
+    assert client.delete(f"/api/ride/{rides[0]}", headers=admin).status_code == 404
+    from app.extensions import db
+    from app.models import RideReading
+    with app.app_context():
+        left = db.session.scalar(db.select(db.func.count()).select_from(RideReading)
+                                 .where(RideReading.ride_id == rides[0]))
+    assert left == 0
+
+
+def test_a_rider_has_details_age_and_totals(client, rides, reader):
+    body = client.get("/api/rider/100", headers=reader).get_json()
+    assert body["name"] == "Steven Pearce" and body["first_name"] == "Steven"
+    assert body["email"] == "steven.p@gmail.com" and body["postcode_area"] == "E"
+    assert body["rides_count"] == 2
+    assert body["total_duration_s"] == 90
+    assert body["avg_heart_rate"] == round((58 * 130 + 30 * 150) / 88, 2)
+    assert body["first_ride_at"] == "2026-05-01T09:00:00+00:00"
+    assert body["last_ride_at"] == "2026-05-02T23:30:00+00:00"
+    assert isinstance(body["age_years"], int)
+    other = client.get("/api/rider/4527", headers=reader).get_json()
+    assert other["title"] == "Mr" and other["address_line2"] == "9 Grove Road"
+
+
+def test_a_riders_rides_are_newest_first(client, rides, reader):
+    body = client.get("/api/rider/100/rides", headers=reader).get_json()
+    assert [ride["ride_id"] for ride in body] == [rides[2], rides[0]]
+
+
+def test_daily_takes_both_date_spellings_and_is_oldest_first(client, rides, reader):
+    for date in ("01-05-2026", "2026-05-01"):
+        body = client.get(f"/api/daily?date={date}", headers=reader).get_json()
+        assert [ride["ride_id"] for ride in body] == [rides[0], rides[1]]
+    # 23:30 UTC on 2 May is 00:30 on 3 May in London: the ride belongs to 3 May.
+    late = client.get("/api/daily?date=03-05-2026", headers=reader).get_json()
+    assert [ride["ride_id"] for ride in late] == [rides[2]]
+
+
+@pytest.mark.parametrize("bad", ["31-02-2026", "yesterday", "", "2026-13-01"])
+def test_bad_dates_are_refused_with_a_message(client, rides, reader, bad):
+    response = client.get(f"/api/daily?date={bad}", headers=reader)
+    assert response.status_code == 422
+    assert "DD-MM-YYYY" in response.get_json()["message"]
+
+
+def test_lists_paginate_with_an_x_pagination_header(client, rides, reader):
+    response = client.get("/api/rides?page_size=2&page=1", headers=reader)
+    assert len(response.get_json()) == 2
+    assert '"total": 3' in response.headers["X-Pagination"]
+    second = client.get("/api/rides?page_size=2&page=2", headers=reader).get_json()
+    assert len(second) == 1
+
+
+@pytest.mark.parametrize("query", ["page_size=0", "page_size=501", "page=0", "page_size=abc"])
+def test_page_sizes_out_of_range_are_refused(client, rides, reader, query):
+    response = client.get(f"/api/rides?{query}", headers=reader)
+    assert response.status_code == 422
+    assert response.get_json()["message"].startswith("Invalid request parameters")
+
+
+def test_rides_filter_by_rider_bike_dates_and_minimum_figures(client, rides, reader):
+    def ids(query):
+        return [ride["ride_id"] for ride in client.get(f"/api/rides?{query}", headers=reader).get_json()]
+
+    assert ids("user_id=4527") == [rides[1]]
+    assert ids("bike_serial=SD1") == [rides[2], rides[0]]
+    assert ids("date_from=02-05-2026") == [rides[2]]
+    assert ids("date_to=2026-05-01") == [rides[1], rides[0]]
+    assert ids("min_duration_s=100") == [rides[1]]
+    assert ids("min_avg_power=150") == [rides[1]]
+    assert client.get("/api/rides?min_avg_power=-5", headers=reader).status_code == 422
+
+
+def test_no_stack_trace_or_sql_in_any_error(client, reader):
+    response = client.get("/api/ride/99999999999999999999999", headers=reader)
+    text = response.get_data(as_text=True)
+    assert response.status_code in (404, 422)
+    assert "Traceback" not in text and "SELECT" not in text
