@@ -26,7 +26,9 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app()
     AppWorker.flask_app = app
     connection = connect_redis(app.config["REDIS_URL"])
-    AppWorker(args.queues, connection=connection).work(burst=args.burst)
+    # The scheduler moves jobs whose retry backoff has elapsed back onto their queue; without
+    # it a retried job would never run again.
+    AppWorker(args.queues, connection=connection).work(burst=args.burst, with_scheduler=True)
 
 
 if __name__ == "__main__":

@@ -9,9 +9,22 @@ def close_ride(bike_serial: str, started_at: str) -> None:
     log.info("close_ride ran for %s %s", bike_serial, started_at)
 
 
-def send_hr_alert(**alert) -> None:
-    """Email a rider whose heart rate passed their limit (lands with the alerts issue)."""
-    log.info("send_hr_alert ran for %s", alert)
+def send_hr_alert(**alert) -> str:
+    """Email a rider whose heart rate passed their limit; raises on an SMTP failure so RQ retries."""
+    from app.services.alerts import deliver_hr_alert
+
+    return deliver_hr_alert(**alert)
+
+
+def mark_hr_alert_failed(job, connection, exc_type, exc_value, traceback) -> None:
+    """RQ failure callback of send_hr_alert: once no retry is left, the alert shows as 'failed'."""
+    if job.retries_left:
+        return  # RQ will run the job again after its backoff interval
+    from app.services.alerts import mark_failed
+
+    kwargs = job.kwargs
+    mark_failed(kwargs["bike_serial"], kwargs["ride_started_at"], kwargs["duration_s"],
+                f"{exc_type.__name__}: {exc_value}")
 
 
 def build_daily_report(report_date: str | None = None) -> None:
