@@ -51,9 +51,8 @@ def two_alert_ride(length_s: int = 400) -> tuple[dict[int, int], list[int]]:
 
 def produce(bootstrap_servers: str, topic: str, key: str, lines: list[str]) -> None:
     """Send lines as the topic carries them: {"log": "<line>\\n"}, keyed by the bike serial."""
-    producer = KafkaProducer(bootstrap_servers=bootstrap_servers, key_serializer=str.encode,
-                             value_serializer=lambda value: json.dumps(value).encode())
+    producer = KafkaProducer(bootstrap_servers=bootstrap_servers)
     for line in lines:
-        producer.send(topic, key=key, value={"log": line + "\n"})
+        producer.send(topic, key=key.encode(), value=json.dumps({"log": line + "\n"}).encode())
     producer.flush()
     producer.close()
