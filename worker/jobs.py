@@ -1,6 +1,8 @@
 """The RQ jobs. Each takes plain ids/values and calls a service inside the app context."""
 import logging
 
+from app.services.alerts import deliver_hr_alert, mark_failed
+
 log = logging.getLogger(__name__)
 
 
@@ -11,18 +13,14 @@ def close_ride(bike_serial: str, started_at: str) -> None:
 
 def send_hr_alert(**alert) -> str:
     """Email a rider whose heart rate passed their limit; raises on an SMTP failure so RQ retries."""
-    from app.services.alerts import deliver_hr_alert
-
     return deliver_hr_alert(**alert)
 
 
 def mark_hr_alert_failed(job, connection, exc_type, exc_value, traceback) -> None:
     """RQ failure callback of send_hr_alert: once no retry is left, the alert shows as 'failed'."""
-    if job.retries_left:
-        return  # RQ will run the job again after its backoff interval
-    from app.services.alerts import mark_failed
-
     kwargs = job.kwargs
+    if job.retries_left or not {"bike_serial", "ride_started_at", "duration_s"} <= kwargs.keys():
+        return  # RQ runs it again after its backoff; or a malformed job, with no row to mark
     mark_failed(kwargs["bike_serial"], kwargs["ride_started_at"], kwargs["duration_s"],
                 f"{exc_type.__name__}: {exc_value}")
 
