@@ -5,7 +5,7 @@ from pathlib import Path
 from flask import Flask
 
 from app.config import Config
-from app.extensions import csrf, db, htmx, mail, migrate
+from app.extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
 
 
 def create_app(config_class: type = Config) -> Flask:
@@ -50,15 +50,22 @@ def register_extensions(app: Flask) -> None:
     mail.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    from app import security
+
+    security.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
     """Mount each feature's blueprint."""
     from app.blueprints.health import bp as health_bp
     from app.blueprints.live import bp as live_bp
+    from app.blueprints.staff import bp as staff_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(live_bp)
+    app.register_blueprint(staff_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

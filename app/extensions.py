@@ -2,6 +2,9 @@
 import sqlite3
 
 from flask_htmx import HTMX
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -20,6 +23,11 @@ migrate = Migrate()
 mail = Mail()
 csrf = CSRFProtect()
 htmx = HTMX()
+login_manager = LoginManager()
+login_manager.login_view = "staff.login"
+login_manager.login_message = "Please log in to see the staff pages."
+# Limits only the routes that ask for it (the staff login); storage from RATELIMIT_STORAGE_URI.
+limiter = Limiter(key_func=get_remote_address)
 
 
 @sa_event.listens_for(Engine, "connect")

@@ -23,3 +23,5 @@ def stats(as_json: bool) -> None:
         click.echo(f"{name:<24}{value:>12}")
     if not counters:
         click.echo("no counters yet: the consumer has not stored anything")
+
+from app.cli import staff  # noqa: E402,F401  (registers its commands on the group)
