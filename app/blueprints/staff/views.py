@@ -9,6 +9,7 @@ from app.blueprints.staff import bp
 from app.blueprints.staff.forms import LoginForm, LogoutForm, SearchForm
 from app.extensions import db, limiter, login_manager
 from app.services import leaderboards, staff_view
+from app.services.pagination import paginate_rows
 from app.services.alerts_today import alerts_warning_today, today_local
 from app.services.staff_users import authenticate
 
@@ -91,8 +92,7 @@ def search_form() -> SearchForm:
 
 def page_of(query):
     """One page of a query, as the `page` query argument asks."""
-    return db.paginate(query, per_page=current_app.config["STAFF_PAGE_SIZE"], max_per_page=200,
-                       scalars=False, error_out=False)
+    return paginate_rows(query, per_page=current_app.config["STAFF_PAGE_SIZE"])
 
 
 @bp.get("/alerts")
