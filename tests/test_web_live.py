@@ -58,6 +58,13 @@ def test_bike_screen_shows_rider_limit_zone_and_energy(client, live):
     assert "<html" in html and 'id="live-figures"' in html
 
 
+def test_a_ride_just_started_has_no_figures_yet(client, live):
+    ride_with(live, [], name="Ada Lovelace")
+    html = client.get("/bikes/SN0001", headers=LIVE).get_data(as_text=True)
+    assert "Ada Lovelace" in html and 'data-figure="elapsed">0:00' in html
+    assert 'data-figure="hr">–' in html
+
+
 def test_live_fragment_is_small_and_changes_with_new_readings(client, live):
     start = ride_with(live, [120, 121])
     first = client.get("/bikes/SN0001", headers=LIVE).get_data(as_text=True)

@@ -141,7 +141,9 @@ def ride_figures(ride: dict) -> dict:
     figures = {"started_at": ride["started_at"], "user_id": ride["user_id"], "rider": rider,
                "limit": limit, "formula": formula_description(ride["hr_formula"], rider.get("gender")),
                "energy_kj": totals["power_sum"] / 1000, "readings": totals["n"],
-               "zones": [totals[f"z{i}"] or 0 for i in range(1, 6)], "latest": None}
+               "zones": [totals[f"z{i}"] or 0 for i in range(1, 6)], "latest": None,
+               "elapsed_s": 0, "zone": None, "hr_pct": None, "above_limit": False,
+               "hold_handlebars": False}
     if latest is not None:
         figures.update(latest_figures(latest, limit, totals))
     return figures
