@@ -2,6 +2,7 @@
 import json
 import sqlite3
 import time
+from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app, g
@@ -61,8 +62,10 @@ def zone_of(heart_rate: int | None, limit: float | None) -> int | None:
     return 1 + sum(ratio >= bound for bound in ZONE_BOUNDS)
 
 
+@lru_cache(maxsize=4096)
 def rider_card(rider_json: str | None, started_at: str | None) -> dict:
-    """The rider's name, first name, gender and age at the ride's start."""
+    """The rider's name, first name, gender and age at the ride's start (cached: a ride's rider
+    never changes, and the fleet page would otherwise parse every rider every second)."""
     if not rider_json:
         return {}
     try:
