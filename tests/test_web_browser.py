@@ -101,10 +101,10 @@ def test_dark_mode_is_remembered(site, live):
     recorded = site()
     page = recorded.goto("/")
     assert page.evaluate("document.documentElement.dataset.theme") == "light"
-    page.get_by_role("button", name="Dark theme").click()
+    page.get_by_role("button", name="Dark mode").click()
     page.reload()
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
-    assert page.get_by_role("button", name="Dark theme").get_attribute("aria-pressed") == "true"
+    assert page.get_by_role("button", name="Dark mode").get_attribute("aria-pressed") == "true"
 
 
 def test_staff_page_refuses_a_visitor_and_serves_a_logged_in_user(app, site):

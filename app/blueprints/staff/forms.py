@@ -1,10 +1,15 @@
 """Forms of the staff pages: the login (CSRF-protected) and the search filters (GET, no CSRF)."""
 from flask_wtf import FlaskForm
-from wtforms import DateField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import DateField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
 AGE_BANDS = ("under 18", "18-24", "25-34", "35-44", "45-54", "55+")
 STATUSES = ("pending", "sent", "stored", "failed")
+
+
+def choices(values) -> list[SelectChoice]:
+    """An "Any" choice, then one per value."""
+    return [SelectChoice("", "Any")] + [SelectChoice(value, value) for value in values]
 
 
 class LoginForm(FlaskForm):
@@ -31,9 +36,9 @@ class SearchForm(FlaskForm):
 
     q = StringField("Search", validators=[Optional(), Length(max=100)])
     bike = StringField("Bike", validators=[Optional(), Length(max=100)])
-    gender = SelectField("Gender", choices=[("", "Any")], validate_choice=False)
-    age_band = SelectField("Age band", choices=[("", "Any")] + [(b, b) for b in AGE_BANDS])
-    status = SelectField("Status", choices=[("", "Any")] + [(s, s) for s in STATUSES])
+    gender = SelectField("Gender", choices=choices(()), validate_choice=False)
+    age_band = SelectField("Age band", choices=choices(AGE_BANDS))
+    status = SelectField("Status", choices=choices(STATUSES))
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
     day = DateField("Day", validators=[Optional()])

@@ -6,7 +6,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.routing import BuildError
 
 from app.blueprints.staff import bp
-from app.blueprints.staff.forms import LoginForm, LogoutForm, SearchForm
+from app.blueprints.staff.forms import LoginForm, LogoutForm, SearchForm, choices
 from app.extensions import db, limiter, login_manager
 from app.services import leaderboards, staff_view
 from app.services.pagination import paginate_rows
@@ -85,7 +85,7 @@ def today():
 def search_form() -> SearchForm:
     """The filters of the query string, validated (invalid ones are shown and ignored)."""
     form = SearchForm(request.args)
-    form.gender.choices = [("", "Any")] + [(g, g) for g in staff_view.genders()]
+    form.gender.choices = choices(staff_view.genders())
     form.validate()
     return form
 

@@ -7,8 +7,8 @@
   function show(theme) {
     root.dataset.theme = theme;
     if (button) {
+      // A toggle button: the name stays "Dark mode", aria-pressed says whether it is on.
       button.setAttribute("aria-pressed", theme === "dark" ? "true" : "false");
-      button.textContent = theme === "dark" ? "Light mode" : "Dark mode";
     }
     document.dispatchEvent(new CustomEvent("deloton:theme", { detail: theme }));
   }
