@@ -164,6 +164,11 @@ def test_leaderboards_page_lists_every_metric(app, staff_client):
         add_ride(7, "SN0001", now() - timedelta(hours=1), seconds=30, power=300.0)
         db.session.commit()
     html = staff_client.get("/staff/leaderboards?period=all").get_data(as_text=True)
+    assert "Not a valid choice" not in html  # filters left out are not errors
+    women = staff_client.get("/staff/leaderboards?period=all&gender=female&age_band=45-54")
+    assert "Grace Hopper" not in women.get_data(as_text=True)
+    bad = staff_client.get("/staff/leaderboards?period=forever&age_band=99")
+    assert bad.status_code == 200 and "Not a valid choice" in bad.get_data(as_text=True)
     for label in ("Rides completed", "Total energy", "Longest ride", "Highest power", "Average cadence"):
         assert label in html
     assert "Grace Hopper" in html and "300.0 W" in html

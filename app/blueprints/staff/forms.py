@@ -36,9 +36,9 @@ class SearchForm(FlaskForm):
 
     q = StringField("Search", validators=[Optional(), Length(max=100)])
     bike = StringField("Bike", validators=[Optional(), Length(max=100)])
-    gender = SelectField("Gender", choices=choices(()), validate_choice=False)
-    age_band = SelectField("Age band", choices=choices(AGE_BANDS))
-    status = SelectField("Status", choices=choices(STATUSES))
+    gender = SelectField("Gender", choices=choices(()), default="", validate_choice=False)
+    age_band = SelectField("Age band", choices=choices(AGE_BANDS), default="")
+    status = SelectField("Status", choices=choices(STATUSES), default="")
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
     day = DateField("Day", validators=[Optional()])
