@@ -80,6 +80,11 @@ def test_heart_rate_above_the_limit_shows_a_warning(client, live):
     html = client.get("/bikes/SN0001", headers=LIVE).get_data(as_text=True)
     assert 'role="alert"' in html and "Heart rate above your limit" in html
     assert "181 bpm is over 174 bpm" in html
+    assert "alert this ride" not in html
+    live.execute("INSERT INTO alerts VALUES ('SN0001', ?, 3, ?, 181, 174.4)", (store.to_text(lw.START), "x"))
+    live.commit()
+    html = client.get("/bikes/SN0001", headers=LIVE).get_data(as_text=True)
+    assert "1 heart-rate alert this ride (an email is on its way)." in html
 
 
 def test_no_hand_contact_for_more_than_ten_seconds_asks_to_hold(client, live):

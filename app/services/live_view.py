@@ -32,7 +32,8 @@ SELECT COUNT(*) AS n, COALESCE(SUM(power), 0) AS power_sum, MIN(duration_s) AS f
        SUM(heart_rate >= :b1 * :lim AND heart_rate < :b2 * :lim) AS z2,
        SUM(heart_rate >= :b2 * :lim AND heart_rate < :b3 * :lim) AS z3,
        SUM(heart_rate >= :b3 * :lim AND heart_rate < :b4 * :lim) AS z4,
-       SUM(heart_rate >= :b4 * :lim) AS z5
+       SUM(heart_rate >= :b4 * :lim) AS z5,
+       (SELECT COUNT(*) FROM alerts WHERE bike_serial = :bike AND started_at = :start) AS alerts
 FROM readings WHERE bike_serial = :bike AND started_at = :start
 """
 
@@ -144,6 +145,7 @@ def ride_figures(ride: dict) -> dict:
     figures = {"started_at": ride["started_at"], "user_id": ride["user_id"], "rider": rider,
                "limit": limit, "formula": formula_description(ride["hr_formula"], rider.get("gender")),
                "energy_kj": totals["power_sum"] / 1000, "readings": totals["n"],
+               "alerts": totals["alerts"],
                "zones": [totals[f"z{i}"] or 0 for i in range(1, 6)], "latest": None,
                "elapsed_s": 0, "zone": None, "hr_pct": None, "above_limit": False,
                "hold_handlebars": False}
