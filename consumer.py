@@ -110,7 +110,7 @@ def main(argv=None) -> None:
     """Read the config, open the live store, and run until stopped."""
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("kafka").setLevel(logging.WARNING)
+    logging.getLogger("kafka").setLevel(logging.ERROR)
     app = create_app()
     settings = Settings.from_config(app.config)
     conn = store.connect(app.config["LIVE_DB_PATH"])

@@ -6,6 +6,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.live import store
+from app.stream.pipeline import COUNTERS
 
 deloton = AppGroup("deloton", help="Deloton Live operations.")
 
@@ -15,11 +16,16 @@ deloton = AppGroup("deloton", help="Deloton Live operations.")
 def stats(as_json: bool) -> None:
     """Print the consumer's counters (quarantined, dropped halves, orphans, duplicates...)."""
     with store.connect(current_app.config["LIVE_DB_PATH"]) as conn:
-        counters = store.get_counters(conn)
+        counters = {name: 0 for name in COUNTERS} | store.get_counters(conn)
+        reasons = conn.execute("SELECT reason, COUNT(*) FROM quarantine GROUP BY reason "
+                               "ORDER BY COUNT(*) DESC LIMIT 20").fetchall()
     if as_json:
         click.echo(json.dumps(counters, indent=2, sort_keys=True))
         return
     for name, value in sorted(counters.items()):
         click.echo(f"{name:<24}{value:>12}")
-    if not counters:
-        click.echo("no counters yet: the consumer has not stored anything")
+    for reason, count in reasons:
+        click.echo(f"  quarantined: {reason}: {count}")
+
+
+from app.cli import stream  # noqa: E402,F401  (registers simulate and replay on the group)
