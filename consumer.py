@@ -68,17 +68,20 @@ class Idle:
 def run_kafka(args, config, conn, settings, relay, stop) -> None:
     """Poll, store each poll in one transaction, then commit the offsets to Kafka."""
     servers = args.bootstrap_servers or config["KAFKA_BOOTSTRAP_SERVERS"]
-    consumer = kafka_io.build_consumer(servers, args.group_id or config["KAFKA_GROUP_ID"])
+    consumer = kafka_io.build_consumer(servers, args.group_id or config["KAFKA_GROUP_ID"],
+                                       config["KAFKA_MAX_POLL_RECORDS"])
     assignments = kafka_io.Assignments(consumer, conn, servers, settings.backtrack_max)
     consumer.subscribe(topics=[args.topic or config["KAFKA_TOPIC"]], listener=assignments)
-    idle = Idle(args.exit_when_idle)
+    idle, changes = Idle(args.exit_when_idle), 0
     try:
         while not stop.now and not idle.exhausted():
             messages = kafka_io.to_messages(consumer.poll(timeout_ms=500))
             if messages:
                 pipeline.process_batch(conn, messages, settings)
                 kafka_io.commit(consumer)
-            idle.saw(len(messages))
+            # Joining the group takes a while: idleness counts from the latest assignment.
+            idle.saw(len(messages) + assignments.changes - changes)
+            changes = assignments.changes
             after_batch(conn, settings, relay, idle, assignments.active_since)
     finally:
         consumer.close(autocommit=False)

@@ -12,11 +12,11 @@ from app.stream.pipeline import Message
 log = logging.getLogger(__name__)
 
 
-def build_consumer(bootstrap_servers: str, group_id: str) -> KafkaConsumer:
+def build_consumer(bootstrap_servers: str, group_id: str, max_poll_records: int) -> KafkaConsumer:
     """A consumer whose offsets we commit ourselves, after the live store's commit."""
     return KafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group_id,
                          enable_auto_commit=False, auto_offset_reset="latest",
-                         max_poll_records=5000, fetch_max_wait_ms=200,
+                         max_poll_records=max_poll_records, fetch_max_wait_ms=200,
                          session_timeout_ms=10000, heartbeat_interval_ms=2000,
                          max_partition_fetch_bytes=4 * 1024 * 1024)
 
@@ -89,12 +89,14 @@ class Assignments(ConsumerRebalanceListener):
         self.consumer, self.conn = consumer, conn
         self.bootstrap_servers, self.backtrack_max = bootstrap_servers, backtrack_max
         self.active_since: dict[int, float] = {}
+        self.changes = 0  # how many assignments so far (--exit-when-idle counts from the latest)
 
     def on_partitions_revoked(self, revoked):
         for tp in revoked:
             self.active_since.pop(tp.partition, None)
 
     def on_partitions_assigned(self, assigned):
+        log.info("assigned partitions %s", sorted(tp.partition for tp in assigned))
         for tp in assigned:
             offset = saved_position(self.conn, tp)
             if offset is None:
@@ -102,3 +104,4 @@ class Assignments(ConsumerRebalanceListener):
                 log.info("partition %s has no saved position: starting at offset %s", tp, offset)
             self.consumer.seek(tp, offset)
             self.active_since[tp.partition] = time.time()
+        self.changes += 1
