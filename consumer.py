@@ -13,6 +13,8 @@ from app.stream.simulate import Fleet
 
 log = logging.getLogger("consumer")
 IDLE_SWEEP_S = 5.0
+# --exit-when-idle waits at most this long for a first partition (a group may be rebalancing).
+JOIN_WAIT_S = 60.0
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -46,8 +48,9 @@ class Stop:
 class Idle:
     """Tells when the idle sweep is due and when --exit-when-idle has been reached."""
 
-    def __init__(self, exit_after_s: float | None):
+    def __init__(self, exit_after_s: float | None, joined: bool = True):
         self.exit_after_s, self.last_message = exit_after_s, time.monotonic()
+        self.joined, self.started = joined, time.monotonic()
         self.next_sweep = time.monotonic() + IDLE_SWEEP_S
 
     def saw(self, count: int) -> None:
@@ -61,8 +64,11 @@ class Idle:
         return True
 
     def exhausted(self) -> bool:
-        return (self.exit_after_s is not None
-                and time.monotonic() - self.last_message >= self.exit_after_s)
+        if self.exit_after_s is None:
+            return False
+        if not self.joined:
+            return time.monotonic() - self.started >= max(self.exit_after_s, JOIN_WAIT_S)
+        return time.monotonic() - self.last_message >= self.exit_after_s
 
 
 def run_kafka(args, config, conn, settings, relay, stop) -> None:
@@ -72,7 +78,7 @@ def run_kafka(args, config, conn, settings, relay, stop) -> None:
                                        config["KAFKA_MAX_POLL_RECORDS"])
     assignments = kafka_io.Assignments(consumer, conn, servers, settings.backtrack_max)
     consumer.subscribe(topics=[args.topic or config["KAFKA_TOPIC"]], listener=assignments)
-    idle, changes = Idle(args.exit_when_idle), 0
+    idle, changes = Idle(args.exit_when_idle, joined=False), 0
     try:
         while not stop.now and not idle.exhausted():
             messages = kafka_io.to_messages(consumer.poll(timeout_ms=500))
@@ -81,6 +87,7 @@ def run_kafka(args, config, conn, settings, relay, stop) -> None:
                 kafka_io.commit(consumer)
             # Joining the group takes a while: idleness counts from the latest assignment.
             idle.saw(len(messages) + assignments.changes - changes)
+            idle.joined = idle.joined or assignments.changes > 0
             changes = assignments.changes
             after_batch(conn, settings, relay, idle, assignments.active_since)
     finally:

@@ -17,7 +17,7 @@ def build_consumer(bootstrap_servers: str, group_id: str, max_poll_records: int)
     return KafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group_id,
                          enable_auto_commit=False, auto_offset_reset="latest",
                          max_poll_records=max_poll_records, fetch_max_wait_ms=200,
-                         session_timeout_ms=10000, heartbeat_interval_ms=2000,
+                         session_timeout_ms=6000, heartbeat_interval_ms=2000,
                          max_partition_fetch_bytes=4 * 1024 * 1024)
 
 
@@ -104,4 +104,5 @@ class Assignments(ConsumerRebalanceListener):
                 log.info("partition %s has no saved position: starting at offset %s", tp, offset)
             self.consumer.seek(tp, offset)
             self.active_since[tp.partition] = time.time()
-        self.changes += 1
+        if assigned:
+            self.changes += 1
