@@ -1,5 +1,4 @@
 """consumer.py against the real Kafka broker: backtracking, SIGKILL part-way, two consumers in a group."""
-import json
 import os
 import signal
 import sqlite3

@@ -1,19 +1,19 @@
 """The batch pipeline over a real live store: rides, readings, alerts, outbox, quarantine, counters."""
 import json
 import time
-from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from app.live import store
-from app.stream import pipeline
 from app.stream.pipeline import Message, end_idle_rides, process_batch
 from app.stream.rides import Settings
 from tests.stream_helpers import messages, plain, snapshot
-from tests.test_stream_parse import DATA, system_line
+from tests.test_stream_parse import DATA, LINE_LIKE, system_line
 
 SETTINGS = Settings()
-T0 = "2022-07-06 10:00:{:02d}.{:06d}"
 
 
 @pytest.fixture
@@ -171,3 +171,18 @@ def test_stats_shows_the_counters(app, live, tmp_path):
     assert counters["quarantined"] == 1 and counters["readings"] == 1 and counters["orphans"] == 0
     health = app.test_client().get("/healthz").get_json()
     assert health["consumer"]["quarantined"] == 1
+
+VALUES = st.one_of(st.binary(max_size=200), LINE_LIKE.map(lambda line: json.dumps({"log": line}).encode()))
+
+
+@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.one_of(st.none(), st.binary(max_size=6)), VALUES), max_size=20))
+def test_any_messages_are_stored_or_quarantined_and_never_stop_the_pipeline(live, batch):
+    first = live.execute("SELECT COALESCE(MAX(next_offset), 0) FROM positions").fetchone()[0]
+    before = store.get_counters(live)
+    msgs = [Message("fuzz", 0, first + i, key, raw) for i, (key, raw) in enumerate(batch)]
+    process_batch(live, msgs, SETTINGS)
+    after = store.get_counters(live)
+    assert after.get("messages", 0) - before.get("messages", 0) == len(batch)
+    quarantined = live.execute('SELECT COUNT(*) FROM quarantine WHERE "offset" >= ?', (first,)).fetchone()[0]
+    assert quarantined == after.get("quarantined", 0) - before.get("quarantined", 0)

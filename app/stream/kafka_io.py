@@ -7,7 +7,6 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.errors import CommitFailedError, KafkaError
 
 from app.stream.parse import Quarantined, System, decode_value, parse_line
-from app.stream.pipeline import Message
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +20,9 @@ def build_consumer(bootstrap_servers: str, group_id: str, max_poll_records: int)
                          max_partition_fetch_bytes=4 * 1024 * 1024)
 
 
-def to_messages(records: dict) -> list[Message]:
-    """The records of one poll as pipeline messages, in partition order."""
-    return [Message(r.topic, r.partition, r.offset, r.key, r.value)
-            for batch in records.values() for r in batch]
+def to_messages(records: dict) -> list:
+    """The records of one poll, in partition order (ConsumerRecords have the fields of a Message)."""
+    return [record for batch in records.values() for record in batch]
 
 
 def commit(consumer: KafkaConsumer) -> None:

@@ -15,6 +15,10 @@ NUMBER = r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?"
 PREFIX = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}) ([^:]+): (.*)", re.DOTALL | re.ASCII)
 RIDE = re.compile(rf"\[INFO\]: Ride - duration = ({NUMBER}); resistance = ([-+]?\d+)", re.ASCII)
 TELEMETRY = re.compile(rf"\[INFO\]: Telemetry - hrt = ([-+]?\d+); rpm = ([-+]?\d+); power = ({NUMBER})", re.ASCII)
+# The two reading lines make up nearly all of the stream: one anchored pattern each, tried first.
+TS_DEVICE = r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}) [^:]+: "
+RIDE_LINE = re.compile(TS_DEVICE + RIDE.pattern, re.ASCII)
+TELEMETRY_LINE = re.compile(TS_DEVICE + TELEMETRY.pattern, re.ASCII)
 SYSTEM = "[SYSTEM] data = "
 GETTING_USER = "Getting user data from server.."
 
@@ -78,20 +82,30 @@ def decode_value(raw: bytes | None) -> str:
 def parse_line(line: str):
     """One log line as Boundary, System, RideHalf or TelemetryHalf; Quarantined when it fits no row."""
     line = line.strip()
+    match = TELEMETRY_LINE.fullmatch(line)
+    if match is not None:
+        return _telemetry(*match.groups())
+    match = RIDE_LINE.fullmatch(line)
+    if match is not None:
+        return _ride(*match.groups())
     if line in BOUNDARIES:
         return Boundary(BOUNDARIES[line])
+    return _other_line(line)
+
+
+def _other_line(line: str):
+    """Lines other than well-formed readings: boundaries with a time, [SYSTEM], or bad ones."""
     match = PREFIX.fullmatch(line)
     if match is None:
         raise Quarantined("line fits no known form")
     ts, rest = match.group(1), match.group(3)
     when = _timestamp(ts)
-    text = ts + "+00:00" if not ts.endswith(".000000") else when.isoformat(sep=" ") + "+00:00"
     if rest.startswith("[INFO]: Ride"):
-        return _ride(text, rest)
+        raise Quarantined("malformed Ride line")
     if rest.startswith("[INFO]: Telemetry"):
-        return _telemetry(text, rest)
+        raise Quarantined("malformed Telemetry line")
     if rest.startswith(SYSTEM):
-        return System(text, parse_system_json(rest[len(SYSTEM):]), when)
+        return System(_text(ts, when), parse_system_json(rest[len(SYSTEM):]), when)
     if rest == GETTING_USER:
         return Boundary("getting user data")
     raise Quarantined("line fits no known form")
@@ -104,27 +118,31 @@ def _timestamp(ts: str) -> datetime:
         raise Quarantined(f"impossible timestamp {ts!r}") from None
 
 
-def _ride(ts: str, rest: str) -> RideHalf:
-    match = RIDE.fullmatch(rest)
-    if match is None:
-        raise Quarantined("malformed Ride line")
-    duration = float(match.group(1))
+def _text(ts: str, when: datetime | None = None) -> str:
+    """The live store's form of a valid <ts> (store.to_text of it as UTC), built without formatting."""
+    if ts.endswith(".000000"):  # isoformat leaves out a zero fraction
+        return (when or _timestamp(ts)).isoformat(sep=" ") + "+00:00"
+    if when is None:
+        _timestamp(ts)
+    return ts + "+00:00"
+
+
+def _ride(ts: str, duration_text: str, resistance_text: str) -> RideHalf:
+    duration, resistance = float(duration_text), int(resistance_text)
     if not math.isfinite(duration) or not 0 <= duration < 10_000_000:
-        raise Quarantined(f"duration out of bounds: {match.group(1)}")
-    resistance = int(match.group(2))
-    _check("resistance", resistance)
-    return RideHalf(ts, int(duration), resistance)
+        raise Quarantined(f"duration out of bounds: {duration_text}")
+    if not 0 <= resistance <= 1000:
+        _check("resistance", resistance)
+    return RideHalf(_text(ts), int(duration), resistance)
 
 
-def _telemetry(ts: str, rest: str) -> TelemetryHalf:
-    match = TELEMETRY.fullmatch(rest)
-    if match is None:
-        raise Quarantined("malformed Telemetry line")
-    heart_rate, rpm, power = int(match.group(1)), int(match.group(2)), float(match.group(3))
-    _check("heart_rate", heart_rate)
-    _check("rpm", rpm)
-    _check("power", power)
-    return TelemetryHalf(ts, heart_rate, rpm, power)
+def _telemetry(ts: str, hrt_text: str, rpm_text: str, power_text: str) -> TelemetryHalf:
+    heart_rate, rpm, power = int(hrt_text), int(rpm_text), float(power_text)
+    if not (0 <= heart_rate <= 250 and 0 <= rpm <= 300 and 0 <= power <= 5000):
+        _check("heart_rate", heart_rate)
+        _check("rpm", rpm)
+        _check("power", power)
+    return TelemetryHalf(_text(ts), heart_rate, rpm, power)
 
 
 def _check(name: str, value) -> None:
@@ -141,7 +159,8 @@ def parse_system_json(text: str) -> dict:
         raise Quarantined("broken [SYSTEM] JSON") from None
     if not isinstance(data, dict):
         raise Quarantined("[SYSTEM] JSON is not an object")
-    if type(data.get("user_id")) is not int:
+    user_id = data.get("user_id")
+    if type(user_id) is not int or not -2**63 <= user_id < 2**63:
         raise Quarantined("[SYSTEM] JSON has no integer user_id")
     serial = data.get("bike_serial")
     if serial is not None and not isinstance(serial, str):
