@@ -1,4 +1,5 @@
 """consumer.py against the real Kafka broker: backtracking, SIGKILL part-way, two consumers in a group."""
+import json
 import os
 import signal
 import sqlite3
@@ -9,12 +10,13 @@ import uuid
 from pathlib import Path
 
 import pytest
-from kafka import KafkaProducer
+from kafka import KafkaConsumer, KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 from rq import Queue
 
 from app.live import store
-from app.stream.produce import build_producer, produce_fleet
+from app.stream.parse import System, decode_value, parse_line
+from app.stream.produce import build_producer, produce_fleet, recorded_values
 from tests.conftest import KAFKA_SERVERS, REDIS_BASE_URL, REDIS_DB
 from tests.stream_helpers import plain, snapshot, value
 from tests.test_stream_parse import DATA
@@ -160,3 +162,23 @@ def test_two_consumers_in_one_group_share_the_partitions(fleet):
     finish(second)
     assert read_store(live_db) == fleet["fresh"]
     assert "assigned" in log_of(first) and "assigned" in log_of(second)
+
+
+def test_a_recorded_log_file_gives_the_same_message_values_as_its_jsonl_twin():
+    from_log = [json.loads(v) for v in recorded_values(DATA / "recorded-topic-start-2022-07-06.log")]
+    from_jsonl = [json.loads(v) for v in recorded_values(DATA / "recorded-topic-start-2022-07-06.jsonl")]
+    assert len(from_log) == 1000 and from_log == from_jsonl
+
+
+def test_simulate_produces_a_fleet_keyed_by_serial_that_parses_cleanly(app, kafka_topic):
+    result = app.test_cli_runner().invoke(args=["deloton", "simulate", "--bikes", "3", "--seconds", "30",
+                                                "--speed", "0", "--seed", "2", "--topic", kafka_topic])
+    assert result.exit_code == 0, result.output
+    consumer = KafkaConsumer(kafka_topic, bootstrap_servers=KAFKA_SERVERS, group_id=None,
+                             auto_offset_reset="earliest", consumer_timeout_ms=5000)
+    records = list(consumer)
+    consumer.close()
+    assert f"sent {len(records)} messages" in result.output
+    lines = [(r.key.decode(), parse_line(decode_value(r.value))) for r in records]
+    systems = {key: line.rider for key, line in lines if isinstance(line, System)}
+    assert len(systems) == 3 and all(rider["bike_serial"] == key for key, rider in systems.items())

@@ -9,9 +9,8 @@ from hypothesis import strategies as st
 from app.stream.parse import (Boundary, Quarantined, RideHalf, System, TelemetryHalf, decode_key,
                               decode_value, parse_line, raw_text)
 
+# The recordings sit in ../shared/data next to the project's checkout.
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-if not DATA.exists():
-    DATA = Path("/work/shared/data")
 TS = "2022-07-06 23:29:36.435842"
 
 
