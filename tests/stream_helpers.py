@@ -27,6 +27,8 @@ def snapshot(conn: sqlite3.Connection) -> dict:
         "readings": conn.execute("SELECT * FROM readings ORDER BY 1, 2, 3").fetchall(),
         "alerts": conn.execute("SELECT * FROM alerts ORDER BY 1, 2, 3").fetchall(),
         "outbox": conn.execute("SELECT job_id, queue, func, kwargs_json FROM outbox ORDER BY 1").fetchall(),
+        "quarantine": conn.execute('SELECT topic, partition, "offset", message_key, raw_value, reason '
+                                   "FROM quarantine ORDER BY 1, 2, 3").fetchall(),
         "bikes": conn.execute("SELECT bike_serial, ride_started_at, last_line_at FROM bikes ORDER BY 1")
         .fetchall(),
     }

@@ -114,6 +114,9 @@ def fleet(tmp_path_factory):
     wait_for(lambda: log_of(early).count("has no saved position") == 4)
     producer = build_producer(KAFKA_SERVERS)
     produce_fleet(producer, topic, bikes=8, speed=0, seed=11, seconds=700)
+    for junk in (b"\xff\xfe", b'{"log": 42}', value("2022-07-06 10:00:00.000000 x: [INFO]: Ride - "
+                                                      "duration = 1.0; resistance = 5000")):
+        producer.send(topic, key=b"SDjunk", value=junk)
     producer.close()
     fresh_db = base / "fresh" / "live.db"
     fresh = start_consumer(topic, "fresh", consumer_env(fresh_db, redis_url, **FLEET))
@@ -138,6 +141,9 @@ def test_a_fresh_group_started_mid_ride_finds_each_rider_by_backtracking(fleet):
         readings = [r for r in early["readings"] if r[:2] == ride[:2]]
         assert readings == [r for r in fresh["readings"] if r[:2] == ride[:2]]
     assert len(fresh["rides"]) < len(early["rides"])  # rides over before the window are not replayed
+    reasons = [row[5] for row in fresh["quarantine"]]
+    assert reasons == [row[5] for row in early["quarantine"]] and len(reasons) == 3
+    assert any("resistance out of bounds" in reason for reason in reasons)
 
 
 def test_a_consumer_killed_part_way_and_restarted_ends_as_an_uninterrupted_run(fleet):
