@@ -1,30 +1,140 @@
-"""`python consumer.py`: the stream consumer (the full pipeline lands with the stream issue)."""
+"""`python consumer.py`: the stream consumer, the `deloton` topic into the live store (docs/stream.md)."""
 import argparse
+import logging
 import signal
+import time
 
 from app import create_app
 from app.live import store
+from app.stream import kafka_io, pipeline
+from app.stream.outbox import Relay
+from app.stream.rides import Settings
+from app.stream.simulate import Fleet
+
+log = logging.getLogger("consumer")
+IDLE_SWEEP_S = 5.0
+# --exit-when-idle waits at most this long for a first partition (a group may be rebalancing).
+JOIN_WAIT_S = 60.0
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    """The flags of CONTRACT section 8."""
+    """The flags of CONTRACT section 8 (plus --speed for the simulated fleet)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bootstrap-servers")
     parser.add_argument("--topic")
     parser.add_argument("--group-id")
-    parser.add_argument("--exit-when-idle", type=float, metavar="S")
-    parser.add_argument("--simulate", type=int, metavar="N")
+    parser.add_argument("--exit-when-idle", type=float, metavar="S",
+                        help="stop cleanly once no message has come for S seconds")
+    parser.add_argument("--simulate", type=int, metavar="N",
+                        help="feed an in-process fleet of N bikes instead of Kafka")
+    parser.add_argument("--speed", type=float, default=1.0,
+                        help="with --simulate: simulated seconds per wall-clock second (0: flat out)")
+    parser.add_argument("--seed", type=int, default=None, help="with --simulate: the fleet's seed")
     return parser.parse_args(argv)
 
 
+class Stop:
+    """Set by SIGTERM/SIGINT; the loop finishes its batch, commits and closes."""
+
+    def __init__(self):
+        self.now = False
+        signal.signal(signal.SIGTERM, self.set)
+        signal.signal(signal.SIGINT, self.set)
+
+    def set(self, *_):
+        self.now = True
+
+
+class Idle:
+    """Tells when the idle sweep is due and when --exit-when-idle has been reached."""
+
+    def __init__(self, exit_after_s: float | None, joined: bool = True):
+        self.exit_after_s, self.last_message = exit_after_s, time.monotonic()
+        self.joined, self.started = joined, time.monotonic()
+        self.next_sweep = time.monotonic() + IDLE_SWEEP_S
+
+    def saw(self, count: int) -> None:
+        if count:
+            self.last_message = time.monotonic()
+
+    def sweep_due(self) -> bool:
+        if time.monotonic() < self.next_sweep:
+            return False
+        self.next_sweep = time.monotonic() + IDLE_SWEEP_S
+        return True
+
+    def exhausted(self) -> bool:
+        if self.exit_after_s is None:
+            return False
+        if not self.joined:
+            return time.monotonic() - self.started >= max(self.exit_after_s, JOIN_WAIT_S)
+        return time.monotonic() - self.last_message >= self.exit_after_s
+
+
+def run_kafka(args, config, conn, settings, relay, stop) -> None:
+    """Poll, store each poll in one transaction, then commit the offsets to Kafka."""
+    servers = args.bootstrap_servers or config["KAFKA_BOOTSTRAP_SERVERS"]
+    consumer = kafka_io.build_consumer(servers, args.group_id or config["KAFKA_GROUP_ID"],
+                                       config["KAFKA_MAX_POLL_RECORDS"])
+    assignments = kafka_io.Assignments(consumer, conn, servers, settings.backtrack_max)
+    consumer.subscribe(topics=[args.topic or config["KAFKA_TOPIC"]], listener=assignments)
+    idle, changes = Idle(args.exit_when_idle, joined=False), 0
+    try:
+        while not stop.now and not idle.exhausted():
+            messages = kafka_io.to_messages(consumer.poll(timeout_ms=500))
+            if messages:
+                pipeline.process_batch(conn, messages, settings)
+                kafka_io.commit(consumer)
+            # Joining the group takes a while: idleness counts from the latest assignment.
+            idle.saw(len(messages) + assignments.changes - changes)
+            idle.joined = idle.joined or assignments.changes > 0
+            changes = assignments.changes
+            after_batch(conn, settings, relay, idle, assignments.active_since)
+    finally:
+        consumer.close(autocommit=False)
+
+
+def run_simulated(args, conn, settings, relay, stop) -> None:
+    """Feed an in-process fleet through the same pipeline, one simulated second at a time."""
+    fleet, started = Fleet(args.simulate, seed=args.seed), time.monotonic()
+    idle, active_since, offset = Idle(args.exit_when_idle), {0: time.time()}, 0
+    while not stop.now:
+        messages = []
+        for key, value in fleet.tick():
+            messages.append(pipeline.Message("simulated", 0, offset, key, value))
+            offset += 1
+        pipeline.process_batch(conn, messages, settings, track_positions=False)
+        after_batch(conn, settings, relay, idle, active_since)
+        if args.speed > 0:
+            time.sleep(max(0.0, started + fleet.seconds / args.speed - time.monotonic()))
+
+
+def after_batch(conn, settings, relay, idle, active_since) -> None:
+    """Relay the outbox and, now and then, end the rides of silent bikes."""
+    relay.run()
+    if idle.sweep_due():
+        pipeline.end_idle_rides(conn, settings, active_since)
+
+
 def main(argv=None) -> None:
-    """Open the live store and wait for the stream pipeline."""
+    """Read the config, open the live store, and run until stopped."""
     args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("kafka").setLevel(logging.ERROR)
     app = create_app()
-    store.connect(app.config["LIVE_DB_PATH"]).close()
-    stop = {"now": False}
-    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
-    signal.pause()
+    settings = Settings.from_config(app.config)
+    conn = store.connect(app.config["LIVE_DB_PATH"])
+    relay, stop = Relay(conn, app.config["REDIS_URL"]), Stop()
+    try:
+        if args.simulate:
+            run_simulated(args, conn, settings, relay, stop)
+        else:
+            run_kafka(args, app.config, conn, settings, relay, stop)
+        relay.run()
+    finally:
+        relay.close()
+        conn.close()
+        log.info("consumer stopped cleanly")
 
 
 if __name__ == "__main__":

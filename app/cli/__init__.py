@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 
 from app.live import store
 from app.services import health
+from app.stream.pipeline import COUNTERS
 
 deloton = AppGroup("deloton", help="Deloton Live operations.")
 
@@ -16,20 +17,23 @@ deloton = AppGroup("deloton", help="Deloton Live operations.")
 def stats(as_json: bool) -> None:
     """Print the consumer's counters (quarantined, dropped halves, ...) and failed jobs per queue."""
     with store.connect(current_app.config["LIVE_DB_PATH"]) as conn:
-        stored = store.get_counters(conn)
+        counters = {name: 0 for name in COUNTERS} | store.get_counters(conn)
+        reasons = conn.execute("SELECT reason, COUNT(*) FROM quarantine GROUP BY reason "
+                               "ORDER BY COUNT(*) DESC LIMIT 20").fetchall()
     # Jobs that failed for good (retries used up) stay in RQ's failed registry until requeued.
     failed = {f"failed_jobs_{queue}": counts["failed"] for queue, counts in health.job_counts().items()}
-    counters = {**stored, **failed}
+    counters |= failed
     if as_json:
         click.echo(json.dumps(counters, indent=2, sort_keys=True))
         return
     for name, value in sorted(counters.items()):
         click.echo(f"{name:<24}{value:>12}")
-    if not stored:
-        click.echo("no counters yet: the consumer has not stored anything")
+    for reason, count in reasons:
+        click.echo(f"  quarantined: {reason}: {count}")
 
 
 def register_feature_commands() -> None:
     """Import the modules that add their commands to the `deloton` group."""
     from app.cli import api_keys  # noqa: F401
     from app.cli import staff  # noqa: F401
+    from app.cli import stream  # noqa: F401

@@ -20,6 +20,8 @@ CREATE TABLE IF NOT EXISTS rides (
     ended_wall       REAL,
     end_reason       TEXT,              -- boundary | new_ride | idle
     last_alert_duration_s INTEGER,
+    alert_run_length      INTEGER NOT NULL DEFAULT 0,  -- the alert rule's state, so a restart continues it
+    alert_last_duration_s INTEGER,
     PRIMARY KEY (bike_serial, started_at)
 ) WITHOUT ROWID;
 

@@ -1,0 +1,68 @@
+"""The transactional outbox: jobs written with the data, relayed to RQ after the commit."""
+import json
+import logging
+import sqlite3
+import time
+from datetime import datetime, timezone
+
+import redis
+
+from app.live import store
+from app.services.jobs import JobSpec, enqueue
+
+log = logging.getLogger(__name__)
+
+
+def add(conn: sqlite3.Connection, spec: JobSpec) -> None:
+    """Write a job into the outbox inside the caller's transaction (once per job id)."""
+    conn.execute("INSERT OR IGNORE INTO outbox (job_id, queue, func, kwargs_json, created_at) "
+                 "VALUES (?, ?, ?, ?, ?)",
+                 (spec.job_id, spec.queue, spec.func, json.dumps(spec.kwargs, default=str),
+                  store.to_text(datetime.now(timezone.utc))))
+
+
+def pending(conn: sqlite3.Connection, limit: int = 500) -> list[JobSpec]:
+    """The jobs not yet handed to RQ, oldest first."""
+    rows = conn.execute("SELECT job_id, queue, func, kwargs_json FROM outbox "
+                        "WHERE enqueued_at IS NULL ORDER BY id LIMIT ?", (limit,)).fetchall()
+    return [JobSpec(row[0], row[1], row[2], json.loads(row[3])) for row in rows]
+
+
+def relay(conn: sqlite3.Connection, redis_connection, limit: int = 500) -> tuple[int, bool]:
+    """Enqueue pending jobs and mark them; a Redis outage leaves them pending. (sent, Redis ok)."""
+    sent = 0
+    for spec in pending(conn, limit):
+        try:
+            enqueue(redis_connection, spec)
+        except (redis.RedisError, OSError) as exc:
+            log.warning("Redis unavailable, jobs stay in the outbox: %s", exc)
+            return sent, False
+        # Marking after enqueueing: a crash in between re-enqueues, which the job id makes a no-op.
+        with conn:
+            conn.execute("UPDATE outbox SET enqueued_at = ? WHERE job_id = ?",
+                         (store.to_text(datetime.now(timezone.utc)), spec.job_id))
+        sent += 1
+    return sent, True
+
+
+class Relay:
+    """Relays the outbox after each commit, backing off while Redis is down."""
+
+    def __init__(self, conn: sqlite3.Connection, redis_url: str, retry_s: float = 5.0):
+        self.conn = conn
+        self.redis = redis.Redis.from_url(redis_url, socket_timeout=3, socket_connect_timeout=3)
+        self.retry_s = retry_s
+        self.next_try = 0.0
+
+    def run(self) -> int:
+        """Relay what is pending unless we are waiting out a Redis outage."""
+        if time.monotonic() < self.next_try:
+            return 0
+        sent, redis_ok = relay(self.conn, self.redis)
+        if not redis_ok:
+            self.next_try = time.monotonic() + self.retry_s
+        return sent
+
+    def close(self) -> None:
+        """Drop the Redis connection."""
+        self.redis.close()

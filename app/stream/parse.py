@@ -1,0 +1,196 @@
+"""Parsing of the `deloton` topic's messages and log lines (CONTRACT section 1), pure and strict."""
+import json
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from app.domain.rider import parse_rider
+
+MAX_RAW = 4096
+BOUNDS = {"heart_rate": (0, 250), "rpm": (0, 300), "power": (0, 5000), "resistance": (0, 1000)}
+BOUNDARIES = {"--------- beginning of main": "beginning of main",
+              "--------- beginning of a new ride": "beginning of a new ride"}
+NUMBER = r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?"
+PREFIX = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}) ([^:]+): (.*)", re.DOTALL | re.ASCII)
+RIDE = re.compile(rf"\[INFO\]: Ride - duration = ({NUMBER}); resistance = ([-+]?\d+)", re.ASCII)
+TELEMETRY = re.compile(rf"\[INFO\]: Telemetry - hrt = ([-+]?\d+); rpm = ([-+]?\d+); power = ({NUMBER})", re.ASCII)
+# The two reading lines make up nearly all of the stream: one anchored pattern each, tried first.
+TS_DEVICE = r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}) [^:]+: "
+RIDE_LINE = re.compile(TS_DEVICE + RIDE.pattern, re.ASCII)
+TELEMETRY_LINE = re.compile(TS_DEVICE + TELEMETRY.pattern, re.ASCII)
+SYSTEM = "[SYSTEM] data = "
+GETTING_USER = "Getting user data from server.."
+
+
+class Quarantined(ValueError):
+    """A message that cannot be used; its text is the quarantine reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class Boundary:
+    """A line that ends the bike's ride in progress."""
+
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class System:
+    """A [SYSTEM] line: a ride starts at `ts` (live store text) with this rider."""
+
+    ts: str
+    rider: dict
+    when: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RideHalf:
+    """The first half of one second of riding."""
+
+    ts: str
+    duration_s: int
+    resistance: int
+
+
+@dataclass(frozen=True, slots=True)
+class TelemetryHalf:
+    """The second half of one second of riding."""
+
+    ts: str
+    heart_rate: int
+    rpm: int
+    power: float
+
+
+def decode_value(raw: bytes | None) -> str:
+    """The log line of a message value `{"log": "<line>"}`; Quarantined when it is anything else."""
+    if raw is None:
+        raise Quarantined("empty message value")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Quarantined("message value is not UTF-8") from None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise Quarantined("message value is not JSON") from None
+    if not isinstance(data, dict) or not isinstance(data.get("log"), str):
+        raise Quarantined('message value has no string "log"')
+    return data["log"]
+
+
+def parse_line(line: str):
+    """One log line as Boundary, System, RideHalf or TelemetryHalf; Quarantined when it fits no row."""
+    line = line.strip()
+    match = TELEMETRY_LINE.fullmatch(line)
+    if match is not None:
+        return _telemetry(*match.groups())
+    match = RIDE_LINE.fullmatch(line)
+    if match is not None:
+        return _ride(*match.groups())
+    if line in BOUNDARIES:
+        return Boundary(BOUNDARIES[line])
+    return _other_line(line)
+
+
+def _other_line(line: str):
+    """Lines other than well-formed readings: boundaries with a time, [SYSTEM], or bad ones."""
+    match = PREFIX.fullmatch(line)
+    if match is None:
+        raise Quarantined("line fits no known form")
+    ts, rest = match.group(1), match.group(3)
+    when = _timestamp(ts)
+    if rest.startswith("[INFO]: Ride"):
+        raise Quarantined("malformed Ride line")
+    if rest.startswith("[INFO]: Telemetry"):
+        raise Quarantined("malformed Telemetry line")
+    if rest.startswith(SYSTEM):
+        return System(_text(ts, when), parse_system_json(rest[len(SYSTEM):]), when)
+    if rest == GETTING_USER:
+        return Boundary("getting user data")
+    raise Quarantined("line fits no known form")
+
+
+def _timestamp(ts: str) -> datetime:
+    try:
+        return datetime.fromisoformat(ts)
+    except ValueError:
+        raise Quarantined(f"impossible timestamp {ts!r}") from None
+
+
+def _text(ts: str, when: datetime | None = None) -> str:
+    """The live store's form of a valid <ts> (store.to_text of it as UTC), built without formatting."""
+    if ts.endswith(".000000"):  # isoformat leaves out a zero fraction
+        return (when or _timestamp(ts)).isoformat(sep=" ") + "+00:00"
+    if when is None:
+        _timestamp(ts)
+    return ts + "+00:00"
+
+
+def _ride(ts: str, duration_text: str, resistance_text: str) -> RideHalf:
+    duration, resistance = float(duration_text), int(resistance_text)
+    if not math.isfinite(duration) or not 0 <= duration < 10_000_000:
+        raise Quarantined(f"duration out of bounds: {duration_text}")
+    if not 0 <= resistance <= 1000:
+        _check("resistance", resistance)
+    return RideHalf(_text(ts), int(duration), resistance)
+
+
+def _telemetry(ts: str, hrt_text: str, rpm_text: str, power_text: str) -> TelemetryHalf:
+    heart_rate, rpm, power = int(hrt_text), int(rpm_text), float(power_text)
+    if not (0 <= heart_rate <= 250 and 0 <= rpm <= 300 and 0 <= power <= 5000):
+        _check("heart_rate", heart_rate)
+        _check("rpm", rpm)
+        _check("power", power)
+    return TelemetryHalf(_text(ts), heart_rate, rpm, power)
+
+
+def _check(name: str, value) -> None:
+    low, high = BOUNDS[name]
+    if not low <= value <= high:  # NaN fails this too
+        raise Quarantined(f"{name} out of bounds: {value}")
+
+
+def parse_system_json(text: str) -> dict:
+    """The rider of a [SYSTEM] line, checked to be usable; Quarantined when it is not."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise Quarantined("broken [SYSTEM] JSON") from None
+    if not isinstance(data, dict):
+        raise Quarantined("[SYSTEM] JSON is not an object")
+    user_id = data.get("user_id")
+    if type(user_id) is not int or not -2**63 <= user_id < 2**63:
+        raise Quarantined("[SYSTEM] JSON has no integer user_id")
+    serial = data.get("bike_serial")
+    if serial is not None and not isinstance(serial, str):
+        raise Quarantined("[SYSTEM] JSON bike_serial is not text")
+    for name in ("date_of_birth", "account_create_date", "height_cm", "weight_kg"):
+        value = data.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise Quarantined(f"[SYSTEM] JSON {name} is not a number")
+    try:
+        parse_rider(data)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise Quarantined(f"[SYSTEM] JSON unusable: {exc}"[:200]) from None
+    return data
+
+
+def raw_text(raw: bytes | None) -> str | None:
+    """The raw value for the quarantine: at most 4 KiB, undecodable bytes as \\x escapes."""
+    if raw is None:
+        return None
+    return raw[:MAX_RAW].decode("utf-8", errors="backslashreplace")
+
+
+def decode_key(raw: bytes | None) -> str | None:
+    """The bike serial of a message key (None when unkeyed); Quarantined when not UTF-8 text."""
+    if raw is None:
+        return None
+    try:
+        key = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Quarantined("message key is not UTF-8") from None
+    if not key.strip():
+        raise Quarantined("message key is blank")
+    return key

@@ -1,0 +1,244 @@
+"""The batch pipeline: one poll of messages into the live store in one SQLite transaction."""
+import logging
+import sqlite3
+import time
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from app.domain.alert_rule import exceeds, next_state
+from app.live import store
+from app.stream import rides
+from app.stream.parse import (Boundary, Quarantined, RideHalf, System, TelemetryHalf, decode_key,
+                              decode_value, parse_line, raw_text)
+from app.stream.rides import Bike, Settings
+
+log = logging.getLogger(__name__)
+COUNTERS = ("messages", "readings", "rides_started", "rides_ended", "rides_discarded", "alerts",
+            "quarantined", "dropped_halves", "orphans", "duplicates")
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One Kafka message (or a simulated one)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection):
+    """One write transaction, taken at once so concurrent consumers serialise cleanly."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+
+
+def process_batch(conn: sqlite3.Connection, messages, settings: Settings,
+                  track_positions: bool = True) -> Counter:
+    """Store one poll's messages in one transaction; return what was counted."""
+    with transaction(conn):
+        batch = Batch(conn, settings, track_positions)
+        batch.load(messages)
+        for message in messages:
+            batch.handle(message)
+        batch.flush()
+    return batch.counts
+
+
+class Batch:
+    """The state and pending writes of one batch."""
+
+    def __init__(self, conn: sqlite3.Connection, settings: Settings, track_positions: bool):
+        self.conn, self.settings, self.track_positions = conn, settings, track_positions
+        self.now_wall = time.time()
+        self.counts = Counter()
+        self.bikes: dict[str, Bike] = {}
+        self.positions: dict[tuple[str, int], list] = {}
+        self.readings: list[tuple] = []
+        self.quarantine: list[tuple] = []
+        self.alert_dirty: dict[str, Bike] = {}
+
+    def load(self, messages) -> None:
+        """Read the positions of the batch's partitions and the state of its bikes."""
+        for topic, partition in {(m.topic, m.partition) for m in messages}:
+            row = self.conn.execute("SELECT next_offset, bike_serial FROM positions "
+                                    "WHERE topic = ? AND partition = ?", (topic, partition)).fetchone()
+            self.positions[topic, partition] = list(row) if row else [-1, None]
+        serials = {m.key for m in messages if m.key is not None}
+        serials = {s.decode("utf-8", "replace") for s in serials}
+        serials |= {pos[1] for pos in self.positions.values() if pos[1]}
+        self.bikes = rides.load_bikes(self.conn, serials)
+
+    def bike(self, serial: str, partition: int) -> Bike:
+        """The bike of this serial, created when first seen."""
+        bike = self.bikes.get(serial)
+        if bike is None:
+            bike = self.bikes[serial] = Bike(serial)
+        bike.partition = partition
+        return bike
+
+    def handle(self, message: Message) -> None:
+        """Apply one message, unless it was applied before; quarantine it when it is bad."""
+        position = self.positions[message.topic, message.partition]
+        if self.track_positions and message.offset < position[0]:
+            self.counts["duplicates"] += 1
+            return
+        position[0] = message.offset + 1
+        self.counts["messages"] += 1
+        try:
+            key = decode_key(message.key)
+            self.apply(key, parse_line(decode_value(message.value)), message, position)
+        except Quarantined as exc:
+            self.quarantine_message(message, str(exc))
+        except (ValueError, TypeError, KeyError, OverflowError) as exc:
+            log.exception("unexpected bad input at %s/%s", message.partition, message.offset)
+            self.quarantine_message(message, f"unusable: {type(exc).__name__}: {exc}"[:300])
+
+    def quarantine_message(self, message: Message, reason: str) -> None:
+        """Keep a bad message with its reason."""
+        self.counts["quarantined"] += 1
+        key = None if message.key is None else raw_text(message.key)
+        self.quarantine.append((message.topic, message.partition, message.offset, key,
+                                raw_text(message.value), reason,
+                                store.to_text(datetime.now(timezone.utc))))
+
+    def apply(self, key: str | None, line, message: Message, position: list) -> None:
+        """Route one parsed line to its bike."""
+        serial = key if key is not None else position[1]
+        if isinstance(line, System) and key is None:
+            serial = self.switch_unkeyed_bike(line, message, position)
+        if serial is None:
+            # An unkeyed partition before its first [SYSTEM] line: no bike, no ride.
+            if isinstance(line, TelemetryHalf):
+                self.counts["orphans"] += 1
+            return
+        bike = self.bike(serial, message.partition)
+        if not isinstance(line, Boundary):
+            bike.last_line_at = line.ts
+        if isinstance(line, TelemetryHalf):
+            self.on_telemetry(bike, line)
+        elif isinstance(line, RideHalf):
+            self.drop_pending(bike)
+            bike.pending = line
+        elif isinstance(line, System):
+            self.on_system(bike, line)
+        else:
+            self.drop_pending(bike)
+            rides.end_ride(self.conn, bike, "boundary", self.counts)
+
+    def switch_unkeyed_bike(self, line: System, message: Message, position: list) -> str:
+        """An unkeyed [SYSTEM] line names the partition's bike; the previous bike's ride ends."""
+        serial = line.rider.get("bike_serial")
+        if not serial:
+            raise Quarantined("[SYSTEM] JSON has no bike_serial and the message no key")
+        if position[1] and position[1] != serial:
+            previous = self.bike(position[1], message.partition)
+            self.drop_pending(previous)
+            rides.end_ride(self.conn, previous, "new_ride", self.counts)
+        position[1] = serial
+        return serial
+
+    def on_system(self, bike: Bike, line: System) -> None:
+        """A new ride starts (ending the one in progress), unless it is the ride in progress."""
+        self.drop_pending(bike)
+        if bike.ride is not None and bike.ride.started_at == line.ts:
+            self.counts["duplicates"] += 1
+            return
+        rides.end_ride(self.conn, bike, "new_ride", self.counts)
+        when = line.when.replace(tzinfo=timezone.utc)
+        if rides.start_ride(self.conn, bike, line.ts, when, line.rider, self.settings):
+            self.counts["rides_started"] += 1
+        else:
+            self.counts["duplicates"] += 1
+
+    def drop_pending(self, bike: Bike) -> None:
+        """A Ride half whose Telemetry half never came is dropped and counted."""
+        if bike.pending is not None:
+            bike.pending = None
+            self.counts["dropped_halves"] += 1
+
+    def on_telemetry(self, bike: Bike, line: TelemetryHalf) -> None:
+        """Pair the Telemetry half with the waiting Ride half into one reading."""
+        half, bike.pending = bike.pending, None
+        if half is None:
+            self.counts["dropped_halves"] += 1
+            return
+        ride = bike.ride
+        if ride is None:
+            self.counts["orphans"] += 1
+            return
+        reading = (bike.serial, ride.started_at, half.duration_s, half.ts, line.heart_rate,
+                   line.rpm, line.power, half.resistance)
+        self.readings.append(reading)
+        ride.has_readings = True
+        self.evaluate_alert(bike, reading)
+
+    def evaluate_alert(self, bike: Bike, reading: tuple) -> None:
+        """Feed the alert rule in duration order; raise an alert in this transaction when due."""
+        ride, duration_s = bike.ride, reading[2]
+        state = ride.alert
+        if state.last_duration_s is not None and duration_s <= state.last_duration_s:
+            return  # a repeated or late second: the rule has seen this part of the ride
+        self.alert_dirty[bike.serial] = bike
+        if state.run_length == 0 and not exceeds(reading[4], ride.hr_limit) \
+                and self.settings.alert_after_s > 0:
+            state.last_duration_s = duration_s  # what next_state gives, without its allocation
+            return
+        ride.alert, due = next_state(ride.alert, duration_s, reading[4], ride.hr_limit,
+                                     self.settings.alert_after_s, self.settings.alert_cooldown_s)
+        if due:
+            rides.raise_alert(self.conn, bike, reading)
+            self.counts["alerts"] += 1
+
+    def flush(self) -> None:
+        """Write what the batch gathered: readings, alert state, bikes, positions, counters."""
+        conn = self.conn
+        if self.readings:
+            inserted = conn.executemany("INSERT OR IGNORE INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                        self.readings).rowcount
+            self.counts["readings"] += inserted
+            self.counts["duplicates"] += len(self.readings) - inserted
+        rides.save_alert_state(conn, [(b.serial, b.ride) for b in self.alert_dirty.values()
+                                      if b.ride is not None])
+        rides.save_bikes(conn, self.bikes.values(), self.now_wall)
+        if self.track_positions:
+            conn.executemany("INSERT OR REPLACE INTO positions VALUES (?, ?, ?, ?)",
+                             [(t, p, pos[0], pos[1]) for (t, p), pos in self.positions.items()])
+        conn.executemany("INSERT OR IGNORE INTO quarantine (topic, partition, \"offset\", message_key, "
+                         "raw_value, reason, quarantined_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         self.quarantine)
+        add_counts(conn, self.counts)
+
+
+def add_counts(conn: sqlite3.Connection, counts: Counter) -> None:
+    """Add to the live store's counters."""
+    conn.executemany("INSERT INTO counters (name, value) VALUES (?, ?) "
+                     "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+                     [(name, value) for name, value in counts.items() if value])
+
+
+def end_idle_rides(conn: sqlite3.Connection, settings: Settings, active_since: dict) -> Counter:
+    """End the rides of bikes silent for the idle timeout while this consumer had their partition."""
+    counts, now = Counter(), time.time()
+    with transaction(conn):
+        rows = conn.execute("SELECT bike_serial, partition, last_seen_wall FROM bikes "
+                            "WHERE ride_started_at IS NOT NULL").fetchall()
+        idle = [row[0] for row in rows if row[1] in active_since
+                and now - max(row[2], active_since[row[1]]) >= settings.idle_timeout_s]
+        for bike in rides.load_bikes(conn, idle).values():
+            if bike.pending is not None:
+                counts["dropped_halves"] += 1
+            rides.end_ride(conn, bike, "idle", counts)
+            conn.execute("UPDATE bikes SET ride_started_at = NULL WHERE bike_serial = ?", (bike.serial,))
+            conn.execute("DELETE FROM pending_halves WHERE bike_serial = ?", (bike.serial,))
+        add_counts(conn, counts)
+    return counts

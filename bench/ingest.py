@@ -1,0 +1,134 @@
+"""Ingest benchmark: consumer.py against a bare kafka-python loop on the same topic (BENCHMARKS.md).
+
+Produces a simulated fleet (default 400 bikes x 300 s) to a fresh topic on the real broker for each
+partition count, then measures in the same run:
+- the baseline: a bare kafka-python loop that polls and `json.loads` every message;
+- consumer.py (one process, and two processes in one group) reading the same topic into a fresh
+  live store, with its positions set to the start of each partition.
+Throughput is messages per second from the first stored batch to the last message, for both.
+"""
+import argparse
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.admin import KafkaAdminClient, NewTopic
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from app.live import store  # noqa: E402
+from app.stream.produce import build_producer  # noqa: E402
+from app.stream.simulate import Fleet  # noqa: E402
+
+
+def produce(servers: str, topic: str, bikes: int, seconds: int, seed: int) -> tuple[int, int]:
+    """Send the fleet; return (messages, readings expected)."""
+    producer, fleet, sent, readings = build_producer(servers), Fleet(bikes, seed=seed), 0, 0
+    while fleet.seconds < seconds:
+        for key, value in fleet.tick():
+            producer.send(topic, key=key, value=value)
+            sent += 1
+            readings += b"Telemetry" in value
+    producer.flush()
+    producer.close()
+    return sent, readings
+
+
+def bare_loop(servers: str, topic: str, partitions: int, expected: int) -> float:
+    """Messages per second of poll + json.loads, from the end of the first poll to the last message."""
+    consumer = KafkaConsumer(bootstrap_servers=servers, group_id=None, enable_auto_commit=False,
+                             max_poll_records=5000, fetch_max_wait_ms=200,
+                             max_partition_fetch_bytes=4 * 1024 * 1024)
+    tps = [TopicPartition(topic, p) for p in range(partitions)]
+    consumer.assign(tps)
+    consumer.seek_to_beginning(*tps)
+    seen, first, started = 0, 0, None
+    while seen < expected:
+        for batch in consumer.poll(timeout_ms=1000).values():
+            for record in batch:
+                json.loads(record.value)
+            seen += len(batch)
+        if started is None and seen:
+            started, first = time.perf_counter(), seen
+    elapsed = time.perf_counter() - started
+    consumer.close()
+    return (expected - first) / elapsed
+
+
+def consumer_run(servers: str, topic: str, partitions: int, expected: int, processes: int,
+                 redis_url: str) -> tuple[float, int]:
+    """Messages per second of consumer.py into a fresh live store, and the readings it stored."""
+    with tempfile.TemporaryDirectory() as folder:
+        live = Path(folder) / "live.db"
+        conn = store.connect(str(live))
+        with conn:
+            conn.executemany("INSERT INTO positions (topic, partition, next_offset) VALUES (?, ?, 0)",
+                             [(topic, p) for p in range(partitions)])
+        env = {**os.environ, "LIVE_DB_PATH": str(live), "REDIS_URL": redis_url,
+               "DATABASE_URL": f"sqlite:///{folder}/warehouse.db", "KAFKA_BOOTSTRAP_SERVERS": servers}
+        group = f"bench-{uuid.uuid4().hex[:8]}"
+        procs = [subprocess.Popen([sys.executable, str(PROJECT / "consumer.py"), "--topic", topic,
+                                   "--group-id", group, "--exit-when-idle", "3"], env=env,
+                                  cwd=PROJECT, stderr=subprocess.DEVNULL) for _ in range(processes)]
+        rate = watch(live, expected)
+        for proc in procs:
+            proc.wait(timeout=300)
+        readings = store.get_counters(conn).get("readings", 0)
+        conn.close()
+    return rate, readings
+
+
+def watch(live: Path, expected: int) -> float:
+    """Follow the live store's message counter; the rate from its first change to `expected`."""
+    conn = sqlite3.connect(f"file:{live}?mode=ro", uri=True)
+    first = started = None
+    while True:
+        row = conn.execute("SELECT value FROM counters WHERE name = 'messages'").fetchone()
+        seen = row[0] if row else 0
+        if seen and started is None:
+            started, first = time.perf_counter(), seen
+        if seen >= expected:
+            conn.close()
+            return (expected - first) / (time.perf_counter() - started)
+        time.sleep(0.01)
+
+
+def main() -> None:
+    """Run every configuration and print one line each."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--bikes", type=int, default=400)
+    parser.add_argument("--seconds", type=int, default=300)
+    parser.add_argument("--partitions", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092"))
+    parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/1"))
+    args = parser.parse_args()
+    admin = KafkaAdminClient(bootstrap_servers=args.servers)
+    for partitions in args.partitions:
+        topic = f"deloton-bench-ingest-{uuid.uuid4().hex[:8]}"
+        admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
+        try:
+            sent, readings = produce(args.servers, topic, args.bikes, args.seconds, args.seed)
+            bare = bare_loop(args.servers, topic, partitions, sent)
+            runs = [1] if partitions == 1 else [1, 2]
+            for processes in runs:
+                rate, stored = consumer_run(args.servers, topic, partitions, sent, processes,
+                                            args.redis_url)
+                print(f"partitions={partitions} processes={processes} messages={sent} "
+                      f"bare={bare:,.0f}/s consumer={rate:,.0f}/s ratio={rate / bare:.2f} "
+                      f"readings={stored}/{readings}", flush=True)
+        finally:
+            admin.delete_topics([topic])
+    admin.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""The batch pipeline over a real live store: rides, readings, alerts, outbox, quarantine, counters."""
+import json
+import time
+
+import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from app.live import store
+from app.stream.pipeline import Message, end_idle_rides, process_batch
+from app.stream.rides import Settings
+from tests.stream_helpers import messages, plain, snapshot
+from tests.test_stream_parse import DATA, LINE_LIKE, system_line
+
+SETTINGS = Settings()
+
+
+@pytest.fixture
+def live(tmp_path):
+    conn = store.connect(str(tmp_path / "live.db"))
+    yield conn
+    conn.close()
+
+
+def ts(second: int, half: bool = False) -> str:
+    minutes, seconds = divmod(second, 60)
+    return f"2022-07-06 10:{minutes:02d}:{seconds:02d}.{500000 if half else 100000:06d}"
+
+
+def ride_lines(start: int, hrs: list[int], resistance: int = 30) -> list[str]:
+    """Ride/Telemetry pairs for durations 1.. with these heart rates."""
+    lines = []
+    for i, hr in enumerate(hrs, start=1):
+        lines.append(f"{ts(start + i)} mendoza v9: [INFO]: Ride - duration = {float(i)}; "
+                     f"resistance = {resistance}")
+        lines.append(f"{ts(start + i, True)} mendoza v9: [INFO]: Telemetry - hrt = {hr}; rpm = 40; "
+                     f"power = 9.737739856000001")
+    return lines
+
+
+def system(second: int, **rider) -> str:
+    return system_line(**rider).replace("2022-07-06 23:29:36.435842", ts(second), 1)
+
+
+def recorded_messages() -> list[Message]:
+    rows = (DATA / "recorded-topic-start-2022-07-06.jsonl").read_bytes().splitlines()
+    return messages(rows + [json.dumps({"log": "--------- beginning of a new ride\n"}).encode()])
+
+
+def test_the_topic_start_gives_one_ride_of_user_100_with_498_readings(live):
+    for start in range(0, 1001, 250):
+        process_batch(live, recorded_messages()[start:start + 250], SETTINGS)
+    (ride,) = live.execute("SELECT bike_serial, started_at FROM rides").fetchall()
+    stored = store.get_ride(live, *ride)
+    assert stored["rider"]["user_id"] == 100 and stored["status"] == "ended"
+    assert stored["started_at"] == "2022-07-06 23:29:35.935822+00:00"
+    assert stored["hr_limit_bpm"] == pytest.approx(208 - 0.7 * 43)  # born 1978-09-05
+    readings = store.get_readings(live, *ride)
+    assert [r["duration_s"] for r in readings] == list(range(1, 499))
+    assert readings[-1]["recorded_at"] == "2022-07-06 23:37:53.444906+00:00"
+    assert readings[-1]["power"] == 2.30885038 and readings[-1]["heart_rate"] == 117
+    (job,) = live.execute("SELECT queue, func, kwargs_json FROM outbox").fetchall()
+    assert job["queue"] == "closeout" and json.loads(job["kwargs_json"])["bike_serial"] == "SN0000"
+    assert "quarantined" not in store.get_counters(live)
+
+
+def test_redelivered_messages_change_nothing(live):
+    process_batch(live, recorded_messages()[:600], SETTINGS)
+    before = plain(snapshot(live))
+    counts = process_batch(live, recorded_messages()[300:600], SETTINGS)
+    assert plain(snapshot(live)) == before
+    assert counts["duplicates"] == 300
+    process_batch(live, recorded_messages()[300:], SETTINGS)
+    assert len(live.execute("SELECT * FROM readings").fetchall()) == 498
+
+
+def test_a_keyed_fleet_keeps_each_bike_apart_on_one_partition(live):
+    a = messages([system(0, user_id=1)] + ride_lines(0, [90, 91]), key="SDa")
+    b = messages([system(0, user_id=2)] + ride_lines(0, [80]), key="SDb", first_offset=len(a))
+    mixed = [m for pair in zip(a, b) for m in pair if m] + a[len(b):]
+    mixed = [Message(m.topic, m.partition, i, m.key, m.value) for i, m in enumerate(mixed)]
+    process_batch(live, mixed, SETTINGS)
+    assert [r["heart_rate"] for r in store.get_readings(live, "SDa", store.to_text(_utc(ts(0))))] == [90, 91]
+    assert [r["heart_rate"] for r in store.get_readings(live, "SDb", store.to_text(_utc(ts(0))))] == [80]
+
+
+def _utc(text: str):
+    from datetime import datetime, timezone
+    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+
+
+def test_halves_without_their_partner_are_dropped_and_counted(live):
+    lines = [system(0)] + ride_lines(0, [90, 91, 92])
+    del lines[3]   # the Ride half of second 2
+    del lines[5]   # the Telemetry half of second 3 (now at index 5)
+    process_batch(live, messages(lines + ["--------- beginning of main"]), SETTINGS)
+    counters = store.get_counters(live)
+    assert counters["dropped_halves"] == 2 and counters["readings"] == 1
+
+
+def test_readings_with_no_ride_are_orphans_and_a_ride_with_no_readings_is_discarded(live):
+    lines = ride_lines(0, [90, 91]) + [system(10), "--------- beginning of a new ride"]
+    process_batch(live, messages(lines, key="SDa"), SETTINGS)
+    counters = store.get_counters(live)
+    assert counters["orphans"] == 2 and counters["rides_discarded"] == 1
+    assert live.execute("SELECT COUNT(*) FROM rides").fetchone()[0] == 0
+    assert live.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 0
+
+
+def test_bad_messages_are_quarantined_with_partition_offset_key_and_reason(live):
+    batch = messages([b"\xff", b'{"log": 1}', "nonsense"], key="SDa", partition=3, first_offset=40)
+    process_batch(live, batch + messages([system(0)], key="SDa", partition=3, first_offset=43), SETTINGS)
+    rows = live.execute('SELECT partition, "offset", message_key, raw_value, reason FROM quarantine '
+                        'ORDER BY 2').fetchall()
+    assert [tuple(r)[:3] for r in rows] == [(3, 40, "SDa"), (3, 41, "SDa"), (3, 42, "SDa")]
+    assert rows[0]["raw_value"] == "\\xff" and "not UTF-8" in rows[0]["reason"]
+    assert store.get_counters(live)["quarantined"] == 3 and store.get_counters(live)["rides_started"] == 1
+
+
+def test_an_alert_is_raised_once_with_its_job_in_the_outbox(live):
+    # Born 1978-09-05: limit 208 - 0.7 * 43 = 177.9 on 2022-07-06; 0 breaks the run.
+    lines = [system(0)] + ride_lines(0, [150, 190, 191, 0, 192, 193, 194, 195])
+    process_batch(live, messages(lines[:9]), SETTINGS)
+    process_batch(live, messages(lines[9:], first_offset=9), SETTINGS)  # the rule's state survives batches
+    (alert,) = live.execute("SELECT * FROM alerts").fetchall()
+    assert alert["duration_s"] == 7 and alert["heart_rate"] == 194
+    (job,) = live.execute("SELECT job_id, queue, kwargs_json FROM outbox").fetchall()
+    kwargs = json.loads(job["kwargs_json"])
+    assert job["queue"] == "alerts" and kwargs["rider"]["user_id"] == 7
+    assert kwargs["heart_rate"] == 194 and kwargs["hr_limit_bpm"] == pytest.approx(177.9)
+
+
+def test_an_unkeyed_partition_follows_the_bike_of_its_latest_system_line(live):
+    lines = ([system(0, bike_serial="SN1")] + ride_lines(0, [90])
+             + [system(5, bike_serial="SN2")] + ride_lines(5, [80, 81]))
+    process_batch(live, messages(lines), SETTINGS)
+    rides = {r["bike_serial"]: r["status"] for r in live.execute("SELECT * FROM rides")}
+    assert rides == {"SN1": "ended", "SN2": "open"}
+
+
+def test_the_idle_timeout_ends_rides_of_silent_bikes_only_while_the_consumer_runs(live):
+    process_batch(live, messages([system(0)] + ride_lines(0, [90]), key="SDa"), SETTINGS)
+    quick = Settings(idle_timeout_s=0.05)
+    assert end_idle_rides(live, quick, active_since={0: time.time()})["rides_ended"] == 0
+    time.sleep(0.1)
+    assert end_idle_rides(live, quick, active_since={1: 0.0})["rides_ended"] == 0  # not our partition
+    assert end_idle_rides(live, quick, active_since={0: 0.0})["rides_ended"] == 1
+    assert live.execute("SELECT status, end_reason FROM rides").fetchone()[:] == ("ended", "idle")
+
+
+def test_a_simulated_fleet_stores_every_reading(live):
+    from app.stream.simulate import Fleet
+
+    fleet, offset = Fleet(5, seed=3), 0
+    for _ in range(120):
+        batch = [Message("sim", 0, offset + i, k, v) for i, (k, v) in enumerate(fleet.tick())]
+        offset += len(batch)
+        process_batch(live, batch, SETTINGS, track_positions=False)
+    counters = store.get_counters(live)
+    assert counters["readings"] >= 5 * 100 and "quarantined" not in counters
+    assert counters.get("dropped_halves", 0) == 0 and counters.get("orphans", 0) == 0
+
+
+def test_stats_shows_the_counters(app, live, tmp_path):
+    conn = store.connect(app.config["LIVE_DB_PATH"])
+    process_batch(conn, messages([b"junk", system(0)] + ride_lines(0, [90])), SETTINGS)
+    conn.close()
+    result = app.test_cli_runner().invoke(args=["deloton", "stats", "--json"])
+    counters = json.loads(result.output)
+    assert counters["quarantined"] == 1 and counters["readings"] == 1 and counters["orphans"] == 0
+    health = app.test_client().get("/healthz").get_json()
+    assert health["consumer"]["quarantined"] == 1
+
+VALUES = st.one_of(st.binary(max_size=200), LINE_LIKE.map(lambda line: json.dumps({"log": line}).encode()))
+
+
+@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.one_of(st.none(), st.binary(max_size=6)), VALUES), max_size=20))
+def test_any_messages_are_stored_or_quarantined_and_never_stop_the_pipeline(live, batch):
+    first = live.execute("SELECT COALESCE(MAX(next_offset), 0) FROM positions").fetchone()[0]
+    before = store.get_counters(live)
+    msgs = [Message("fuzz", 0, first + i, key, raw) for i, (key, raw) in enumerate(batch)]
+    process_batch(live, msgs, SETTINGS)
+    after = store.get_counters(live)
+    assert after.get("messages", 0) - before.get("messages", 0) == len(batch)
+    quarantined = live.execute('SELECT COUNT(*) FROM quarantine WHERE "offset" >= ?', (first,)).fetchone()[0]
+    assert quarantined == after.get("quarantined", 0) - before.get("quarantined", 0)
