@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.domain.rider import parse_rider
+from app.domain.rider import date_from_epoch_ms, parse_rider
 
 MAX_RAW = 4096
 BOUNDS = {"heart_rate": (0, 250), "rpm": (0, 300), "power": (0, 5000), "resistance": (0, 1000)}
@@ -169,6 +169,9 @@ def parse_system_json(text: str) -> dict:
         value = data.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise Quarantined(f"[SYSTEM] JSON {name} is not a number")
+        if name.startswith(("date", "account")) and value is not None \
+                and date_from_epoch_ms(value) is None:
+            raise Quarantined(f"[SYSTEM] JSON unusable: {name} {value} is out of range")
     try:
         parse_rider(data)
     except (ValueError, TypeError, OverflowError) as exc:
