@@ -1,5 +1,6 @@
 """The report's short summary, written from the day's figures (pure: figures in, sentences out)."""
 from app.services.alerts_today import WARNING_THRESHOLD
+from app.services.report_figures import FIGURES
 
 # Figures whose change is worth a sentence, in the order ties are broken.
 NOTABLE = ["rides", "riders", "riding_time_s", "energy_kj", "avg_ride_s", "avg_heart_rate"]
@@ -84,3 +85,11 @@ def _alerts_line(alerts: int) -> str:
     if alerts:
         return f"{alerts} heart-rate alert{'s were' if alerts != 1 else ' was'} raised."
     return "No heart-rate alerts were raised."
+
+
+def headline_rows(headline: dict) -> list[tuple[str, str]]:
+    """The headline figures of a stored report as (label, formatted value), for the email and archive."""
+    shown = ["rides", "riders", "new_riders", "riding_time_s", "avg_ride_s", "energy_kj",
+             "calories_kcal", "avg_heart_rate", "alerts"]
+    rows = [(label, format_value(headline.get(key), unit)) for key, label, unit, _ in FIGURES if key in shown]
+    return rows + [("Busiest hour", headline.get("busiest_hour") or "n/a")]
