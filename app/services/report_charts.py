@@ -12,12 +12,13 @@ STYLE = Style(background="white", plot_background="white", foreground="#222", fo
 # js=[]: pygal would otherwise link its tooltip script from a CDN. Its CSS is inlined by default.
 COMMON = {"style": STYLE, "js": [], "disable_xml_declaration": True, "width": 720, "height": 320,
           "legend_at_bottom": True, "value_formatter": lambda v: f"{v:,.4g}", "print_zeroes": False, "no_data_text": "No rides"}
-COMMENT = re.compile(r"<!--.*?-->", re.S)
+# pygal's comments name web addresses; its inline config script only serves the tooltip JS left out.
+UNWANTED = re.compile(r"<!--.*?-->|<script\b.*?</script>", re.S)
 
 
 def render(chart) -> str:
-    """The chart as an SVG element, without pygal's comments (they name web addresses)."""
-    return COMMENT.sub("", chart.render(is_unicode=True))
+    """The chart as a static SVG element: no comments, no script."""
+    return UNWANTED.sub("", chart.render(is_unicode=True))
 
 
 def rides_per_hour_chart(per_hour: pd.Series) -> str:

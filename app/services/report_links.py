@@ -39,8 +39,9 @@ def read_token(token: str) -> dict:
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute URL on PUBLIC_BASE_URL (emails are read far from any request)."""
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+    """An absolute URL on PUBLIC_BASE_URL (emails are built by jobs, outside any request)."""
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_BASE_URL"]):
+        return url_for(endpoint, _external=True, **values)
 
 
 def report_link(report_date: date) -> str:
