@@ -5,7 +5,7 @@ from pathlib import Path
 from flask import Flask
 
 from app.config import Config
-from app.extensions import api, csrf, db, htmx, limiter, mail, migrate
+from app.extensions import api, csrf, db, htmx, limiter, login_manager, mail, migrate
 
 
 def create_app(config_class: type = Config) -> Flask:
@@ -50,9 +50,14 @@ def register_extensions(app: Flask) -> None:
     mail.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", limits_storage_uri(app.config["REDIS_URL"]))
+    login_manager.init_app(app)
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = limits_storage_uri(app.config["REDIS_URL"])
     limiter.init_app(app)
     api.init_app(app)
+    from app import security
+
+    security.init_app(app)
 
 
 def limits_storage_uri(redis_url: str) -> str:
@@ -66,9 +71,11 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints.health import bp as health_bp
     from app.blueprints.live import bp as live_bp
     from app.blueprints.reports import bp as reports_bp
+    from app.blueprints.staff import bp as staff_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(live_bp)
+    app.register_blueprint(staff_bp)
     app.register_blueprint(reports_bp)
     register_api(app)
 

@@ -65,6 +65,14 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
     REPORT_LINK_MAX_AGE_S = env_int("REPORT_LINK_MAX_AGE_S", 7 * 24 * 3600)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    PERMANENT_SESSION_LIFETIME = env_int("STAFF_SESSION_LIFETIME_S", 12 * 3600)
+    LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "10 per minute")
+    RATELIMIT_STORAGE_URI = env_str("RATELIMIT_STORAGE_URI", None)  # None: REDIS_URL
+    RATELIMIT_HEADERS_ENABLED = True
+    STAFF_PAGE_SIZE = env_int("STAFF_PAGE_SIZE", 25)
 
     # Rides, alerts, report
     DELOTON_TZ = env_str("DELOTON_TZ", "Europe/London")
@@ -78,7 +86,6 @@ class Config:
 
     # REST API: requests per key (Flask-Limiter syntax), kept in Redis.
     API_RATE_LIMIT = env_str("API_RATE_LIMIT", "600 per minute")
-    RATELIMIT_HEADERS_ENABLED = True
 
     # flask-smorest / OpenAPI (the docs page's assets are served by the app, not a CDN)
     API_TITLE = "Deloton Live API"

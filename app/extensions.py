@@ -4,6 +4,7 @@ import sqlite3
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_smorest import Api
@@ -23,6 +24,9 @@ migrate = Migrate()
 mail = Mail()
 csrf = CSRFProtect()
 htmx = HTMX()
+login_manager = LoginManager()
+login_manager.login_view = "staff.login"
+login_manager.login_message = "Please log in to see the staff pages."
 api = Api()
 
 

@@ -120,6 +120,7 @@ def app(migrated_pg, tmp_path, redis_url):
     """The app on the real PostgreSQL warehouse, a fresh live store and the test Redis."""
     app = create_app(make_config(migrated_pg, str(tmp_path / "live.db"), redis_url))
     truncate_all(app)
+    redis_lib.Redis.from_url(redis_url).flushdb()  # queues and rate-limit counts start empty
     yield app
     with app.app_context():
         db.session.remove()

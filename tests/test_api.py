@@ -161,3 +161,9 @@ def test_no_stack_trace_or_sql_in_any_error(client, reader):
     text = response.get_data(as_text=True)
     assert response.status_code in (404, 422)
     assert "Traceback" not in text and "SELECT" not in text
+
+
+def test_an_absurd_page_number_is_refused_not_a_500(client, rides, reader):
+    response = client.get("/api/rides?page=9223372036854775807", headers=reader)
+    assert response.status_code == 422
+    assert "page is too large" in response.get_json()["message"]

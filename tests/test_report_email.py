@@ -8,7 +8,6 @@ from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
-from flask_login import LoginManager, UserMixin
 from itsdangerous import URLSafeTimedSerializer
 
 from app import create_app
@@ -18,6 +17,8 @@ from app.services import report_mail, reports
 from app.services.report_links import SALT
 from tests.conftest import make_config
 from tests.report_days import land_march_day
+from tests.test_web_staff import log_in
+from tests.web_factories import add_staff
 
 DAY = date(2026, 3, 10)
 
@@ -92,7 +93,9 @@ def test_the_email_arrives_with_headline_figures_and_working_signed_links(mail_a
     assert "Deloton daily report: Tuesday 10 March 2026" in report.get_data(as_text=True)
     archive = client.get(archive_path)
     page = archive.get_data(as_text=True)
-    assert archive.status_code == 200 and "2026-03-10" in page and "<svg" in page
+    assert archive.status_code == 200 and "2026-03-10" in page
+    trend = client.get(re.search(r'<img src="([^"]+trend\.svg)"', page).group(1))
+    assert trend.status_code == 200 and trend.mimetype == "image/svg+xml" and b"<svg" in trend.data
     pdf_path = re.search(r'href="([^"]+/report\.pdf\?download=1)"', page).group(1)
     pdf = client.get(pdf_path)
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF") and "attachment" in pdf.headers["Content-Disposition"]
@@ -134,29 +137,25 @@ def test_the_archive_refuses_a_visitor(app, client):
     land_march_day(app)
     with app.app_context():
         reports.build_report(DAY)
-    for url in ("/reports/", "/reports/2026-03-10", "/reports/2026-03-10/report.pdf"):
-        assert client.get(url).status_code == 401
+    for url in ("/reports/", "/reports/2026-03-10", "/reports/2026-03-10/report.pdf", "/reports/trend.svg"):
+        response = client.get(url)
+        assert response.status_code == 302 and response.headers["Location"].startswith("/staff/login?next=")
 
 
-class Staff(UserMixin):
-    id = "1"
-
-
-def test_the_archive_serves_staff_logged_in_through_flask_login(app):
+def test_the_archive_serves_staff_logged_in_on_the_staff_pages(app, client):
     land_march_day(app)
     with app.app_context():
         reports.build_report(DAY)
-    manager = LoginManager(app)  # what the staff pages register
-    manager.user_loader(lambda user_id: Staff() if user_id == "1" else None)
-    visitor = app.test_client()
-    assert visitor.get("/reports/").status_code == 401
-    staff = app.test_client()
-    with staff.session_transaction() as session:
-        session["_user_id"] = "1"
-    page = staff.get("/reports/").get_data(as_text=True)
-    assert "2026-03-10" in page and "!!WARNING!!" in page and "<svg" in page
-    assert "/reports/2026-03-10/report.html" in staff.get("/reports/2026-03-10").get_data(as_text=True)
-    html = staff.get("/reports/2026-03-10/report.html")
+        add_staff()
+    assert log_in(client).status_code == 302
+    page = client.get("/reports/").get_data(as_text=True)
+    assert "2026-03-10" in page and "!!WARNING!!" in page and 'href="/reports/"' in page  # the nav's slot
+    assert client.get("/reports/trend.svg").mimetype == "image/svg+xml"
+    assert "/reports/2026-03-10/report.html" in client.get("/reports/2026-03-10").get_data(as_text=True)
+    html = client.get("/reports/2026-03-10/report.html")
     assert html.status_code == 200 and "default-src 'none'" in html.headers["Content-Security-Policy"]
-    assert staff.get("/reports/2026-02-30").status_code == 404
-    assert staff.get("/reports/2026-01-01").status_code == 404
+    assert html.headers["X-Frame-Options"] == "SAMEORIGIN"  # shown in the archive's frame
+    pdf = client.get("/reports/2026-03-10/report.pdf?download=1")
+    assert pdf.data.startswith(b"%PDF") and "attachment" in pdf.headers["Content-Disposition"]
+    assert client.get("/reports/2026-02-30").status_code == 404
+    assert client.get("/reports/2026-01-01").status_code == 404

@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> None:
     app = create_app()
     AppWorker.flask_app = app
     connection = connect_redis(app.config["REDIS_URL"])
-    # The scheduler puts jobs waiting for a retry (RQ Retry with intervals) back on their queue.
+    # The scheduler moves jobs whose retry backoff has elapsed back onto their queue; without
+    # it a retried job would never run again.
     AppWorker(args.queues, connection=connection).work(burst=args.burst, with_scheduler=True)
 
 

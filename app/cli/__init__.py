@@ -33,3 +33,4 @@ def register_feature_commands() -> None:
     """Import the modules that add their commands to the `deloton` group."""
     from app.cli import api_keys  # noqa: F401
     from app.cli import report  # noqa: F401
+    from app.cli import staff  # noqa: F401

@@ -19,6 +19,8 @@ def exceeds(heart_rate: int, limit: float | None) -> bool:
 def next_state(state: AlertState, duration_s: int, heart_rate: int, limit: float | None,
                alert_after_s: int = 3, cooldown_s: int = 300) -> tuple[AlertState, bool]:
     """Feed one reading (in duration order); return the new state and whether it raises an alert."""
+    if state.last_duration_s is not None and duration_s <= state.last_duration_s:
+        return state, False  # a reading seen again (Kafka redelivers) or late changes nothing
     consecutive = state.last_duration_s is not None and duration_s == state.last_duration_s + 1
     if exceeds(heart_rate, limit):
         run = state.run_length + 1 if consecutive else 1

@@ -6,10 +6,13 @@ ride makes a re-enqueue after a crash a no-op while the first job is still known
 import hashlib
 from dataclasses import dataclass, field
 
-from rq import Queue, Retry
+from rq import Callback, Queue, Retry
 
 # Backoff for jobs whose target (SMTP, PostgreSQL) may be down: about 40 minutes in all.
 RETRY_INTERVALS_S = [5, 15, 30, 60, 120, 300, 600, 1200]
+# Run on every failure of the job (by dotted name: app/ does not import worker/); each callback
+# acts only once RQ has no retry left.
+FAILURE_CALLBACKS = {"worker.jobs.send_hr_alert": "worker.jobs.mark_hr_alert_failed"}
 
 
 @dataclass(frozen=True)
@@ -41,12 +44,14 @@ def hr_alert_job(bike_serial: str, ride_started_at: str, duration_s: int, **deta
                            "duration_s": duration_s, **details})
 
 
-def enqueue(connection, spec: JobSpec):
+def enqueue(connection, spec: JobSpec, retry: Retry | None = None):
     """Put a job on its queue with the standard retries, unless a job with its id already exists."""
     queue = Queue(spec.queue, connection=connection)
     existing = queue.fetch_job(spec.job_id)
     if existing is not None:
         return existing
+    callback = FAILURE_CALLBACKS.get(spec.func)
     return queue.enqueue(spec.func, kwargs=spec.kwargs, job_id=spec.job_id,
-                         retry=Retry(max=len(RETRY_INTERVALS_S), interval=RETRY_INTERVALS_S),
+                         retry=retry or Retry(max=len(RETRY_INTERVALS_S), interval=RETRY_INTERVALS_S),
+                         on_failure=Callback(callback) if callback else None,
                          result_ttl=24 * 3600, failure_ttl=30 * 24 * 3600)

@@ -4,6 +4,8 @@ from marshmallow import Schema, fields, validate
 from app.blueprints.api.fields import FlexibleDate, Rounded
 
 PERIODS = ("day", "week", "month", "all")
+BIGINT_MAX = 2**63 - 1  # the database's integer ranges: larger values are refused as bad input
+INT_MAX = 2**31 - 1
 
 
 class ReadingSchema(Schema):
@@ -74,11 +76,11 @@ class RideQueryArgsSchema(Schema):
 class RidesFilterSchema(Schema):
     """Filters of GET /api/rides."""
 
-    user_id = fields.Integer(validate=validate.Range(min=0))
+    user_id = fields.Integer(validate=validate.Range(min=0, max=BIGINT_MAX))
     bike_serial = fields.String(validate=validate.Length(min=1, max=100))
     date_from = FlexibleDate(metadata={"description": "first ride_date (DD-MM-YYYY or YYYY-MM-DD)"})
     date_to = FlexibleDate(metadata={"description": "last ride_date, inclusive"})
-    min_duration_s = fields.Integer(validate=validate.Range(min=0))
+    min_duration_s = fields.Integer(validate=validate.Range(min=0, max=INT_MAX))
     min_avg_power = fields.Float(validate=validate.Range(min=0, max=5000))
     min_energy_kj = fields.Float(validate=validate.Range(min=0, max=1e6))
     min_avg_heart_rate = fields.Float(validate=validate.Range(min=0, max=250))

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("live", __name__, template_folder="../../templates")
 
-from app.blueprints.live import views  # noqa: E402,F401
+from app.blueprints.live import filters, views  # noqa: E402,F401

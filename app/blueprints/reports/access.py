@@ -1,4 +1,4 @@
-"""Who may see the archive: staff logged in through Flask-Login (the staff pages' login manager)."""
+"""Who may see the archive: staff logged in on the staff pages (Flask-Login)."""
 from functools import wraps
 
 from flask import abort, current_app

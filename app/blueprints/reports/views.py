@@ -5,6 +5,7 @@ from flask import abort, make_response, render_template, request, url_for
 
 from app.blueprints.reports import bp
 from app.blueprints.reports.access import staff_required
+from app.blueprints.staff.views import staff_context
 from app.services import reports
 from app.services.report_charts import trend_chart
 from app.services.report_links import LinkRefused, read_token
@@ -12,6 +13,10 @@ from app.services.report_summary import headline_rows
 
 # A stored report is static: no script, no request, only its own inline styles and SVG.
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
+
+
+# The staff pages' nav, logout form and warning banner on the archive pages too.
+bp.context_processor(staff_context)
 
 
 def parse_date(text: str) -> date:
@@ -40,17 +45,29 @@ def file_response(report_date: date, fmt: str):
     response.mimetype = mimetype
     disposition = "attachment" if request.args.get("download") else "inline"
     response.headers["Content-Disposition"] = f'{disposition}; filename="deloton-report-{report_date}.{fmt}"'
+    return static_headers(response)
+
+
+def static_headers(response):
+    """Headers of a stored report or chart: its own inline styles only, framed by this site alone."""
     response.headers["Content-Security-Policy"] = REPORT_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
 
 
-def archive_page(file_url, view_url, signed: bool):
-    """The list of past reports with their headline figures and a trend chart."""
+def trend_response():
+    """The archive's trend chart as an SVG file (the site's CSP keeps inline styles out of pages)."""
     rows = reports.list_reports()
     trend = [{"date": r.report_date.isoformat(), **r.headline} for r in reversed(rows)]
-    return render_template("reports/archive.html", reports=rows, rows_of=headline_rows,
-                           trend=trend_chart(trend) if rows else None, file_url=file_url,
-                           view_url=view_url, signed=signed)
+    response = make_response(trend_chart(trend))
+    response.mimetype = "image/svg+xml"
+    return static_headers(response)
+
+
+def archive_page(file_url, view_url, trend_url: str):
+    """The list of past reports with their headline figures and a trend chart."""
+    return render_template("reports/archive.html", reports=reports.list_reports(), rows_of=headline_rows,
+                           trend_url=trend_url, file_url=file_url, view_url=view_url)
 
 
 @bp.route("/")
@@ -58,7 +75,14 @@ def archive_page(file_url, view_url, signed: bool):
 def archive():
     """The archive for staff."""
     return archive_page(lambda d, fmt, **kw: url_for("reports.file", report_date=d, fmt=fmt, **kw),
-                        lambda d: url_for("reports.view", report_date=d), signed=False)
+                        lambda d: url_for("reports.view", report_date=d), url_for("reports.trend"))
+
+
+@bp.route("/trend.svg")
+@staff_required
+def trend():
+    """The archive's trend chart."""
+    return trend_response()
 
 
 @bp.route("/<report_date>")
@@ -92,7 +116,16 @@ def signed(token: str):
         return file_response(parse_date(grant["date"]), "html")
     return archive_page(
         lambda d, fmt, **kw: url_for("reports.signed_file", token=token, report_date=d, fmt=fmt, **kw),
-        lambda d: url_for("reports.signed_file", token=token, report_date=d, fmt="html"), signed=True)
+        lambda d: url_for("reports.signed_file", token=token, report_date=d, fmt="html"),
+        url_for("reports.signed_trend", token=token))
+
+
+@bp.route("/signed/<token>/trend.svg")
+def signed_trend(token: str):
+    """The trend chart of the signed archive page. No login."""
+    if grant_or_403(token)["scope"] != "archive":
+        abort(403, "This link is for one report only.")
+    return trend_response()
 
 
 @bp.route("/signed/<token>/<report_date>/report.<fmt>")

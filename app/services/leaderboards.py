@@ -1,0 +1,94 @@
+"""Leaderboards over the warehouse: portable SQLAlchemy (SQLite and PostgreSQL), shared with the API."""
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Ride, User
+
+PERIODS = {"today": 0, "7d": 6, "30d": 29, "all": None}
+
+
+def _weighted(column) -> sa.ColumnElement:
+    """A rider's mean of a per-ride mean, weighted by each ride's readings (a mean over seconds)."""
+    return sa.func.sum(column * Ride.readings_count) / sa.func.nullif(sa.func.sum(Ride.readings_count), 0)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One leaderboard: a per-rider aggregate or a per-ride figure, and how to show it."""
+
+    label: str
+    per: str  # "rider" or "ride"
+    unit: str
+    expression: object
+
+
+METRICS = {
+    "rides": Metric("Rides completed", "rider", "rides", sa.func.count(Ride.ride_id)),
+    "total_energy": Metric("Total energy", "rider", "kJ", sa.func.sum(Ride.energy_kj)),
+    "total_time": Metric("Total riding time", "rider", "s", sa.func.sum(Ride.duration_s)),
+    "avg_power": Metric("Average power", "rider", "W", _weighted(Ride.avg_power)),
+    "avg_cadence": Metric("Average cadence", "rider", "rpm", _weighted(Ride.avg_rpm)),
+    "max_avg_hr": Metric("Highest average heart rate in a ride", "ride", "bpm", Ride.avg_heart_rate),
+    "longest_ride": Metric("Longest ride", "ride", "s", Ride.duration_s),
+    "max_power": Metric("Highest power", "ride", "W", Ride.max_power),
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Who and when a leaderboard covers; None means no restriction."""
+
+    gender: str | None = None
+    age_band: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def period_filters(period: str, today: date, **others) -> Filters:
+    """Filters for a named period (today, 7d, 30d, all) ending today."""
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {', '.join(PERIODS)}")
+    days = PERIODS[period]
+    return Filters(date_from=None if days is None else today - timedelta(days=days),
+                   date_to=None if days is None else today, **others)
+
+
+def _where(query, filters: Filters):
+    """Apply the filters to a query that joins rides and users."""
+    if filters.gender:
+        query = query.where(User.gender == filters.gender)
+    if filters.age_band:
+        query = query.where(Ride.age_band == filters.age_band)
+    if filters.date_from:
+        query = query.where(Ride.ride_date >= filters.date_from)
+    if filters.date_to:
+        query = query.where(Ride.ride_date <= filters.date_to)
+    return query
+
+
+def leaderboard(metric: str, filters: Filters = Filters(), limit: int = 10) -> list[dict]:
+    """The top riders (or rides) for a metric, best first, each with its rank and value."""
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {', '.join(METRICS)}")
+    spec = METRICS[metric]
+    value = spec.expression.label("value")
+    if spec.per == "rider":
+        query = (sa.select(User.user_id, User.name, value).join(Ride, Ride.user_id == User.user_id)
+                 .group_by(User.user_id, User.name))
+    else:
+        query = (sa.select(User.user_id, User.name, value, Ride.ride_id, Ride.started_at,
+                           Ride.bike_serial)
+                 .join(Ride, Ride.user_id == User.user_id).where(spec.expression.is_not(None)))
+    query = _where(query, filters).order_by(value.desc(), User.user_id).limit(limit)
+    rows = db.session.execute(query).mappings().all()
+    return [{"rank": rank, **row, "value": _number(row["value"])} for rank, row in enumerate(rows, 1)]
+
+
+def _number(value) -> float | int | None:
+    """A plain number (Decimal from PostgreSQL's sums becomes float)."""
+    if value is None or isinstance(value, int):
+        return value
+    return float(value)

@@ -1,0 +1,209 @@
+"""What the live pages show: the fleet and each bike's ride in progress, read from the live store."""
+import json
+import sqlite3
+import time
+from functools import lru_cache
+from pathlib import Path
+
+from flask import current_app, g
+
+from app.domain.rider import age_years, formula_description, parse_rider
+from app.live import store
+
+SILENT_AFTER_S = 10  # wall-clock seconds without a line before a bike counts as silent
+HOLD_AFTER_S = 10  # readings with heart rate 0 before the screen asks to hold the handlebars
+ZONE_BOUNDS = (0.6, 0.7, 0.8, 0.9)  # CONTRACT section 3: z1 < 0.6 <= z2 < 0.7 <= z3 < 0.8 <= z4 < 0.9 <= z5
+
+FLEET_SQL = """
+SELECT b.bike_serial, b.ride_started_at, b.last_seen_wall, r.rider_json, r.hr_limit_bpm,
+       x.duration_s, x.heart_rate, x.power, x.rpm
+FROM bikes b
+LEFT JOIN rides r ON r.bike_serial = b.bike_serial AND r.started_at = b.ride_started_at
+LEFT JOIN readings x ON x.bike_serial = b.bike_serial AND x.started_at = b.ride_started_at
+     AND x.duration_s = (SELECT MAX(duration_s) FROM readings
+                         WHERE bike_serial = b.bike_serial AND started_at = b.ride_started_at)
+ORDER BY b.bike_serial
+"""
+
+TOTALS_SQL = """
+SELECT COUNT(*) AS n, COALESCE(SUM(power), 0) AS power_sum, MIN(duration_s) AS first_s,
+       MAX(CASE WHEN heart_rate > 0 THEN duration_s END) AS last_hr_s,
+       SUM(heart_rate > 0 AND heart_rate < :b1 * :lim) AS z1,
+       SUM(heart_rate >= :b1 * :lim AND heart_rate < :b2 * :lim) AS z2,
+       SUM(heart_rate >= :b2 * :lim AND heart_rate < :b3 * :lim) AS z3,
+       SUM(heart_rate >= :b3 * :lim AND heart_rate < :b4 * :lim) AS z4,
+       SUM(heart_rate >= :b4 * :lim) AS z5,
+       (SELECT COUNT(*) FROM alerts WHERE bike_serial = :bike AND started_at = :start) AS alerts
+FROM readings WHERE bike_serial = :bike AND started_at = :start
+"""
+
+
+def live_db() -> sqlite3.Connection:
+    """This request's read-only connection to the live store (the consumer writes it)."""
+    if "live_db" not in g:
+        path = current_app.config["LIVE_DB_PATH"]
+        if not Path(path).exists():
+            store.connect(path).close()  # a fresh install: create the empty store once
+        g.live_db = store.connect(path, readonly=True)
+    return g.live_db
+
+
+def close_live_db(_error=None) -> None:
+    """Close the request's live store connection, if one was opened."""
+    conn = g.pop("live_db", None)
+    if conn is not None:
+        conn.close()
+
+
+def zone_of(heart_rate: int | None, limit: float | None) -> int | None:
+    """The heart-rate zone 1..5 of a reading, None without hand contact or a limit."""
+    if not heart_rate or not limit:
+        return None
+    ratio = heart_rate / limit
+    return 1 + sum(ratio >= bound for bound in ZONE_BOUNDS)
+
+
+@lru_cache(maxsize=4096)
+def rider_card(rider_json: str | None, started_at: str | None) -> dict:
+    """The rider's name, first name, gender and age at the ride's start (cached: a ride's rider
+    never changes, and the fleet page would otherwise parse every rider every second)."""
+    if not rider_json:
+        return {}
+    try:
+        rider = parse_rider(json.loads(rider_json))
+    except (ValueError, KeyError, TypeError):
+        return {"name": "Unknown rider", "first_name": "Rider"}
+    on = store.from_text(started_at).date() if started_at else None
+    rider["age"] = age_years(rider["date_of_birth"], on) if on else None
+    rider["first_name"] = rider["first_name"] or rider["name"] or "Rider"
+    return rider
+
+
+def bike_state(last_seen_wall: float | None, riding: bool, now: float | None = None) -> str:
+    """riding, idle or silent: silent wins when the bike has sent nothing for a while."""
+    now = time.time() if now is None else now
+    if last_seen_wall is None or now - last_seen_wall > SILENT_AFTER_S:
+        return "silent"
+    return "riding" if riding else "idle"
+
+
+def fleet() -> list[dict]:
+    """Every bike the consumer knows, with its ride in progress and latest reading."""
+    bikes = []
+    for row in live_db().execute(FLEET_SQL):
+        riding = row["ride_started_at"] is not None
+        bikes.append({"bike_serial": row["bike_serial"],
+                      "state": bike_state(row["last_seen_wall"], riding),
+                      "riding": riding,
+                      "rider": rider_card(row["rider_json"], row["ride_started_at"]),
+                      "elapsed_s": row["duration_s"], "heart_rate": row["heart_rate"],
+                      "power": row["power"], "rpm": row["rpm"],
+                      "zone": zone_of(row["heart_rate"], row["hr_limit_bpm"])})
+    return bikes
+
+
+def get_bike(bike_serial: str) -> sqlite3.Row | None:
+    """The bike's row in the live store, or None when the consumer never heard of it."""
+    return live_db().execute("SELECT * FROM bikes WHERE bike_serial = ?", (bike_serial,)).fetchone()
+
+
+def latest_reading(bike_serial: str, started_at: str) -> sqlite3.Row | None:
+    """The ride's latest reading."""
+    return live_db().execute(
+        "SELECT * FROM readings WHERE bike_serial = ? AND started_at = ? "
+        "ORDER BY duration_s DESC LIMIT 1", (bike_serial, started_at)).fetchone()
+
+
+def ride_totals(bike_serial: str, started_at: str, limit: float | None) -> sqlite3.Row:
+    """Count, energy, last second with hand contact and seconds per zone of a ride."""
+    bounds = dict(zip(("b1", "b2", "b3", "b4"), ZONE_BOUNDS))
+    return live_db().execute(TOTALS_SQL, {**bounds, "lim": limit or 1e9, "bike": bike_serial,
+                                          "start": started_at}).fetchone()
+
+
+def current_ride(bike_serial: str) -> dict | None:
+    """The bike's screen: its rider, latest figures, warnings and time in zones; None if unknown."""
+    bike = get_bike(bike_serial)
+    if bike is None:
+        return None
+    state = bike_state(bike["last_seen_wall"], bike["ride_started_at"] is not None)
+    view = {"bike_serial": bike_serial, "state": state, "ride": None}
+    if bike["ride_started_at"] is None:
+        return view
+    ride = store.get_ride(live_db(), bike_serial, bike["ride_started_at"])
+    if ride is not None:
+        view["ride"] = ride_figures(ride)
+    return view
+
+
+def ride_figures(ride: dict) -> dict:
+    """The figures of a ride in progress (or just ended) from its readings."""
+    limit = ride["hr_limit_bpm"]
+    rider = rider_card(json.dumps(ride["rider"]), ride["started_at"])
+    latest = latest_reading(ride["bike_serial"], ride["started_at"])
+    totals = ride_totals(ride["bike_serial"], ride["started_at"], limit)
+    figures = {"started_at": ride["started_at"], "user_id": ride["user_id"], "rider": rider,
+               "limit": limit, "formula": formula_description(ride["hr_formula"], rider.get("gender")),
+               "energy_kj": totals["power_sum"] / 1000, "readings": totals["n"],
+               "alerts": totals["alerts"],
+               "zones": [totals[f"z{i}"] or 0 for i in range(1, 6)], "latest": None,
+               "elapsed_s": 0, "zone": None, "hr_pct": None, "above_limit": False,
+               "hold_handlebars": False}
+    if latest is not None:
+        figures.update(latest_figures(latest, limit, totals))
+    return figures
+
+
+def latest_figures(latest: sqlite3.Row, limit: float | None, totals: sqlite3.Row) -> dict:
+    """Heart rate, its zone and share of the limit, the warnings, cadence, power, resistance."""
+    hr = latest["heart_rate"]
+    zero_since = totals["last_hr_s"] if totals["last_hr_s"] is not None else totals["first_s"] - 1
+    return {"latest": dict(latest), "elapsed_s": latest["duration_s"],
+            "zone": zone_of(hr, limit),
+            "hr_pct": round(100 * hr / limit) if hr and limit else None,
+            "above_limit": bool(limit and hr > limit),
+            "hold_handlebars": hr == 0 and latest["duration_s"] - zero_since > HOLD_AFTER_S}
+
+
+def series(bike_serial: str, after_s: int = -1) -> dict:
+    """The current ride's readings after `after_s`, for the live charts."""
+    bike = get_bike(bike_serial)
+    if bike is None or bike["ride_started_at"] is None:
+        return {"started_at": None, "limit": None, "points": []}
+    ride = store.get_ride(live_db(), bike_serial, bike["ride_started_at"])
+    rows = live_db().execute(
+        "SELECT duration_s, heart_rate, power, rpm FROM readings WHERE bike_serial = ? "
+        "AND started_at = ? AND duration_s > ? ORDER BY duration_s",
+        (bike_serial, bike["ride_started_at"], after_s)).fetchall()
+    return {"started_at": bike["ride_started_at"], "limit": ride["hr_limit_bpm"] if ride else None,
+            "points": [[r["duration_s"], r["heart_rate"] or None, r["power"], r["rpm"]] for r in rows]}
+
+
+def last_ended_ride(bike_serial: str) -> dict | None:
+    """The bike's latest ended ride still in the live store (waiting for its closeout)."""
+    row = live_db().execute(
+        "SELECT started_at FROM rides WHERE bike_serial = ? AND status = 'ended' "
+        "ORDER BY started_at DESC LIMIT 1", (bike_serial,)).fetchone()
+    if row is None:
+        return None
+    ride = store.get_ride(live_db(), bike_serial, row["started_at"])
+    return ride_figures(ride)
+
+
+def last_ride_summary(bike_serial: str) -> dict | None:
+    """The bike's latest finished ride: from the live store if not yet closed out, else the warehouse."""
+    from app.services.ride_history import recent_rides_of_bike, rider
+
+    ended = last_ended_ride(bike_serial)
+    closed = recent_rides_of_bike(bike_serial, 1)
+    if ended is not None and (not closed or ended["started_at"] > store.to_text(closed[0].started_at)):
+        return {"rider_name": ended["rider"].get("name"), "started_at": store.from_text(ended["started_at"]),
+                "duration_s": ended.get("elapsed_s") or 0, "energy_kj": ended["energy_kj"],
+                "user_id": ended["user_id"]}
+    if not closed:
+        return None
+    ride = closed[0]
+    user = rider(ride.user_id)
+    return {"rider_name": user.name if user else None, "started_at": ride.started_at,
+            "duration_s": ride.duration_s, "energy_kj": ride.energy_kj, "avg_power": ride.avg_power,
+            "avg_heart_rate": ride.avg_heart_rate, "user_id": ride.user_id}

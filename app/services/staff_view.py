@@ -1,0 +1,92 @@
+"""What the staff pages show: today at a glance, alerts, quarantine, rides and riders."""
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.extensions import db
+from app.models import HrAlert, Ride, User
+from app.services.alerts_today import count_alerts_raised_on, local_day_bounds, today_local
+from app.services.live_view import live_db
+
+QUARANTINE_SHOWN = 100
+
+
+def today_summary() -> dict:
+    """Rides, riders and alerts of today (DELOTON_TZ), and rides in progress right now."""
+    today = today_local()
+    finished = db.select(sa.func.count(Ride.ride_id), sa.func.count(sa.distinct(Ride.user_id)),
+                         sa.func.coalesce(sa.func.sum(Ride.energy_kj), 0)).where(Ride.ride_date == today)
+    rides, riders, energy = db.session.execute(finished).one()
+    in_progress = live_db().execute(
+        "SELECT COUNT(*) FROM bikes WHERE ride_started_at IS NOT NULL").fetchone()[0]
+    return {"date": today, "rides": rides, "riders": riders, "energy_kj": float(energy),
+            "alerts": count_alerts_raised_on(today), "in_progress": in_progress}
+
+
+def alerts_query(day: date | None = None, status: str | None = None):
+    """Alerts newest first with the rider's name, optionally of one day and one status."""
+    query = (db.select(HrAlert, User.name).outerjoin(User, User.user_id == HrAlert.user_id)
+             .order_by(HrAlert.raised_at.desc()))
+    if day is not None:
+        start, end = local_day_bounds(day, current_app.config["DELOTON_TZ"])
+        query = query.where(HrAlert.raised_at >= start, HrAlert.raised_at < end)
+    if status:
+        query = query.where(HrAlert.status == status)
+    return query
+
+
+def quarantine() -> tuple[list[dict], dict[str, int], int]:
+    """The latest quarantined messages, the consumer's counters and how many are quarantined."""
+    conn = live_db()
+    rows = conn.execute('SELECT id, topic, partition, "offset", message_key, raw_value, reason, '
+                        "quarantined_at FROM quarantine ORDER BY id DESC LIMIT ?",
+                        (QUARANTINE_SHOWN,)).fetchall()
+    counters = {r["name"]: r["value"] for r in conn.execute("SELECT name, value FROM counters ORDER BY name")}
+    total = conn.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0]
+    return [dict(r) for r in rows], counters, total
+
+
+def rides_query(q: str = "", bike: str = "", gender: str = "", age_band: str = "",
+                date_from: date | None = None, date_to: date | None = None):
+    """Rides newest first, searched by rider name or id and filtered by bike, gender, age, dates."""
+    query = (db.select(Ride, User.name, User.gender).join(User, User.user_id == Ride.user_id)
+             .order_by(Ride.started_at.desc()))
+    if q:
+        query = query.where(_rider_matches(q))
+    if bike:
+        query = query.where(Ride.bike_serial == bike)
+    if gender:
+        query = query.where(User.gender == gender)
+    if age_band:
+        query = query.where(Ride.age_band == age_band)
+    if date_from:
+        query = query.where(Ride.ride_date >= date_from)
+    if date_to:
+        query = query.where(Ride.ride_date <= date_to)
+    return query
+
+
+def riders_query(q: str = "", gender: str = ""):
+    """Riders by name with their ride count and last ride, searched and filtered."""
+    stats = (db.select(Ride.user_id, sa.func.count(Ride.ride_id).label("rides"),
+                       sa.func.max(Ride.started_at).label("last_ride_at"))
+             .group_by(Ride.user_id).subquery())
+    query = (db.select(User, stats.c.rides, stats.c.last_ride_at)
+             .outerjoin(stats, stats.c.user_id == User.user_id).order_by(User.name, User.user_id))
+    if q:
+        query = query.where(sa.or_(_rider_matches(q), User.email.ilike(f"%{q}%")))
+    if gender:
+        query = query.where(User.gender == gender)
+    return query
+
+
+def _rider_matches(q: str) -> sa.ColumnElement:
+    """A rider whose name contains q, or whose id is q."""
+    condition = User.name.ilike(f"%{q}%")
+    return sa.or_(condition, User.user_id == int(q)) if q.strip().isdigit() else condition
+
+
+def genders() -> list[str]:
+    """The genders riders gave, for the filters."""
+    return [g for g in db.session.scalars(db.select(User.gender).distinct().order_by(User.gender)) if g]

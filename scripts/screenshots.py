@@ -1,0 +1,128 @@
+"""Take the README's screenshots: the fleet page and a bike's screen, light and dark, on seeded data.
+
+Usage: .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
+Seeds a throwaway live store with the recorded ride of /work/shared/data (or ../shared/data) on
+a few bikes, serves the app on a free port and drives Debian's headless Chromium with Playwright.
+"""
+import argparse
+import json
+import re
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flask_migrate import upgrade  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.config import Config  # noqa: E402
+from app.domain.rider import age_years, date_from_epoch_ms, hr_limit_bpm  # noqa: E402
+from app.live import store  # noqa: E402
+
+RECORDING = "recorded-topic-start-2022-07-06.log"
+TELEMETRY = re.compile(r"hrt = (\d+); rpm = (\d+); power = ([\d.]+)")
+RIDE = re.compile(r"duration = ([\d.]+); resistance = (\d+)")
+RIDERS = [("SN0001", 100, "Steven Pearce", "male", 273715200000, 1.0, 420),
+          ("SN0002", 101, "Mrs Priya Okafor-Shah", "female", -315619200000, 1.6, 300),
+          ("SN0003", 102, "Dr Tomás Ibáñez", "male", -126230400000, 1.0, 180),
+          ("SN0004", 103, "Mx Sam Lee", "other", 946684800000, 0.9, 90)]
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def recording() -> list[tuple[int, int, int, float]]:
+    """(resistance, heart rate, rpm, power) of each second of the recorded ride."""
+    for base in (ROOT.parent / "shared" / "data", Path("/work/shared/data")):
+        if (base / RECORDING).exists():
+            lines = (base / RECORDING).read_text().splitlines()
+            break
+    else:
+        raise SystemExit(f"{RECORDING} not found next to the project")
+    rides = [RIDE.search(line) for line in lines if "Ride - duration" in line]
+    tele = [TELEMETRY.search(line) for line in lines if "Telemetry" in line]
+    return [(int(r.group(2)), int(t.group(1)), int(t.group(2)), float(t.group(3)))
+            for r, t in zip(rides, tele)]
+
+
+def seed(path: str) -> None:
+    """Four bikes riding the recorded ride at different points, one above its limit, one silent."""
+    conn = store.connect(path)
+    seconds = recording()
+    now = datetime.now(timezone.utc)
+    for serial, user_id, name, gender, born, hr_scale, upto in RIDERS:
+        started = now - timedelta(seconds=upto)
+        rider = {"user_id": user_id, "name": name, "gender": gender, "date_of_birth": born,
+                 "address": "1 High Street,Leeds,LS1 1AA", "email_address": f"{user_id}@example.com",
+                 "bike_serial": serial}
+        age = age_years(date_from_epoch_ms(born), started.date())
+        start = store.to_text(started)
+        silent = serial == "SN0004"
+        conn.execute("INSERT INTO bikes VALUES (?, ?, ?, ?, 0)",
+                     (serial, start, start, time.time() - (60 if silent else 0)))
+        conn.execute("INSERT INTO rides (bike_serial, started_at, user_id, rider_json, hr_limit_bpm,"
+                     " hr_formula) VALUES (?, ?, ?, ?, ?, 'tanaka')",
+                     (serial, start, user_id, json.dumps(rider), hr_limit_bpm(age, gender)))
+        for second, (resistance, hr, rpm, power) in enumerate(seconds[:upto], 1):
+            conn.execute("INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         (serial, start, second, store.to_text(started + timedelta(seconds=second)),
+                          round(hr * hr_scale), rpm, power, resistance))
+    conn.execute("INSERT INTO bikes VALUES ('SN0005', NULL, NULL, ?, 0)", (time.time(),))
+    conn.commit()
+    conn.close()
+
+
+def shoot(base_url: str, out: Path) -> None:
+    """Screenshots of the fleet and of bike SN0002 (above its limit), light and dark, and a phone."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        for theme in ("light", "dark"):
+            context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=theme)
+            page = context.new_page()
+            page.goto(base_url + "/")
+            page.wait_for_selector('[data-bike="SN0001"]')
+            page.screenshot(path=str(out / f"fleet-{theme}.png"), full_page=True)
+            page.goto(base_url + "/bikes/SN0001")
+            page.wait_for_selector('[data-chart="hr"] canvas')
+            page.wait_for_function("Number(document.querySelector('[data-live-charts]').dataset.points) > 0")
+            page.screenshot(path=str(out / f"bike-{theme}.png"), full_page=True)
+            context.close()
+        phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        page = phone.new_page()
+        page.goto(base_url + "/bikes/SN0002")
+        page.wait_for_selector(".hr-warning")
+        page.screenshot(path=str(out / "bike-warning-phone.png"))
+        browser.close()
+
+
+def main() -> None:
+    """Seed, serve, shoot."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    out = Path(parser.parse_args().out)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="deloton-shots-"))
+    config = type("ScreenshotConfig", (Config,), {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp / 'warehouse.db'}",
+        "LIVE_DB_PATH": str(tmp / "live.db"), "SECRET_KEY": "screenshots"})
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+    seed(config.LIVE_DB_PATH)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        shoot(f"http://127.0.0.1:{server.server_port}", out)
+    finally:
+        server.shutdown()
+    print(f"screenshots written to {out}")
+
+
+if __name__ == "__main__":
+    main()

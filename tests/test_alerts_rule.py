@@ -1,0 +1,101 @@
+"""The alert rule of CONTRACT section 4 and the heart-rate limit formulas, on plain values."""
+from datetime import date
+
+import pytest
+
+from app.domain.alert_rule import AlertState, next_state
+from app.domain.rider import age_years, formula_description, hr_limit_bpm
+
+LIMIT = 180.0
+
+
+def alerts_raised(readings, limit=LIMIT, alert_after_s=3, cooldown_s=300) -> list[int]:
+    """Feed (duration_s, heart_rate) pairs; return the duration_s of every reading that raised one."""
+    state, raised = AlertState(), []
+    for duration_s, heart_rate in readings:
+        state, alert = next_state(state, duration_s, heart_rate, limit, alert_after_s, cooldown_s)
+        if alert:
+            raised.append(duration_s)
+    return raised
+
+
+def test_a_run_of_two_seconds_above_the_limit_raises_nothing():
+    assert alerts_raised([(1, 170), (2, 185), (3, 190), (4, 170)]) == []
+
+
+def test_the_third_consecutive_second_above_the_limit_raises_one_alert():
+    assert alerts_raised([(1, 181), (2, 185), (3, 190), (4, 195), (5, 199)]) == [3]
+
+
+def test_a_heart_rate_equal_to_the_limit_does_not_exceed():
+    assert alerts_raised([(1, 180), (2, 180), (3, 180)]) == []
+    assert alerts_raised([(1, 181), (2, 181), (3, 181)], limit=180.4) == [3]
+
+
+def test_a_heart_rate_of_zero_breaks_the_run():
+    assert alerts_raised([(1, 190), (2, 190), (3, 0), (4, 190), (5, 190)]) == []
+    assert alerts_raised([(1, 190), (2, 190), (3, 0), (4, 190), (5, 190), (6, 190)]) == [6]
+
+
+def test_a_missing_second_breaks_the_run():
+    assert alerts_raised([(1, 190), (2, 190), (4, 190), (5, 190)]) == []
+    assert alerts_raised([(1, 190), (2, 190), (4, 190), (5, 190), (6, 190)]) == [6]
+
+
+def test_a_second_alert_waits_for_the_cooldown():
+    run_at = lambda start: [(start, 190), (start + 1, 190), (start + 2, 190), (start + 3, 150)]
+    readings = run_at(10) + run_at(100) + run_at(309) + run_at(313)
+    # 12 raises; the runs completing at 102 and 311 are within 300 s of it; 315 is 303 s later.
+    assert alerts_raised(readings) == [12, 315]
+
+
+def test_the_cooldown_counts_from_the_alert_and_is_inclusive():
+    readings = [(d, 190) for d in range(1, 400)]
+    assert alerts_raised(readings) == [3, 303]
+
+
+def test_settings_change_the_run_length_and_the_cooldown():
+    readings = [(d, 190) for d in range(1, 30)]
+    assert alerts_raised(readings, alert_after_s=5, cooldown_s=10) == [5, 15, 25]
+
+
+def test_a_ride_without_a_limit_never_alerts():
+    assert alerts_raised([(d, 240) for d in range(1, 10)], limit=None) == []
+
+
+def test_a_reading_seen_again_changes_nothing():
+    readings = [(1, 190), (2, 190), (2, 190), (3, 190), (3, 190), (1, 190)]
+    assert alerts_raised(readings) == [3]
+
+
+def test_a_birthday_on_the_ride_date_counts():
+    born = date(1982, 7, 6)
+    assert age_years(born, date(2022, 7, 6)) == 40
+    assert age_years(born, date(2022, 7, 5)) == 39
+    assert age_years(date(2000, 2, 29), date(2022, 2, 28)) == 21
+    assert age_years(date(2000, 2, 29), date(2022, 3, 1)) == 22
+    assert age_years(None, date(2022, 7, 6)) is None
+
+
+@pytest.mark.parametrize("formula, gender, expected", [
+    ("tanaka", "male", 180.0), ("tanaka", "female", 180.0),
+    ("fox", "male", 180.0), ("fox", "female", 180.0),
+    ("gulati", "female", 170.8), ("gulati", "male", 180.0), ("gulati", "other", 180.0),
+    ("nes", "male", 185.4), ("nes", "female", 185.4),
+])
+def test_each_formula_gives_the_contract_limit_at_forty(formula, gender, expected):
+    assert hr_limit_bpm(40, gender, formula) == pytest.approx(expected)
+
+
+def test_a_limit_needs_an_age_and_a_known_formula():
+    assert hr_limit_bpm(None, "male") is None
+    with pytest.raises(ValueError, match="HR_MAX_FORMULA"):
+        hr_limit_bpm(40, "male", "karvonen")
+
+
+@pytest.mark.parametrize("formula, gender, words", [
+    ("tanaka", "male", "208 minus 0.7"), ("fox", "male", "220 minus your age"),
+    ("gulati", "female", "206 minus 0.88"), ("gulati", "male", "Tanaka"), ("nes", "female", "211"),
+])
+def test_the_email_explains_the_formula_used(formula, gender, words):
+    assert words in formula_description(formula, gender)
