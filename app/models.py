@@ -166,6 +166,12 @@ class DailyReport(db.Model):
     pdf: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The latest report email: "sent", or "stored" when there is no MAIL_SERVER.
+    email_to: Mapped[str | None] = mapped_column(sa.String(320))
+    email_status: Mapped[str | None] = mapped_column(sa.String(10))
+    email_subject: Mapped[str | None] = mapped_column(sa.String(300))
+    email_text: Mapped[str | None] = mapped_column(sa.Text)
+    email_html: Mapped[str | None] = mapped_column(sa.Text)
 
 
 class ApiKey(db.Model):

@@ -1,7 +1,10 @@
 """The RQ jobs. Each takes plain ids/values and calls a service inside the app context."""
 import logging
+from datetime import date
 
-from app.services import closeout
+from flask import current_app
+
+from app.services import closeout, report_mail, reports
 from app.services.alerts import deliver_hr_alert, mark_failed
 
 log = logging.getLogger(__name__)
@@ -26,6 +29,12 @@ def mark_hr_alert_failed(job, connection, exc_type, exc_value, traceback) -> Non
                 f"{exc_type.__name__}: {exc_value}")
 
 
-def build_daily_report(report_date: str | None = None) -> None:
-    """Build and email the daily report (lands with the report issue)."""
-    log.info("build_daily_report ran for %s", report_date)
+def build_daily_report(report_date: str | None = None) -> str:
+    """Build the daily report (default: the window that just closed) and email it to CEO_EMAIL."""
+    day = date.fromisoformat(report_date) if report_date else reports.default_report_date()
+    reports.build_report(day)
+    if not current_app.config["CEO_EMAIL"]:
+        log.warning("CEO_EMAIL is not set: the report for %s was built, not emailed", day)
+        return day.isoformat()
+    report_mail.email_report(day)
+    return day.isoformat()

@@ -1,0 +1,95 @@
+"""The report's short summary, written from the day's figures (pure: figures in, sentences out)."""
+from app.services.alerts_today import WARNING_THRESHOLD
+from app.services.report_figures import FIGURES
+
+# Figures whose change is worth a sentence, in the order ties are broken.
+NOTABLE = ["rides", "riders", "riding_time_s", "energy_kj", "avg_ride_s", "avg_heart_rate"]
+# A change smaller than this (percent) is not news.
+NOTABLE_PCT = 10
+
+
+def write_summary(report: dict) -> list[str]:
+    """A few sentences: the day in a line, what changed most, busiest hour, top rider, attention."""
+    figures = {row["key"]: row for row in report["figures"]}
+    if report["empty"]:
+        return [f"No rides were recorded between {report['window_label']}.",
+                _previous_day_line(figures), _alerts_line(figures["alerts"]["value"])]
+    return [line for line in (_day_line(figures), _biggest_change(figures), _week_line(figures),
+                              _busiest_line(report), _top_rider_line(report),
+                              _alerts_line(figures["alerts"]["value"])) if line]
+
+
+def format_value(value, unit: str) -> str:
+    """A figure as a reader would say it: 1,234 rides, 3 h 05 min, 512.3 kJ."""
+    if value is None:
+        return "n/a"
+    if unit == "duration":
+        minutes = round(value / 60)
+        return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{value / 60:.1f} min"
+    if unit == "count":
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    return f"{value:,.1f} {unit}"
+
+
+def _day_line(figures: dict) -> str:
+    rides, riders, new = (figures[key]["value"] for key in ("rides", "riders", "new_riders"))
+    time = format_value(figures["riding_time_s"]["value"], "duration")
+    return (f"{rides:,} ride{'s' if rides != 1 else ''} by {riders:,} rider{'s' if riders != 1 else ''}"
+            f" ({new:,} new), {time} of riding in all.")
+
+
+def _biggest_change(figures: dict) -> str | None:
+    """The figure that moved most against the previous day, when it moved by NOTABLE_PCT or more."""
+    moves = [(abs(figures[key]["vs_previous"]["pct"]), key) for key in NOTABLE
+             if figures[key]["vs_previous"]["pct"] is not None]
+    if not moves or max(moves)[0] < NOTABLE_PCT:
+        return "The figures were close to the previous day's." if moves else None
+    _, key = max(moves, key=lambda move: (move[0], -NOTABLE.index(move[1])))
+    row = figures[key]
+    verb = "rose" if row["vs_previous"]["direction"] == "up" else "fell"
+    return (f"{row['label']} {verb} {abs(row['vs_previous']['pct']):.0f} % on the previous day "
+            f"({format_value(row['previous'], row['unit'])} to {format_value(row['value'], row['unit'])}).")
+
+
+def _week_line(figures: dict) -> str | None:
+    pct = figures["rides"]["vs_week"]["pct"]
+    if pct is None:
+        return None
+    if abs(pct) < NOTABLE_PCT:
+        return "Rides were in line with the 7-day average."
+    return f"Rides were {abs(pct):.0f} % {'above' if pct > 0 else 'below'} the 7-day average."
+
+
+def _previous_day_line(figures: dict) -> str:
+    previous = figures["rides"]["previous"] or 0
+    return f"The day before had {previous:,} ride{'s' if previous != 1 else ''}."
+
+
+def _busiest_line(report: dict) -> str | None:
+    busiest = report["busiest_hour"]
+    return busiest and f"The busiest hour was {busiest['label']} with {busiest['rides']:,} rides started."
+
+
+def _top_rider_line(report: dict) -> str | None:
+    if not report["top_riders"]:
+        return None
+    top = report["top_riders"][0]
+    return (f"Top rider: {top['rider']}, {top['energy_kj']:,.1f} kJ over {top['rides']} "
+            f"ride{'s' if top['rides'] != 1 else ''}.")
+
+
+def _alerts_line(alerts: int) -> str:
+    if alerts > WARNING_THRESHOLD:
+        return (f"Needs attention: {alerts} heart-rate alerts were raised, more than {WARNING_THRESHOLD}; "
+                "check the riders concerned and their bikes' heart-rate settings.")
+    if alerts:
+        return f"{alerts} heart-rate alert{'s were' if alerts != 1 else ' was'} raised."
+    return "No heart-rate alerts were raised."
+
+
+def headline_rows(headline: dict) -> list[tuple[str, str]]:
+    """The headline figures of a stored report as (label, formatted value), for the email and archive."""
+    shown = ["rides", "riders", "new_riders", "riding_time_s", "avg_ride_s", "energy_kj",
+             "calories_kcal", "avg_heart_rate", "alerts"]
+    rows = [(label, format_value(headline.get(key), unit)) for key, label, unit, _ in FIGURES if key in shown]
+    return rows + [("Busiest hour", headline.get("busiest_hour") or "n/a")]

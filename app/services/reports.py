@@ -1,0 +1,116 @@
+"""Building the daily report: figures, charts and summary into HTML and PDF, stored in daily_reports."""
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+from flask import current_app, render_template
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import load_only
+from weasyprint import HTML
+
+from app.extensions import db
+from app.models import DailyReport, utcnow
+from app.services import report_breakdowns as bd
+from app.services import report_charts as charts
+from app.services.alerts_today import WARNING_THRESHOLD
+from app.services.report_data import load_alert_times, load_first_rides, load_rides
+from app.services.report_figures import (TREND_DAYS, compare, daily_table, history_window,
+                                         latest_report_date, prepare, report_window)
+from app.services.report_summary import format_value, write_summary
+
+
+def default_report_date() -> date:
+    """The latest report date whose window has closed (today from 16:45 on, else yesterday)."""
+    return latest_report_date(utcnow(), current_app.config["DELOTON_TZ"])
+
+
+def compose(report_date: date) -> dict:
+    """Everything the report shows for report_date, read from the warehouse."""
+    tz_name = current_app.config["DELOTON_TZ"]
+    start, end = history_window(report_date, tz_name)
+    rides = prepare(load_rides(start, end), tz_name)
+    dates = [report_date - timedelta(days=n) for n in range(TREND_DAYS, -1, -1)]
+    table = daily_table(rides, load_alert_times(start, end), load_first_rides(start, end), dates, tz_name)
+    return assemble(report_date, rides[rides["report_date"] == report_date], table, tz_name)
+
+
+def assemble(report_date: date, day: pd.DataFrame, table: pd.DataFrame, tz_name: str) -> dict:
+    """The report's content from the day's prepared rides and the daily figures table."""
+    window = report_window(report_date, tz_name)
+    per_hour = bd.rides_per_hour(day, window, tz_name)
+    report = {"date": report_date, "window": window, "window_label": window_label(window),
+              "empty": day.empty, "figures": compare(table, report_date),
+              "busiest_hour": bd.busiest_hour(per_hour), "top_riders": bd.top_riders(day),
+              "highest_power": bd.record_ride(day, "max_power"),
+              "longest_ride": bd.record_ride(day, "duration_s")}
+    alerts = next(row["value"] for row in report["figures"] if row["key"] == "alerts")
+    report["warning"] = alerts > WARNING_THRESHOLD
+    report["summary"] = write_summary(report)
+    report["charts"] = [] if day.empty else day_charts(day, per_hour, report["top_riders"])
+    return report
+
+
+def day_charts(day: pd.DataFrame, per_hour: pd.Series, top_riders: list[dict]) -> list[str]:
+    """The day's breakdowns as inline SVG charts."""
+    by_age = bd.by_age_band_and_gender(day)
+    return [charts.rides_per_hour_chart(per_hour), charts.gender_chart(bd.by_gender(day)),
+            charts.age_gender_chart(by_age, "avg_ride_min", "Average ride length (minutes) by age band"),
+            charts.age_gender_chart(by_age, "avg_energy_kj", "Average energy per ride (kJ) by age band"),
+            charts.zones_chart(bd.zone_minutes(day)), charts.top_riders_chart(top_riders)]
+
+
+def window_label(window: tuple[datetime, datetime]) -> str:
+    """'Sat 28 Mar 2026 16:45 GMT and Sun 29 Mar 2026 16:45 BST'."""
+    return " and ".join(f"{edge:%a %d %b %Y %H:%M %Z}" for edge in window)
+
+
+def headline(report: dict) -> dict:
+    """The figures kept with the stored report (the archive list and the email show them)."""
+    values = {row["key"]: row["value"] for row in report["figures"]}
+    busiest = report["busiest_hour"]
+    return {**values, "busiest_hour": busiest["label"] if busiest else None,
+            "warning": report["warning"], "empty": report["empty"], "summary": report["summary"]}
+
+
+def render_html(report: dict) -> str:
+    """The self-contained HTML file of a report."""
+    return render_template("reports/report.html", report=report, fmt=format_value, built_at=utcnow())
+
+
+def render_pdf(html: str) -> bytes:
+    """The PDF of a report's HTML (A4, numbered pages); nothing is fetched from outside."""
+    return HTML(string=html, url_fetcher=refuse_fetch).write_pdf()
+
+
+def refuse_fetch(url: str, *args, **kwargs):
+    """WeasyPrint's fetcher: a report never loads anything, so every fetch is refused."""
+    raise ValueError(f"the report must not fetch {url}")
+
+
+def build_report(report_date: date) -> DailyReport:
+    """Build the report for report_date and store it, replacing an earlier build (one commit)."""
+    report = compose(report_date)
+    html = render_html(report)
+    values = {"report_date": report_date, "window_start": report["window"][0],
+              "window_end": report["window"][1], "headline": headline(report), "html": html,
+              "pdf": render_pdf(html), "built_at": utcnow()}
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(DailyReport).values(**values)
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=["report_date"], set_={k: statement.excluded[k] for k in values if k != "report_date"}))
+    db.session.commit()
+    return db.session.get(DailyReport, report_date, populate_existing=True)
+
+
+def get_report(report_date: date) -> DailyReport | None:
+    """A stored report, or None."""
+    return db.session.get(DailyReport, report_date)
+
+
+def list_reports() -> list[DailyReport]:
+    """Every stored report, newest first."""
+    # The list never needs the files themselves: leave the HTML and PDF in the database.
+    query = (db.select(DailyReport).options(load_only(DailyReport.report_date, DailyReport.window_start,
+                                                      DailyReport.window_end, DailyReport.headline,
+                                                      DailyReport.built_at, DailyReport.emailed_at))
+             .order_by(DailyReport.report_date.desc()))
+    return list(db.session.scalars(query))

@@ -1,0 +1,161 @@
+"""The report email at a real SMTP server, its signed links, and the archive's login."""
+import email
+import re
+import socket
+import time
+from datetime import date
+from email import policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from itsdangerous import URLSafeTimedSerializer
+
+from app import create_app
+from app.extensions import db
+from app.models import DailyReport
+from app.services import report_mail, reports
+from app.services.report_links import SALT
+from tests.conftest import make_config
+from tests.report_days import land_march_day
+from tests.test_web_staff import log_in
+from tests.web_factories import add_staff
+
+DAY = date(2026, 3, 10)
+
+
+class Inbox:
+    """Keeps the bytes of every message the SMTP server receives."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope.original_content)
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server (aiosmtpd) on a free port."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller, inbox
+    controller.stop()
+
+
+@pytest.fixture
+def mail_app(migrated_pg, tmp_path, redis_url, smtp, app):
+    """The app with a mail server and CEO_EMAIL (the `app` fixture has emptied the warehouse)."""
+    controller, _ = smtp
+    config = make_config(migrated_pg, str(tmp_path / "live.db"), redis_url, MAIL_SERVER="127.0.0.1",
+                         MAIL_PORT=controller.port, MAIL_SUPPRESS_SEND=False, CEO_EMAIL="ceo@deloton.example",
+                         PUBLIC_BASE_URL="https://reports.deloton.example")
+    mail_app = create_app(config)
+    yield mail_app
+    with mail_app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def links_in(message) -> list[str]:
+    text = message.get_body(("plain",)).get_content()
+    return re.findall(r"https://reports\.deloton\.example(/\S+)", text)
+
+
+def send_report(app, inbox):
+    land_march_day(app)
+    with app.app_context():
+        reports.build_report(DAY)
+        assert report_mail.email_report(DAY) == "sent"
+    [raw] = inbox.messages
+    return email.message_from_bytes(raw, policy=policy.default)
+
+
+def test_the_email_arrives_with_headline_figures_and_working_signed_links(mail_app, smtp):
+    _, inbox = smtp
+    message = send_report(mail_app, inbox)
+    assert message["To"] == "ceo@deloton.example"
+    assert message["Subject"] == "!!WARNING!! Deloton daily report 2026-03-10"
+    text = message.get_body(("plain",)).get_content()
+    assert "Rides: 5" in text and "Heart-rate alerts: 6" in text and "Busiest hour: 18:00–19:00" in text
+    assert "!!WARNING!!" in message.get_body(("html",)).get_content()
+    report_path, archive_path = links_in(message)
+    client = mail_app.test_client()  # no login
+    report = client.get(report_path)
+    assert report.status_code == 200 and report.mimetype == "text/html"
+    assert "Deloton daily report: Tuesday 10 March 2026" in report.get_data(as_text=True)
+    archive = client.get(archive_path)
+    page = archive.get_data(as_text=True)
+    assert archive.status_code == 200 and "2026-03-10" in page
+    trend = client.get(re.search(r'<img src="([^"]+trend\.svg)"', page).group(1))
+    assert trend.status_code == 200 and trend.mimetype == "image/svg+xml" and b"<svg" in trend.data
+    pdf_path = re.search(r'href="([^"]+/report\.pdf\?download=1)"', page).group(1)
+    pdf = client.get(pdf_path)
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF") and "attachment" in pdf.headers["Content-Disposition"]
+    with mail_app.app_context():
+        assert db.session.get(DailyReport, DAY).emailed_at is not None
+
+
+def test_an_altered_or_expired_link_is_refused(mail_app, smtp):
+    _, inbox = smtp
+    report_path, archive_path = links_in(send_report(mail_app, inbox))
+    client = mail_app.test_client()
+    token = report_path.rsplit("/", 1)[1]
+    altered = report_path[:-len(token)] + token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
+    assert client.get(altered).status_code == 403
+    # A link for the report cannot be stretched to another one.
+    other = report_path + "/2026-03-09/report.html"
+    assert client.get(other).status_code == 403
+    # Signed with another key (someone guessing the format): refused.
+    forged = URLSafeTimedSerializer("not-the-key", salt=SALT).dumps({"scope": "archive"})
+    assert client.get(f"/reports/signed/{forged}").status_code == 403
+    # Expired: a token signed a day ago with a lifetime of an hour.
+    mail_app.config["REPORT_LINK_MAX_AGE_S"] = 3600
+    old = OldSerializer(mail_app.config["SECRET_KEY"], salt=SALT).dumps({"scope": "archive"})
+    refused = client.get(f"/reports/signed/{old}")
+    assert refused.status_code == 403 and "expired" in refused.get_data(as_text=True)
+    assert client.get(archive_path).status_code == 200
+
+
+class OldSerializer(URLSafeTimedSerializer):
+    """Signs as if it were a day ago."""
+
+    def make_signer(self, salt=None):
+        signer = super().make_signer(salt)
+        signer.get_timestamp = lambda: int(time.time()) - 86400
+        return signer
+
+
+def test_the_archive_refuses_a_visitor(app, client):
+    land_march_day(app)
+    with app.app_context():
+        reports.build_report(DAY)
+    for url in ("/reports/", "/reports/2026-03-10", "/reports/2026-03-10/report.pdf", "/reports/trend.svg"):
+        response = client.get(url)
+        assert response.status_code == 302 and response.headers["Location"].startswith("/staff/login?next=")
+
+
+def test_the_archive_serves_staff_logged_in_on_the_staff_pages(app, client):
+    land_march_day(app)
+    with app.app_context():
+        reports.build_report(DAY)
+        add_staff()
+    assert log_in(client).status_code == 302
+    page = client.get("/reports/").get_data(as_text=True)
+    assert "2026-03-10" in page and "!!WARNING!!" in page and 'href="/reports/"' in page  # the nav's slot
+    assert client.get("/reports/trend.svg").mimetype == "image/svg+xml"
+    assert "/reports/2026-03-10/report.html" in client.get("/reports/2026-03-10").get_data(as_text=True)
+    html = client.get("/reports/2026-03-10/report.html")
+    assert html.status_code == 200 and "default-src 'none'" in html.headers["Content-Security-Policy"]
+    assert html.headers["X-Frame-Options"] == "SAMEORIGIN"  # shown in the archive's frame
+    pdf = client.get("/reports/2026-03-10/report.pdf?download=1")
+    assert pdf.data.startswith(b"%PDF") and "attachment" in pdf.headers["Content-Disposition"]
+    assert client.get("/reports/2026-02-30").status_code == 404
+    assert client.get("/reports/2026-01-01").status_code == 404
