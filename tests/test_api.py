@@ -167,3 +167,35 @@ def test_an_absurd_page_number_is_refused_not_a_500(client, rides, reader):
     response = client.get("/api/rides?page=9223372036854775807", headers=reader)
     assert response.status_code == 422
     assert "page is too large" in response.get_json()["message"]
+
+
+def test_leaderboards_rank_riders_and_rides_with_filters(app, client, rides, reader):
+    energy = client.get("/api/leaderboard?metric=total_energy&period=all", headers=reader).get_json()
+    assert energy["unit"] == "kJ" and energy["label"] == "Total energy"
+    assert [e["user_id"] for e in energy["entries"]] == [4527, 100]
+    assert [e["rank"] for e in energy["entries"]] == [1, 2]
+    assert energy["entries"][0]["value"] == round(200.0 * 120 / 1000, 2)
+    longest = client.get("/api/leaderboard?metric=longest_ride", headers=reader).get_json()
+    assert longest["entries"][0]["ride_id"] == rides[1] and longest["entries"][0]["value"] == 120
+    women = client.get("/api/leaderboard?metric=rides&gender=female", headers=reader).get_json()
+    assert women["entries"] == []
+
+
+def test_a_leaderboard_period_counts_back_from_today(app, client, reader):
+    from datetime import timedelta
+    now = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=2)
+    land(app, "SD9", now, RIDER, [reading(d, now) for d in range(1, 11)])
+    land(app, "SD9", now - timedelta(days=40), RIDER,
+         [reading(d, now - timedelta(days=40)) for d in range(1, 11)])
+    counts = {period: client.get(f"/api/leaderboard?metric=rides&period={period}",
+                                 headers=reader).get_json()["entries"][0]["value"]
+              for period in ("day", "week", "month", "all")}
+    assert counts == {"day": 1, "week": 1, "month": 1, "all": 2}
+
+
+@pytest.mark.parametrize("query", ["metric=speed", "metric=rides&period=year", "period=day",
+                                   "metric=rides&limit=0", "metric=rides&age_band=teen"])
+def test_bad_leaderboard_parameters_are_refused(client, reader, query):
+    response = client.get(f"/api/leaderboard?{query}", headers=reader)
+    assert response.status_code == 422
+    assert response.get_json()["message"].startswith("Invalid request parameters")

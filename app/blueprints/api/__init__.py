@@ -50,6 +50,6 @@ def make_blueprint(name: str, description: str) -> Blueprint:
 
 def resources() -> list[Blueprint]:
     """Every resource blueprint, in the order the docs list them."""
-    from app.blueprints.api import daily, riders, rides
+    from app.blueprints.api import daily, leaderboard, riders, rides
 
-    return [rides.blp, riders.blp, daily.blp]
+    return [rides.blp, riders.blp, daily.blp, leaderboard.blp]

@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from app.blueprints.api.fields import FlexibleDate, Rounded
+from app.services.leaderboards import METRICS
 
 PERIODS = ("day", "week", "month", "all")
 BIGINT_MAX = 2**63 - 1  # the database's integer ranges: larger values are refused as bad input
@@ -125,8 +126,11 @@ class RiderSchema(Schema):
 class LeaderboardArgsSchema(Schema):
     """?metric=&period= and the filters of GET /api/leaderboard."""
 
-    metric = fields.String(required=True, metadata={"example": "total_energy"})
-    period = fields.String(load_default="all", validate=validate.OneOf(PERIODS))
+    metric = fields.String(required=True, validate=validate.OneOf(list(METRICS)),
+                           metadata={"example": "total_energy"})
+    period = fields.String(load_default="all", validate=validate.OneOf(PERIODS),
+                           metadata={"description": "day (today in DELOTON_TZ), week (the last 7 "
+                                                    "days), month (the last 30 days) or all"})
     gender = fields.String(validate=validate.Length(min=1, max=50))
     age_band = fields.String(validate=validate.OneOf(
         ["under 18", "18-24", "25-34", "35-44", "45-54", "55+"]))
@@ -136,17 +140,20 @@ class LeaderboardArgsSchema(Schema):
 class LeaderboardEntrySchema(Schema):
     """One place on a leaderboard."""
 
-    rank = fields.Integer()
-    user_id = fields.Integer()
-    first_name = fields.String(allow_none=True)
-    ride_id = fields.Integer(allow_none=True)
-    value = Rounded()
+    rank = fields.Integer(metadata={"example": 1})
+    user_id = fields.Integer(metadata={"example": 100})
+    name = fields.String(metadata={"example": "Steven Pearce"})
+    value = Rounded(metadata={"example": 1234.5})
+    ride_id = fields.Integer(metadata={"description": "per-ride metrics only"})
+    bike_serial = fields.String(metadata={"description": "per-ride metrics only"})
+    started_at = fields.AwareDateTime(metadata={"description": "per-ride metrics only"})
 
 
 class LeaderboardSchema(Schema):
     """A leaderboard."""
 
-    metric = fields.String()
-    period = fields.String()
-    unit = fields.String()
+    metric = fields.String(metadata={"example": "total_energy"})
+    label = fields.String(metadata={"example": "Total energy"})
+    period = fields.String(metadata={"example": "week"})
+    unit = fields.String(metadata={"example": "kJ"})
     entries = fields.List(fields.Nested(LeaderboardEntrySchema))
