@@ -165,3 +165,24 @@ def stream_lines(serial: str, second: int) -> list[bytes]:
     lines.append(f"{ts} mendoza v9: [INFO]: Ride - duration = {second}.0; resistance = 40")
     lines.append(f"{ts} mendoza v9: [INFO]: Telemetry - hrt = {100 + second}; rpm = 60; power = 120.5")
     return [json.dumps({"log": line + "\n"}).encode() for line in lines]
+
+
+def test_the_api_docs_page_works_offline_and_tries_a_call(app, site):
+    from app.services.api_keys import create_api_key
+
+    with app.app_context():
+        key = create_api_key("reader", "docs page")
+    page = site().goto("/api/docs")
+    page.get_by_text("/api/daily").first.wait_for(timeout=15000)
+    assert page.get_by_text("/api/leaderboard").count() >= 1
+    page.locator("button.authorize").first.click()
+    dialog = page.locator(".modal-ux")
+    dialog.locator("input").first.fill(key)
+    dialog.locator(".auth-btn-wrapper button", has_text="Authorize").click()
+    dialog.locator(".auth-btn-wrapper button", has_text="Close").click()
+    page.get_by_text("/api/daily").first.click()
+    page.get_by_role("button", name="Try it out").first.click()
+    page.get_by_role("button", name="Execute").first.click()
+    status = page.locator(".live-responses-table tbody .response-col_status").first
+    status.wait_for(timeout=15000)
+    assert status.inner_text().strip() == "200"
