@@ -1,8 +1,6 @@
 """Reads of the warehouse shared by the API and the pages: rides, readings, riders, totals."""
 from datetime import date
 
-from flask_smorest import abort
-
 from app.domain.rider import age_years
 from app.extensions import db
 from app.models import Ride, RideReading, User
@@ -61,19 +59,6 @@ def filtered_rides(filters: dict):
 def rides_on(day: date):
     """A SELECT of the rides whose ride_date is `day`, oldest first."""
     return db.select(Ride).where(Ride.ride_date == day).order_by(Ride.started_at, Ride.ride_id)
-
-
-MAX_OFFSET = 2**31  # past this, OFFSET would overflow; no real list is that long
-
-
-def paginate(query, pagination_parameters):
-    """Run a paginated query and tell flask-smorest the total (for X-Pagination)."""
-    if (pagination_parameters.page - 1) * pagination_parameters.page_size >= MAX_OFFSET:
-        abort(422, message=f"page is too large: page x page_size must stay below {MAX_OFFSET}.")
-    page = db.paginate(query, page=pagination_parameters.page,
-                       per_page=pagination_parameters.page_size, error_out=False, count=True)
-    pagination_parameters.item_count = page.total
-    return page
 
 
 def get_rider_or_none(user_id: int) -> User | None:

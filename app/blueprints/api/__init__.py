@@ -2,7 +2,7 @@
 from flask import current_app, g
 from flask_smorest import Blueprint, abort
 
-from app.extensions import limiter
+from app.extensions import db, limiter
 from app.models import utcnow
 from app.services.api_keys import bearer_token, find_active_key
 
@@ -25,7 +25,6 @@ def require_api_key() -> None:
     now = utcnow()
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         key.last_used_at = now
-        from app.extensions import db
         db.session.commit()
 
 
@@ -46,6 +45,19 @@ def make_blueprint(name: str, description: str) -> Blueprint:
     blp.before_request(require_api_key)
     limiter.limit(api_rate_limit)(blp)
     return blp
+
+
+MAX_OFFSET = 2**31  # past this, OFFSET would overflow; no real list is that long
+
+
+def paginate(query, pagination_parameters):
+    """Run a paginated query and tell flask-smorest the total (for X-Pagination)."""
+    if (pagination_parameters.page - 1) * pagination_parameters.page_size >= MAX_OFFSET:
+        abort(422, message=f"page is too large: page x page_size must stay below {MAX_OFFSET}.")
+    page = db.paginate(query, page=pagination_parameters.page,
+                       per_page=pagination_parameters.page_size, error_out=False, count=True)
+    pagination_parameters.item_count = page.total
+    return page
 
 
 def resources() -> list[Blueprint]:

@@ -1,7 +1,7 @@
 """GET /api/daily?date=: the rides of one day."""
 from flask.views import MethodView
 
-from app.blueprints.api import make_blueprint
+from app.blueprints.api import make_blueprint, paginate
 from app.blueprints.api.schemas import DailyArgsSchema, RideSchema
 from app.services import rides_query
 from app.services.alerts_today import today_local
@@ -20,4 +20,4 @@ class Daily(MethodView):
         """Rides whose ride_date is `date` (default today in DELOTON_TZ), oldest first."""
         day = args.get("date") or today_local()
         query = rides_query.rides_on(day)
-        return rides_query.paginate(query, pagination_parameters).items
+        return paginate(query, pagination_parameters).items

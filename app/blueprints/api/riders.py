@@ -2,7 +2,7 @@
 from flask.views import MethodView
 from flask_smorest import abort
 
-from app.blueprints.api import make_blueprint
+from app.blueprints.api import make_blueprint, paginate
 from app.blueprints.api.schemas import RiderSchema, RideSchema
 from app.services import rides_query
 
@@ -40,4 +40,4 @@ class RiderRides(MethodView):
         """The rider's rides, newest first."""
         rider_or_404(user_id)
         query = rides_query.filtered_rides({"user_id": user_id})
-        return rides_query.paginate(query, pagination_parameters).items
+        return paginate(query, pagination_parameters).items

@@ -2,7 +2,7 @@
 from flask.views import MethodView
 from flask_smorest import abort
 
-from app.blueprints.api import make_blueprint, require_admin
+from app.blueprints.api import make_blueprint, paginate, require_admin
 from app.blueprints.api.schemas import (RideQueryArgsSchema, RideSchema, RidesFilterSchema,
                                         RideWithReadingsSchema)
 from app.services import rides_query
@@ -45,5 +45,5 @@ class Rides(MethodView):
     @blp.paginate()
     def get(self, filters, pagination_parameters):
         """Rides, newest first, filtered by rider, bike, date range and minimum figures."""
-        page = rides_query.paginate(rides_query.filtered_rides(filters), pagination_parameters)
+        page = paginate(rides_query.filtered_rides(filters), pagination_parameters)
         return page.items
