@@ -43,7 +43,7 @@ def test_postgresql_stopped_during_closeouts(system, services, ticks, baseline):
     outcome, recovered_s = finish(run, producer, back, baseline)
     record("PostgreSQL stopped", outage_s=OUTAGE_S, rides_landed_before_stop=landed_before,
            rides=len(outcome["rides"]), readings=len(outcome["readings"]),
-           emails=len(outcome["emails"]), failed_job_runs_retried=run.retried_jobs(),
+           emails=len(outcome["emails"]), failed_job_runs=run.retried_jobs(),
            all_landed_after_restart_s=recovered_s)
 
 
@@ -57,7 +57,7 @@ def test_redis_stopped_during_alerts(system, services, ticks, baseline):
     outcome, recovered_s = finish(run, producer, back, baseline)
     record("Redis stopped", outage_s=OUTAGE_S, emails_before_stop=emails_before,
            emails=len(outcome["emails"]), rides=len(outcome["rides"]),
-           failed_job_runs_retried=run.retried_jobs(), all_done_after_restart_s=recovered_s)
+           failed_job_runs=run.retried_jobs(), all_done_after_restart_s=recovered_s)
 
 
 def test_kafka_broker_restarted_mid_stream(system, services, ticks, baseline):
