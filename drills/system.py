@@ -85,11 +85,13 @@ class SystemRun:
         return thread
 
     def start_consumer(self, idle_s: float = 8) -> subprocess.Popen:
-        """`python consumer.py --exit-when-idle` on the run's topic, once it owns partitions (a
-        first consumer started after the stream would backtrack, by design, past ended rides)."""
+        """`python consumer.py --exit-when-idle` on the run's topic, once it owns its partitions and
+        the first one has found where to start (it would backtrack, by design, past what came before)."""
+        first = self.consumer is None
         self.consumer = start_consumer(self.topic, "drill", self.env, idle_s=idle_s)
-        wait_for(lambda: "assigned partitions" in self.consumer.log_path.read_text(), timeout_s=90,
-                 every_s=0.1)
+        ready = "has no saved position" if first else "assigned partitions"
+        wait_for(lambda: self.consumer.log_path.read_text().count(ready) >= (4 if first else 1),
+                 timeout_s=90, every_s=0.1)
         return self.consumer
 
     def start_worker(self) -> subprocess.Popen:
@@ -162,6 +164,13 @@ class SystemRun:
                       "hr_alerts": _rows(sa.select(*alert_cols).order_by(*alert_cols[:3]))}
         result["emails"] = sorted((tuple(to), m["Subject"], parts(m)[0]) for to, m in self.smtp.messages)
         return result
+
+    def last_done_at(self) -> float:
+        """When (epoch seconds) the last ride landed or the last email was accepted."""
+        with self.app.app_context():
+            moments = [db.session.scalar(sa.select(sa.func.max(Ride.closed_at))),
+                       db.session.scalar(sa.select(sa.func.max(HrAlert.sent_at)))]
+        return max(moment.timestamp() for moment in moments if moment is not None)
 
     def attempts(self) -> int:
         """Delivery attempts of every alert (one each when nothing failed)."""
