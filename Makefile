@@ -7,7 +7,7 @@ KAFKA_CACHE := $(HOME)/.cache/deloton/kafka
 PORT ?= 5000
 export KAFKA_LIBS := $(KAFKA_CACHE)/libs
 
-.PHONY: run test services services-stop system venv kafka-jars db-upgrade bench clean
+.PHONY: run test drills services services-stop system venv kafka-jars db-upgrade bench clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,3 +51,8 @@ bench: services
 
 clean:
 	rm -rf var .pytest_cache
+
+# The failure drills (docs/reliability.md): the whole system on private services, with faults.
+# DRILL_OUTAGE_S (default 30) shortens the outages for a quick run.
+drills: venv kafka-jars
+	$(PY) -m pytest drills/ -p no:cacheprovider -o testpaths=drills

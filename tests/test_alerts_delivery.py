@@ -128,3 +128,14 @@ def test_the_standard_alert_job_retries_with_backoff_and_reports_failure(redis_c
     job = enqueue(redis_conn, hr_alert_job(**alert_kwargs()))
     assert job.retries_left == 8 and job.retry_intervals[:3] == [5, 15, 30]
     assert job.failure_callback.__name__ == "mark_hr_alert_failed"
+
+
+def test_an_address_that_cannot_be_sent_fails_at_once_with_the_reason(app, redis_conn, smtp, tmp_path):
+    job = enqueue(redis_conn, hr_alert_job(**alert_kwargs(email_address="zoë.s5@gmail.com")))
+    run_worker(app, tmp_path, smtp.port)
+
+    assert smtp.messages == []
+    [alert] = stored_alerts(app)
+    assert (alert.status, alert.attempts) == ("failed", 0)
+    assert "cannot email 'zoë.s5@gmail.com'" in alert.last_error and "SMTPUTF8" in alert.last_error
+    assert job.get_status(refresh=True) == JobStatus.FINISHED  # not retried for 40 minutes

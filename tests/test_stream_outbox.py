@@ -43,10 +43,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_private_redis(port: int, directory) -> subprocess.Popen:
-    """A private redis-server, so that stopping it disturbs nobody else."""
+def start_private_redis(port: int, directory, *options: str) -> subprocess.Popen:
+    """A private redis-server, so that stopping it disturbs nobody else; options override defaults."""
     process = subprocess.Popen([shutil.which("redis-server"), "--port", str(port), "--save", "",
-                                "--appendonly", "no", "--dir", str(directory)],
+                                "--appendonly", "no", "--dir", str(directory), *options],
                                stdout=subprocess.DEVNULL)
     client = redis_lib.Redis(port=port)
     for _ in range(100):

@@ -45,6 +45,10 @@ def deliver_hr_alert(bike_serial: str, ride_started_at: str, duration_s: int, re
     _compose(alert, details, hr_formula, started_at)
     if not alert.recipient:
         return _finish(alert, "failed", error="no email address for the rider")
+    if not sendable(alert.recipient):
+        # Retrying cannot help: say why at once instead of failing for 40 minutes.
+        return _finish(alert, "failed", error=f"cannot email {alert.recipient!r}: Flask-Mail has no "
+                       "SMTPUTF8, so the part before the @ must be ASCII")
     if not current_app.config.get("MAIL_SERVER"):
         return _finish(alert, "stored")
     return _send(alert)
@@ -86,6 +90,11 @@ def _compose(alert: HrAlert, details: dict, hr_formula: str, started_at: datetim
                      f"{context['limit']} bpm")
     alert.body_text = render_template("email/hr_alert.txt", **context)
     alert.body_html = render_template("email/hr_alert.html", **context)
+
+
+def sendable(address: str) -> bool:
+    """Whether Flask-Mail can send to the address: an ASCII local part (an IDN domain is fine)."""
+    return address.rpartition("@")[0].isascii()
 
 
 def format_bpm(value: float) -> str:

@@ -1,0 +1,72 @@
+"""Fixtures of the failure drills: private services, the uninterrupted baseline, measured figures."""
+import os
+
+import pytest
+
+from tests.drill_stream import drill_ticks
+from drills.system import Services, SystemRun
+
+# "Stopped for 30 s" (issue 9); DRILL_OUTAGE_S shortens it for a quick run.
+OUTAGE_S = float(os.environ.get("DRILL_OUTAGE_S", "30"))
+# The stream is produced over this many seconds, so that faults land mid-stream.
+PRODUCE_S = float(os.environ.get("DRILL_PRODUCE_S", "40"))
+FIGURES: dict[str, dict] = {}
+
+
+@pytest.fixture(scope="session")
+def services():
+    """Private PostgreSQL, Redis and Kafka, shared by the drills and stopped only by them."""
+    started = Services()
+    yield started
+    started.destroy()
+
+
+@pytest.fixture(scope="session")
+def ticks():
+    """The drills' input, second by second."""
+    return drill_ticks()
+
+
+@pytest.fixture
+def system(services, tmp_path_factory, request):
+    """A factory of system runs, each closed after the test."""
+    runs = []
+
+    def make(name: str, **settings) -> SystemRun:
+        runs.append(SystemRun(services, tmp_path_factory.mktemp("drills"), name, **settings))
+        return runs[-1]
+    yield make
+    for run in runs:
+        run.close()
+
+
+@pytest.fixture(scope="session")
+def baseline(services, ticks, tmp_path_factory):
+    """The same input through the system with nothing going wrong: what every drill must end as."""
+    run = SystemRun(services, tmp_path_factory.mktemp("drills"), "baseline")
+    try:
+        run.smtp.start()
+        run.start_worker()
+        run.start_consumer()
+        run.produce(ticks, PRODUCE_S).join()
+        settle_s = run.wait_settled()
+        outcome = run.outcome()
+        record("baseline (uninterrupted)", messages=sum(map(len, ticks)), rides=len(outcome["rides"]),
+               readings=len(outcome["readings"]), alerts=len(outcome["hr_alerts"]),
+               emails=len(outcome["emails"]), settled_after_last_message_s=round(settle_s, 1))
+        return outcome
+    finally:
+        run.close()
+
+
+def record(drill: str, **figures) -> None:
+    """Keep a drill's measured figures for the summary at the end of the run."""
+    FIGURES[drill] = figures
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print every drill's figures (docs/reliability.md quotes them)."""
+    if FIGURES:
+        terminalreporter.section("drill figures")
+        for drill, figures in FIGURES.items():
+            terminalreporter.write_line(f"{drill}: " + ", ".join(f"{k}={v}" for k, v in figures.items()))
