@@ -110,12 +110,17 @@ def print_tables(rows: list[dict]) -> None:
               f"| {r['load']:.1f} | {'yes' if sustained(r) else 'no'} |")
     names = sorted({name for r in rows for name in r["processes"]})
     print()
-    print("| bikes | " + " | ".join(f"{n} CPU % / RSS MB" for n in names) + " |")
-    print("|---|" + "---|" * len(names))
-    for r in rows:
-        cells = [r["processes"].get(n) for n in names]
-        print(f"| {r['bikes']:,} | " + " | ".join(f"{c[0]:.0f} / {c[1]:.0f}" if c else "-" for c in cells)
-              + " |")
+    print("| process: CPU % of one core / RSS MB | " + " | ".join(f"{r['bikes']:,} bikes" for r in rows) + " |")
+    print("|---|" + "---|" * len(rows))
+    for name in names:
+        cells = [r["processes"].get(name) for r in rows]
+        print(f"| {name} | " + " | ".join(cell_text(c) for c in cells) + " |")
+
+
+def cell_text(cell: tuple[float, float] | None) -> str:
+    if cell is None:
+        return "-"
+    return f"{cell[0]:.0f} %" + (f" / {cell[1]:.0f}" if cell[1] else "")
 
 
 def main() -> None:

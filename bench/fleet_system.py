@@ -14,6 +14,8 @@ import redis
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
 
+# The shared services, found by name (they also serve other work on this machine).
+SERVICES = {"kafka broker": "kafka.Kafka", "postgres": "postgres", "redis": "redis-server"}
 PG_ADMIN_DSN = os.environ.get("BENCH_PG_ADMIN_DSN", "postgresql://deloton:deloton@localhost:5432/deloton")
 
 
@@ -46,6 +48,15 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def service_processes(marker: str) -> list[psutil.Process]:
+    """Processes whose name or command line shows the marker."""
+    found = []
+    for process in psutil.process_iter(["name", "cmdline"]):
+        if process.info["name"] == marker or marker in " ".join(process.info["cmdline"] or []):
+            found.append(process)
+    return found
 
 
 class System:
@@ -115,23 +126,45 @@ class System:
                 "closed": warehouse.rides(), "backlog": backlog}
 
     def _tree(self, name: str) -> list[psutil.Process]:
+        if name in SERVICES:
+            return service_processes(SERVICES[name])
         parent = psutil.Process(self.processes[name].pid)
         return [parent, *parent.children(recursive=True)]
 
+    def _cpu_seconds(self, name: str) -> dict[int, float]:
+        times = {}
+        for process in self._tree(name):
+            try:
+                spent = process.cpu_times()
+                times[process.pid] = spent.user + spent.system
+            except psutil.Error:
+                pass  # a PostgreSQL backend that has just gone
+        return times
+
     def cpu_start(self) -> None:
-        """Start the CPU clocks of every process (psutil measures from this call)."""
-        self._cpu = {name: sum(p.cpu_times().user + p.cpu_times().system for p in self._tree(name))
-                     for name in self.processes}
-        self._cpu_at = time.monotonic()
+        """Start the CPU clocks of every process and service, and of the whole machine."""
+        self._cpu = {name: self._cpu_seconds(name) for name in [*self.processes, *SERVICES]}
+        self._cpu_at, self._machine = time.monotonic(), psutil.cpu_times()
 
     def cpu_and_memory(self) -> dict[str, tuple[float, float]]:
-        """{process: (CPU % of one core since cpu_start, RSS MB now)} (web: master and workers)."""
+        """{process: (CPU % of one core since cpu_start, RSS MB now)} (web: master and workers;
+        services: all their processes; "machine": every core, RSS of nothing)."""
         spent = time.monotonic() - self._cpu_at
         figures = {}
-        for name in self.processes:
-            tree = self._tree(name)
-            cpu = sum(p.cpu_times().user + p.cpu_times().system for p in tree) - self._cpu[name]
-            figures[name] = (100 * cpu / spent, sum(p.memory_info().rss for p in tree) / 2**20)
+        for name, before in self._cpu.items():
+            now = self._cpu_seconds(name)
+            cpu = sum(seconds - before.get(pid, 0.0) for pid, seconds in now.items())
+            rss = 0
+            for process in self._tree(name):
+                try:
+                    rss += process.memory_info().rss
+                except psutil.Error:
+                    pass
+            figures[name] = (100 * cpu / spent, rss / 2**20)
+        machine = psutil.cpu_times()
+        busy = sum(machine) - machine.idle - machine.iowait - (sum(self._machine) - self._machine.idle
+                                                                - self._machine.iowait)
+        figures["machine (all cores)"] = (100 * busy / spent, 0.0)
         return figures
 
     def stop(self) -> None:
