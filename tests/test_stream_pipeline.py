@@ -162,6 +162,20 @@ def test_a_simulated_fleet_stores_every_reading(live):
     assert counters.get("dropped_halves", 0) == 0 and counters.get("orphans", 0) == 0
 
 
+def test_a_fleet_with_short_rides_ends_each_ride_within_the_given_length(live):
+    from app.stream.simulate import Fleet
+
+    fleet, offset = Fleet(4, seed=5, ride_s=20), 0
+    for _ in range(200):
+        batch = [Message("sim", 0, offset + i, k, v) for i, (k, v) in enumerate(fleet.tick())]
+        offset += len(batch)
+        process_batch(live, batch, SETTINGS, track_positions=False)
+    lengths = [row[0] for row in live.execute(
+        "SELECT MAX(duration_s) FROM readings JOIN rides USING (bike_serial, started_at) "
+        "WHERE status = 'ended' GROUP BY bike_serial, started_at")]
+    assert len(lengths) >= 4 * 8 and all(10 <= length <= 20 for length in lengths)
+
+
 def test_stats_shows_the_counters(app, live, tmp_path):
     conn = store.connect(app.config["LIVE_DB_PATH"])
     process_batch(conn, messages([b"junk", system(0)] + ride_lines(0, [90])), SETTINGS)

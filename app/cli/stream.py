@@ -21,11 +21,14 @@ def _producer_and_topic(topic: str | None):
 @click.option("--seconds", type=click.IntRange(min=1), default=None,
               help="stop after this many simulated seconds (default: run until Ctrl-C)")
 @click.option("--topic", default=None, help="default: KAFKA_TOPIC")
-def simulate(bikes: int, speed: float, seed: int | None, seconds: int | None, topic: str | None):
+@click.option("--ride-seconds", type=click.IntRange(min=2), default=None,
+              help="rides last between half this and this many seconds (default: 2 minutes to an hour)")
+def simulate(bikes: int, speed: float, seed: int | None, seconds: int | None, topic: str | None,
+             ride_seconds: int | None):
     """Produce a realistic simulated fleet to Kafka, each bike keyed by its serial."""
     producer, topic = _producer_and_topic(topic)
     try:
-        sent = produce.produce_fleet(producer, topic, bikes, speed, seed, seconds)
+        sent = produce.produce_fleet(producer, topic, bikes, speed, seed, seconds, ride_seconds)
     except KeyboardInterrupt:
         sent = None
     finally:

@@ -20,9 +20,9 @@ def build_producer(bootstrap_servers: str) -> KafkaProducer:
 
 
 def produce_fleet(producer: KafkaProducer, topic: str, bikes: int, speed: float = 1.0,
-                  seed: int | None = None, seconds: int | None = None) -> int:
+                  seed: int | None = None, seconds: int | None = None, ride_s: int | None = None) -> int:
     """Send `seconds` simulated seconds of a fleet (forever when None); returns messages sent."""
-    fleet, started, sent = Fleet(bikes, seed=seed), time.monotonic(), 0
+    fleet, started, sent = Fleet(bikes, seed=seed, ride_s=ride_s), time.monotonic(), 0
     while seconds is None or fleet.seconds < seconds:
         for key, value in fleet.tick():
             producer.send(topic, key=key, value=value)

@@ -51,8 +51,8 @@ def _ts(moment: datetime) -> str:
 class SimBike:
     """One bike: a session start, then rides back to back, one Ride and one Telemetry line a second."""
 
-    def __init__(self, rng: random.Random, index: int):
-        self.rng, self.index = rng, index
+    def __init__(self, rng: random.Random, index: int, ride_s: int | None = None):
+        self.rng, self.index, self.ride_s = rng, index, ride_s
         self.serial = f"SD{rng.getrandbits(40):010x}"
         self.device = rng.choice(DEVICES)
         self.regulars = [make_rider(rng, 1000 * (index + 1) + k, self.serial) for k in range(4)]
@@ -73,7 +73,7 @@ class SimBike:
             self.fresh = False
         same_again = self.rider is not None and rng.random() < 0.3
         self.rider = self.rider if same_again else rng.choice(self.regulars)
-        self.duration, self.length = 0, int(min(3600, max(120, rng.lognormvariate(6.3, 0.7))))
+        self.duration, self.length = 0, self.ride_length()
         self.cadence, self.resistance = rng.randint(45, 95), rng.choice(RESISTANCES)
         self.heart_rate, self.no_contact = 0.0, rng.randint(3, 15)
         self.over_limit = rng.random() < 0.05  # a few riders push past their safe limit
@@ -83,6 +83,12 @@ class SimBike:
                   f"{_ts(now + timedelta(seconds=0.5))} {self.device}: [SYSTEM] data = "
                   f"{json.dumps(self.rider, ensure_ascii=False, separators=(',', ':'))}"]
         return lines
+
+    def ride_length(self) -> int:
+        """Seconds of the next ride: 2 minutes to an hour, or ride_s/2 to ride_s when it is set."""
+        if self.ride_s:
+            return self.rng.randint(max(1, self.ride_s // 2), self.ride_s)
+        return int(min(3600, max(120, self.rng.lognormvariate(6.3, 0.7))))
 
     def reading(self, now: datetime) -> list[str]:
         """One Ride line and its Telemetry line half a second later."""
@@ -113,9 +119,10 @@ class SimBike:
 class Fleet:
     """N bikes in step; each tick is one simulated second."""
 
-    def __init__(self, bikes: int, seed: int | None = None, start: datetime | None = None):
+    def __init__(self, bikes: int, seed: int | None = None, start: datetime | None = None,
+                 ride_s: int | None = None):
         rng = random.Random(seed)
-        self.bikes = [SimBike(random.Random(rng.getrandbits(64)), i) for i in range(bikes)]
+        self.bikes = [SimBike(random.Random(rng.getrandbits(64)), i, ride_s) for i in range(bikes)]
         self.clock = (start or datetime.now(timezone.utc)).replace(tzinfo=None)
         self.seconds = 0
 
