@@ -7,7 +7,8 @@ import pytest
 from app.extensions import db
 from app.live import store
 from app.models import StaffUser
-from tests.web_factories import STAFF_PASSWORD, add_alert, add_ride, add_staff, add_user, now
+from tests.web_factories import (STAFF_PASSWORD, add_alert, add_ride, add_staff, add_user,
+                                 earlier_today, now)
 
 
 def csrf_token(client, url="/staff/login") -> str:
@@ -93,11 +94,11 @@ def test_warning_banner_on_every_staff_page_after_more_than_five_alerts(app, sta
     with app.app_context():
         add_user(7, "Grace Hopper")
         for i in range(5):
-            add_alert(7, "SN0001", now() - timedelta(seconds=i))
+            add_alert(7, "SN0001", earlier_today(seconds=i))
         db.session.commit()
     assert "!!WARNING!!" not in staff_client.get("/staff/").get_data(as_text=True)
     with app.app_context():
-        add_alert(7, "SN0001", now() - timedelta(seconds=9), status="failed")
+        add_alert(7, "SN0001", earlier_today(seconds=9), status="failed")
         db.session.commit()
     for url in ("/staff/", "/staff/alerts", "/staff/rides", "/staff/leaderboards"):
         html = staff_client.get(url).get_data(as_text=True)
@@ -111,9 +112,9 @@ def test_today_counts_rides_riders_and_alerts(app, staff_client):
     with app.app_context():
         add_user(7, "Grace Hopper")
         add_user(8, "Ada Lovelace", gender="female")
-        for user in (7, 7, 8):
-            add_ride(user, "SN0001", now() - timedelta(minutes=user + len(db.session.new)), seconds=10)
-        add_alert(7, "SN0001", now())
+        for bike, user in enumerate((7, 7, 8)):
+            add_ride(user, f"SN000{bike}", earlier_today(minutes=bike + 1), seconds=10)
+        add_alert(7, "SN0001", earlier_today(seconds=1))
         db.session.commit()
     html = staff_client.get("/staff/").get_data(as_text=True)
     assert 'data-figure="rides">3' in html and 'data-figure="riders">2' in html

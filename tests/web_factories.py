@@ -1,11 +1,14 @@
 """Warehouse rows for the web tests: riders, finished rides with readings, alerts, staff."""
 from datetime import date, datetime, timedelta, timezone
 
+from zoneinfo import ZoneInfo
+
 from app.extensions import db
 from app.models import HrAlert, Ride, RideReading, User
 from app.services.staff_users import create_staff_user
 
 STAFF_PASSWORD = "correct horse battery"
+LONDON = ZoneInfo("Europe/London")  # DELOTON_TZ's default, which the tests keep
 
 
 def add_user(user_id: int, name: str, gender: str = "male", **fields) -> User:
@@ -23,7 +26,7 @@ def add_ride(user_id: int, bike: str, started_at: datetime, seconds: int = 60, h
              power: float = 150.0, rpm: int = 70, age_band: str = "45-54") -> Ride:
     """A finished ride with one reading a second and figures that match them."""
     ride = Ride(user_id=user_id, bike_serial=bike, started_at=started_at,
-                ended_at=started_at + timedelta(seconds=seconds), ride_date=started_at.date(),
+                ended_at=started_at + timedelta(seconds=seconds), ride_date=started_at.astimezone(LONDON).date(),
                 duration_s=seconds, readings_count=seconds, avg_heart_rate=float(hr),
                 min_heart_rate=hr, max_heart_rate=hr, avg_power=power, max_power=power,
                 avg_rpm=float(rpm), max_rpm=rpm, avg_resistance=40.0, max_resistance=40,
@@ -56,3 +59,13 @@ def add_staff(username: str = "ops") -> None:
 def now() -> datetime:
     """The current time, aware."""
     return datetime.now(timezone.utc)
+
+
+def earlier_today(**ago) -> datetime:
+    """A moment `ago` before now, reflected past today's local midnight when it would fall before it.
+
+    The pages count "today" in DELOTON_TZ; reflecting keeps distinct offsets distinct (unique keys).
+    """
+    midnight = datetime.now(LONDON).replace(hour=0, minute=0, second=0, microsecond=0)
+    moment = now() - timedelta(**ago)
+    return moment if moment >= midnight else midnight + (midnight - moment)
