@@ -1,5 +1,5 @@
-"""Security headers on every response: nothing loads from, or is sent to, another origin."""
-from flask import Flask, Response
+"""Security headers on every response, and request parameters no database can store refused."""
+from flask import Flask, Response, abort, request
 
 # Only this origin: scripts, styles, images, fetches and forms. No inline script or style
 # attributes (uPlot sizes its canvas through the CSSOM, which CSP allows).
@@ -18,6 +18,15 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def refuse_nul_characters() -> None:
+    """A NUL character in a parameter is never meaningful, and PostgreSQL cannot hold one: 400."""
+    for source in (request.args, request.form):
+        for name, value in source.items(multi=True):
+            if "\x00" in name or "\x00" in value:
+                abort(400, description=f"Parameter {name!r} contains a NUL character.")
+
+
 def init_app(app: Flask) -> None:
-    """Install the headers on the app."""
+    """Install the parameter check and the headers on the app."""
+    app.before_request(refuse_nul_characters)
     app.after_request(add_security_headers)
