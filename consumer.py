@@ -42,6 +42,7 @@ class Stop:
         signal.signal(signal.SIGINT, self.set)
 
     def set(self, *_):
+        """Signal handler: ask the loop to stop after the current batch."""
         self.now = True
 
 
@@ -54,16 +55,19 @@ class Idle:
         self.next_sweep = time.monotonic() + IDLE_SWEEP_S
 
     def saw(self, count: int) -> None:
+        """Note that a poll brought `count` messages."""
         if count:
             self.last_message = time.monotonic()
 
     def sweep_due(self) -> bool:
+        """Whether it is time to look for bikes past the idle timeout."""
         if time.monotonic() < self.next_sweep:
             return False
         self.next_sweep = time.monotonic() + IDLE_SWEEP_S
         return True
 
     def exhausted(self) -> bool:
+        """Whether --exit-when-idle has run out."""
         if self.exit_after_s is None:
             return False
         if not self.joined:

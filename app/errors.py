@@ -50,5 +50,6 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
+        """Log any other error and answer a plain 500."""
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(InternalServerError())

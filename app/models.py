@@ -20,6 +20,7 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
+        """Store in UTC; refuse a naive time."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -27,6 +28,7 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(timezone.utc)
 
     def process_result_value(self, value, dialect):
+        """Give a time read from SQLite back its UTC zone."""
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return value

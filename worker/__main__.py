@@ -13,6 +13,7 @@ class AppWorker(SimpleWorker):
     flask_app = None
 
     def perform_job(self, job, queue, *args, **kwargs):
+        """Run the job inside the app context (a fresh database session per job)."""
         with self.flask_app.app_context():
             return super().perform_job(job, queue, *args, **kwargs)
 

@@ -90,10 +90,12 @@ class Assignments(ConsumerRebalanceListener):
         self.changes = 0  # how many assignments so far (--exit-when-idle counts from the latest)
 
     def on_partitions_revoked(self, revoked):
+        """Forget the revoked partitions (their position stays saved in the live store)."""
         for tp in revoked:
             self.active_since.pop(tp.partition, None)
 
     def on_partitions_assigned(self, assigned):
+        """Seek each new partition to its saved position, or backtrack."""
         log.info("assigned partitions %s", sorted(tp.partition for tp in assigned))
         for tp in assigned:
             offset = saved_position(self.conn, tp)
