@@ -11,6 +11,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from app import create_app
 from app.config import Config
 from app.extensions import db
+from app.live import store
 
 # Where the real services are (`make services` starts them on these ports).
 PG_ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "postgresql://deloton:deloton@localhost:5432/deloton")
@@ -18,12 +19,19 @@ REDIS_BASE_URL = os.environ.get("TEST_REDIS_URL", "redis://localhost:6379")
 # Each concurrent test session takes its own Redis database number.
 REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "15"))
 KAFKA_SERVERS = os.environ.get("TEST_KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
+LIVE_TABLES = ("bikes", "rides", "readings", "pending_halves", "alerts", "quarantine", "counters",
+               "positions", "outbox")
 
 
 def pg_url(dbname: str) -> str:
     """A SQLAlchemy URL for a database on the test PostgreSQL server."""
     base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
     return f"{base}/{dbname}"
+
+
+def live_store_url(dbname: str) -> str:
+    """A LIVE_DB_PATH naming a PostgreSQL live store in a database of the test server."""
+    return f"{PG_ADMIN_DSN.rsplit('/', 1)[0]}/{dbname}"
 
 
 def create_pg_database(name: str) -> None:
@@ -54,6 +62,25 @@ def empty_pg_database():
     create_pg_database(name)
     yield pg_url(name)
     drop_pg_database(name)
+
+
+@pytest.fixture(scope="session")
+def pg_live_database():
+    """A throwaway PostgreSQL database for this session's PostgreSQL live stores."""
+    name = f"deloton_live_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    create_pg_database(name)
+    yield live_store_url(name)
+    drop_pg_database(name)
+
+
+@pytest.fixture
+def pg_live(pg_live_database):
+    """An empty PostgreSQL live store (LIVE_DB_PATH as a postgresql:// URL) for one test."""
+    conn = store.connect(pg_live_database)
+    with conn:
+        conn.execute(f"TRUNCATE {', '.join(LIVE_TABLES)} RESTART IDENTITY")
+    conn.close()
+    return pg_live_database
 
 
 @pytest.fixture(scope="session")

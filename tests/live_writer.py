@@ -24,10 +24,12 @@ def start_ride(conn, bike_serial: str, rider: dict, started_at: datetime = START
     """A [SYSTEM] line: the bike's new ride, with the rider's limit by Tanaka."""
     start = store.to_text(started_at)
     age = age_years(date_from_epoch_ms(rider["date_of_birth"]), started_at.date())
-    conn.execute("INSERT OR REPLACE INTO bikes (bike_serial, ride_started_at, last_line_at, last_seen_wall)"
-                 " VALUES (?, ?, ?, ?)", (bike_serial, start, start, time.time()))
-    conn.execute("INSERT OR IGNORE INTO rides (bike_serial, started_at, user_id, rider_json, hr_limit_bpm,"
-                 " hr_formula) VALUES (?, ?, ?, ?, ?, 'tanaka')",
+    conn.execute("INSERT INTO bikes (bike_serial, ride_started_at, last_line_at, last_seen_wall)"
+                 " VALUES (?, ?, ?, ?) ON CONFLICT (bike_serial) DO UPDATE SET ride_started_at ="
+                 " excluded.ride_started_at, last_line_at = excluded.last_line_at, last_seen_wall ="
+                 " excluded.last_seen_wall", (bike_serial, start, start, time.time()))
+    conn.execute("INSERT INTO rides (bike_serial, started_at, user_id, rider_json, hr_limit_bpm,"
+                 " hr_formula) VALUES (?, ?, ?, ?, ?, 'tanaka') ON CONFLICT DO NOTHING",
                  (bike_serial, start, rider["user_id"], json.dumps(rider),
                   hr_limit_bpm(age, rider["gender"])))
     conn.commit()
@@ -38,7 +40,7 @@ def add_reading(conn, bike_serial: str, start: str, duration_s: int, heart_rate:
                 rpm: int = 60, power: float = 120.0, resistance: int = 40) -> None:
     """One second of riding (a Ride + Telemetry pair), and the bike heard from now."""
     recorded = store.to_text(store.from_text(start) + timedelta(seconds=duration_s))
-    conn.execute("INSERT OR IGNORE INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    conn.execute("INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                  (bike_serial, start, duration_s, recorded, heart_rate, rpm, power, resistance))
     conn.execute("UPDATE bikes SET last_line_at = ?, last_seen_wall = ? WHERE bike_serial = ?",
                  (recorded, time.time(), bike_serial))

@@ -16,9 +16,11 @@ from tests.test_stream_parse import DATA, LINE_LIKE, system_line
 SETTINGS = Settings()
 
 
-@pytest.fixture
-def live(tmp_path):
-    conn = store.connect(str(tmp_path / "live.db"))
+@pytest.fixture(params=["sqlite", "postgresql"])
+def live(request, tmp_path):
+    """A fresh live store: a SQLite file, and a PostgreSQL database (the same pipeline on both)."""
+    path = str(tmp_path / "live.db") if request.param == "sqlite" else request.getfixturevalue("pg_live")
+    conn = store.connect(path)
     yield conn
     conn.close()
 

@@ -1,5 +1,6 @@
 """The `flask --app wsgi deloton ...` command group; each feature adds its commands here."""
 import json
+from contextlib import closing
 
 import click
 from flask import current_app
@@ -16,7 +17,7 @@ deloton = AppGroup("deloton", help="Deloton Live operations.")
 @click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
 def stats(as_json: bool) -> None:
     """Print the consumer's counters (quarantined, dropped halves, ...) and failed jobs per queue."""
-    with store.connect(current_app.config["LIVE_DB_PATH"]) as conn:
+    with closing(store.connect(current_app.config["LIVE_DB_PATH"])) as conn:
         counters = {name: 0 for name in COUNTERS} | store.get_counters(conn)
         reasons = conn.execute("SELECT reason, COUNT(*) FROM quarantine GROUP BY reason "
                                "ORDER BY COUNT(*) DESC LIMIT 20").fetchall()

@@ -1,14 +1,61 @@
-"""Opening the live store and the reads shared by the web app, the jobs and the consumer."""
+"""Opening the live store and the reads shared by the web app, the jobs and the consumer.
+
+The live store is a SQLite file (WAL) by default, or PostgreSQL when LIVE_DB_PATH is a
+postgresql:// URL; every dialect difference lives here and in app/live/pg.py."""
 import json
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
+import psycopg
+
+from app.live.pg import PgConnection
+
 SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
+# What a failing live store raises, whichever it is.
+Error = (sqlite3.Error, psycopg.Error)
+Connection = sqlite3.Connection | PgConnection
+Row = sqlite3.Row | tuple  # sqlite3.Row, or app.live.pg.Row (a tuple readable by name)
+_created: set[str] = set()  # PostgreSQL live stores whose schema this process has created
 
 
-def connect(path: str, readonly: bool = False) -> sqlite3.Connection:
-    """Open the live store (WAL, foreign-key safe), creating its tables when writable."""
+def is_url(path: str) -> bool:
+    """Whether LIVE_DB_PATH names a PostgreSQL live store."""
+    return path.startswith(("postgresql://", "postgres://"))
+
+
+def connect(path: str, readonly: bool = False):
+    """Open the live store, creating its tables when writable: a sqlite3 connection for a path,
+    a PgConnection (same methods, same rows) for a postgresql:// URL."""
+    if is_url(path):
+        return _connect_pg(path, readonly)
+    return _connect_sqlite(path, readonly)
+
+
+def _connect_pg(url: str, readonly: bool) -> PgConnection:
+    conn = PgConnection(url, readonly)
+    if not readonly and url not in _created:
+        conn.create_schema()
+        _created.add(url)
+    return conn
+
+
+def ensure_created(path: str) -> None:
+    """Create an empty live store if there is none yet (a fresh install)."""
+    if (is_url(path) and path not in _created) or (not is_url(path) and not Path(path).exists()):
+        connect(path).close()
+
+
+def begin_write(conn) -> None:
+    """Start a write transaction taken at once, so concurrent consumers serialise whole batches."""
+    if isinstance(conn, PgConnection):
+        conn.begin_write()
+    else:
+        conn.execute("BEGIN IMMEDIATE")
+
+
+def _connect_sqlite(path: str, readonly: bool) -> sqlite3.Connection:
+    """Open the SQLite live store (WAL)."""
     if readonly:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30,
                                check_same_thread=False)
@@ -35,7 +82,7 @@ def from_text(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def get_ride(conn: sqlite3.Connection, bike_serial: str, started_at: str) -> dict | None:
+def get_ride(conn: Connection, bike_serial: str, started_at: str) -> dict | None:
     """One ride of the live store with its rider, or None."""
     row = conn.execute("SELECT * FROM rides WHERE bike_serial = ? AND started_at = ?",
                        (bike_serial, started_at)).fetchone()
@@ -46,7 +93,7 @@ def get_ride(conn: sqlite3.Connection, bike_serial: str, started_at: str) -> dic
     return ride
 
 
-def get_readings(conn: sqlite3.Connection, bike_serial: str, started_at: str) -> list[sqlite3.Row]:
+def get_readings(conn: Connection, bike_serial: str, started_at: str) -> list:
     """The readings of one ride in duration order."""
     return conn.execute(
         "SELECT duration_s, recorded_at, heart_rate, rpm, power, resistance FROM readings "
@@ -54,6 +101,6 @@ def get_readings(conn: sqlite3.Connection, bike_serial: str, started_at: str) ->
         (bike_serial, started_at)).fetchall()
 
 
-def get_counters(conn: sqlite3.Connection) -> dict[str, int]:
+def get_counters(conn: Connection) -> dict[str, int]:
     """The consumer's counters (quarantined, dropped halves, orphans, duplicates, ...)."""
     return {row["name"]: row["value"] for row in conn.execute("SELECT name, value FROM counters")}

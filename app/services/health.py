@@ -1,6 +1,6 @@
 """Checks that each part of the system answers, for /healthz and the operator."""
-import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 
 import redis
 from flask import current_app
@@ -20,7 +20,7 @@ def check_warehouse() -> None:
 
 def check_live_store() -> None:
     """Open the live store and read from it."""
-    with store.connect(current_app.config["LIVE_DB_PATH"]) as conn:
+    with closing(store.connect(current_app.config["LIVE_DB_PATH"])) as conn:
         conn.execute("SELECT 1 FROM counters LIMIT 1").fetchall()
 
 
@@ -68,9 +68,9 @@ def run_checks() -> dict[str, dict]:
 def consumer_counters() -> dict[str, int]:
     """The consumer's counters from the live store (empty when it cannot be read)."""
     try:
-        with store.connect(current_app.config["LIVE_DB_PATH"]) as conn:
+        with closing(store.connect(current_app.config["LIVE_DB_PATH"])) as conn:
             return store.get_counters(conn)
-    except sqlite3.Error:
+    except store.Error:
         return {}
 
 

@@ -1,9 +1,7 @@
 """What the live pages show: the fleet and each bike's ride in progress, read from the live store."""
 import json
-import sqlite3
 import time
 from functools import lru_cache
-from pathlib import Path
 
 from flask import current_app, g
 
@@ -28,22 +26,21 @@ ORDER BY b.bike_serial
 TOTALS_SQL = """
 SELECT COUNT(*) AS n, COALESCE(SUM(power), 0) AS power_sum, MIN(duration_s) AS first_s,
        MAX(CASE WHEN heart_rate > 0 THEN duration_s END) AS last_hr_s,
-       SUM(heart_rate > 0 AND heart_rate < :b1 * :lim) AS z1,
-       SUM(heart_rate >= :b1 * :lim AND heart_rate < :b2 * :lim) AS z2,
-       SUM(heart_rate >= :b2 * :lim AND heart_rate < :b3 * :lim) AS z3,
-       SUM(heart_rate >= :b3 * :lim AND heart_rate < :b4 * :lim) AS z4,
-       SUM(heart_rate >= :b4 * :lim) AS z5,
+       SUM(CASE WHEN heart_rate > 0 AND heart_rate < :b1 * :lim THEN 1 ELSE 0 END) AS z1,
+       SUM(CASE WHEN heart_rate >= :b1 * :lim AND heart_rate < :b2 * :lim THEN 1 ELSE 0 END) AS z2,
+       SUM(CASE WHEN heart_rate >= :b2 * :lim AND heart_rate < :b3 * :lim THEN 1 ELSE 0 END) AS z3,
+       SUM(CASE WHEN heart_rate >= :b3 * :lim AND heart_rate < :b4 * :lim THEN 1 ELSE 0 END) AS z4,
+       SUM(CASE WHEN heart_rate >= :b4 * :lim THEN 1 ELSE 0 END) AS z5,
        (SELECT COUNT(*) FROM alerts WHERE bike_serial = :bike AND started_at = :start) AS alerts
 FROM readings WHERE bike_serial = :bike AND started_at = :start
 """
 
 
-def live_db() -> sqlite3.Connection:
+def live_db() -> store.Connection:
     """This request's read-only connection to the live store (the consumer writes it)."""
     if "live_db" not in g:
         path = current_app.config["LIVE_DB_PATH"]
-        if not Path(path).exists():
-            store.connect(path).close()  # a fresh install: create the empty store once
+        store.ensure_created(path)  # a fresh install: create the empty store once
         g.live_db = store.connect(path, readonly=True)
     return g.live_db
 
@@ -102,19 +99,19 @@ def fleet() -> list[dict]:
     return bikes
 
 
-def get_bike(bike_serial: str) -> sqlite3.Row | None:
+def get_bike(bike_serial: str) -> store.Row | None:
     """The bike's row in the live store, or None when the consumer never heard of it."""
     return live_db().execute("SELECT * FROM bikes WHERE bike_serial = ?", (bike_serial,)).fetchone()
 
 
-def latest_reading(bike_serial: str, started_at: str) -> sqlite3.Row | None:
+def latest_reading(bike_serial: str, started_at: str) -> store.Row | None:
     """The ride's latest reading."""
     return live_db().execute(
         "SELECT * FROM readings WHERE bike_serial = ? AND started_at = ? "
         "ORDER BY duration_s DESC LIMIT 1", (bike_serial, started_at)).fetchone()
 
 
-def ride_totals(bike_serial: str, started_at: str, limit: float | None) -> sqlite3.Row:
+def ride_totals(bike_serial: str, started_at: str, limit: float | None) -> store.Row:
     """Count, energy, last second with hand contact and seconds per zone of a ride."""
     bounds = dict(zip(("b1", "b2", "b3", "b4"), ZONE_BOUNDS))
     return live_db().execute(TOTALS_SQL, {**bounds, "lim": limit or 1e9, "bike": bike_serial,
@@ -154,7 +151,7 @@ def ride_figures(ride: dict) -> dict:
     return figures
 
 
-def latest_figures(latest: sqlite3.Row, limit: float | None, totals: sqlite3.Row) -> dict:
+def latest_figures(latest: store.Row, limit: float | None, totals: store.Row) -> dict:
     """Heart rate, its zone and share of the limit, the warnings, cadence, power, resistance."""
     hr = latest["heart_rate"]
     zero_since = totals["last_hr_s"] if totals["last_hr_s"] is not None else totals["first_s"] - 1

@@ -1,11 +1,11 @@
 """Kafka plumbing of the consumer: building it, seeking on assignment, backtracking, committing."""
 import logging
-import sqlite3
 import time
 
 from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.errors import CommitFailedError, KafkaError
 
+from app.live import store
 from app.stream.parse import Quarantined, System, decode_value, parse_line
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,7 @@ def commit(consumer: KafkaConsumer) -> None:
         log.warning("offset commit to Kafka failed (the live store keeps the position): %s", exc)
 
 
-def saved_position(conn: sqlite3.Connection, tp: TopicPartition) -> int | None:
+def saved_position(conn: store.Connection, tp: TopicPartition) -> int | None:
     """The next offset the live store has for a partition, or None for a partition never read."""
     row = conn.execute("SELECT next_offset FROM positions WHERE topic = ? AND partition = ?",
                        (tp.topic, tp.partition)).fetchone()
@@ -82,7 +82,7 @@ class Assignments(ConsumerRebalanceListener):
     """Seeks each newly assigned partition to its saved position (or backtracks) and remembers
     since when this consumer has owned it, for the idle timeout."""
 
-    def __init__(self, consumer: KafkaConsumer, conn: sqlite3.Connection, bootstrap_servers: str,
+    def __init__(self, consumer: KafkaConsumer, conn: store.Connection, bootstrap_servers: str,
                  backtrack_max: int):
         self.consumer, self.conn = consumer, conn
         self.bootstrap_servers, self.backtrack_max = bootstrap_servers, backtrack_max

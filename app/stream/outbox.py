@@ -1,7 +1,6 @@
 """The transactional outbox: jobs written with the data, relayed to RQ after the commit."""
 import json
 import logging
-import sqlite3
 import time
 from datetime import datetime, timezone
 
@@ -13,22 +12,22 @@ from app.services.jobs import JobSpec, enqueue
 log = logging.getLogger(__name__)
 
 
-def add(conn: sqlite3.Connection, spec: JobSpec) -> None:
+def add(conn: store.Connection, spec: JobSpec) -> None:
     """Write a job into the outbox inside the caller's transaction (once per job id)."""
-    conn.execute("INSERT OR IGNORE INTO outbox (job_id, queue, func, kwargs_json, created_at) "
-                 "VALUES (?, ?, ?, ?, ?)",
+    conn.execute("INSERT INTO outbox (job_id, queue, func, kwargs_json, created_at) "
+                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                  (spec.job_id, spec.queue, spec.func, json.dumps(spec.kwargs, default=str),
                   store.to_text(datetime.now(timezone.utc))))
 
 
-def pending(conn: sqlite3.Connection, limit: int = 500) -> list[JobSpec]:
+def pending(conn: store.Connection, limit: int = 500) -> list[JobSpec]:
     """The jobs not yet handed to RQ, oldest first."""
     rows = conn.execute("SELECT job_id, queue, func, kwargs_json FROM outbox "
                         "WHERE enqueued_at IS NULL ORDER BY id LIMIT ?", (limit,)).fetchall()
     return [JobSpec(row[0], row[1], row[2], json.loads(row[3])) for row in rows]
 
 
-def relay(conn: sqlite3.Connection, redis_connection, limit: int = 500) -> tuple[int, bool]:
+def relay(conn: store.Connection, redis_connection, limit: int = 500) -> tuple[int, bool]:
     """Enqueue pending jobs and mark them; a Redis outage leaves them pending. (sent, Redis ok)."""
     sent = 0
     for spec in pending(conn, limit):
@@ -48,7 +47,7 @@ def relay(conn: sqlite3.Connection, redis_connection, limit: int = 500) -> tuple
 class Relay:
     """Relays the outbox after each commit, backing off while Redis is down."""
 
-    def __init__(self, conn: sqlite3.Connection, redis_url: str, retry_s: float = 5.0):
+    def __init__(self, conn: store.Connection, redis_url: str, retry_s: float = 5.0):
         self.conn = conn
         self.redis = redis.Redis.from_url(redis_url, socket_timeout=3, socket_connect_timeout=3)
         self.retry_s = retry_s

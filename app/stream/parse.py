@@ -76,6 +76,8 @@ def decode_value(raw: bytes | None) -> str:
         raise Quarantined("message value is not JSON") from None
     if not isinstance(data, dict) or not isinstance(data.get("log"), str):
         raise Quarantined('message value has no string "log"')
+    if "\x00" in data["log"]:
+        raise Quarantined("log line contains a NUL character")  # PostgreSQL text cannot hold it
     return data["log"]
 
 
@@ -159,6 +161,8 @@ def parse_system_json(text: str) -> dict:
         raise Quarantined("broken [SYSTEM] JSON") from None
     if not isinstance(data, dict):
         raise Quarantined("[SYSTEM] JSON is not an object")
+    if "\\u0000" in text:  # a NUL in any field (PostgreSQL text cannot hold it)
+        raise Quarantined("[SYSTEM] JSON contains a NUL character")
     user_id = data.get("user_id")
     if type(user_id) is not int or not -2**63 <= user_id < 2**63:
         raise Quarantined("[SYSTEM] JSON has no integer user_id")
@@ -183,7 +187,8 @@ def raw_text(raw: bytes | None) -> str | None:
     """The raw value for the quarantine: at most 4 KiB, undecodable bytes as \\x escapes."""
     if raw is None:
         return None
-    return raw[:MAX_RAW].decode("utf-8", errors="backslashreplace")
+    # NUL written as \x00 too: PostgreSQL's text cannot hold it.
+    return raw[:MAX_RAW].decode("utf-8", errors="backslashreplace").replace("\x00", "\\x00")
 
 
 def decode_key(raw: bytes | None) -> str | None:
@@ -196,4 +201,6 @@ def decode_key(raw: bytes | None) -> str | None:
         raise Quarantined("message key is not UTF-8") from None
     if not key.strip():
         raise Quarantined("message key is blank")
+    if "\x00" in key:
+        raise Quarantined("message key contains a NUL character")
     return key

@@ -1,6 +1,5 @@
-"""The batch pipeline: one poll of messages into the live store in one SQLite transaction."""
+"""The batch pipeline: one poll of messages into the live store in one transaction."""
 import logging
-import sqlite3
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -31,9 +30,9 @@ class Message:
 
 
 @contextmanager
-def transaction(conn: sqlite3.Connection):
+def transaction(conn: store.Connection):
     """One write transaction, taken at once so concurrent consumers serialise cleanly."""
-    conn.execute("BEGIN IMMEDIATE")
+    store.begin_write(conn)
     try:
         yield
     except BaseException:
@@ -42,7 +41,7 @@ def transaction(conn: sqlite3.Connection):
     conn.commit()
 
 
-def process_batch(conn: sqlite3.Connection, messages, settings: Settings,
+def process_batch(conn: store.Connection, messages, settings: Settings,
                   track_positions: bool = True) -> Counter:
     """Store one poll's messages in one transaction; return what was counted."""
     with transaction(conn):
@@ -57,7 +56,7 @@ def process_batch(conn: sqlite3.Connection, messages, settings: Settings,
 class Batch:
     """The state and pending writes of one batch."""
 
-    def __init__(self, conn: sqlite3.Connection, settings: Settings, track_positions: bool):
+    def __init__(self, conn: store.Connection, settings: Settings, track_positions: bool):
         self.conn, self.settings, self.track_positions = conn, settings, track_positions
         self.now_wall = time.time()
         self.counts = Counter()
@@ -74,7 +73,7 @@ class Batch:
                                     "WHERE topic = ? AND partition = ?", (topic, partition)).fetchone()
             self.positions[topic, partition] = list(row) if row else [-1, None]
         serials = {m.key for m in messages if m.key is not None}
-        serials = {s.decode("utf-8", "replace") for s in serials}
+        serials = {s.decode("utf-8", "replace") for s in serials if b"\x00" not in s}  # NUL: quarantined
         serials |= {pos[1] for pos in self.positions.values() if pos[1]}
         self.bikes = rides.load_bikes(self.conn, serials)
 
@@ -108,7 +107,7 @@ class Batch:
         self.counts["quarantined"] += 1
         key = None if message.key is None else raw_text(message.key)
         self.quarantine.append((message.topic, message.partition, message.offset, key,
-                                raw_text(message.value), reason,
+                                raw_text(message.value), reason.replace("\x00", "\\x00"),
                                 store.to_text(datetime.now(timezone.utc))))
 
     def apply(self, key: str | None, line, message: Message, position: list) -> None:
@@ -203,30 +202,31 @@ class Batch:
         """Write what the batch gathered: readings, alert state, bikes, positions, counters."""
         conn = self.conn
         if self.readings:
-            inserted = conn.executemany("INSERT OR IGNORE INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                                        self.readings).rowcount
+            inserted = conn.executemany("INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                                        "ON CONFLICT DO NOTHING", self.readings).rowcount
             self.counts["readings"] += inserted
             self.counts["duplicates"] += len(self.readings) - inserted
         rides.save_alert_state(conn, [(b.serial, b.ride) for b in self.alert_dirty.values()
                                       if b.ride is not None])
         rides.save_bikes(conn, self.bikes.values(), self.now_wall)
         if self.track_positions:
-            conn.executemany("INSERT OR REPLACE INTO positions VALUES (?, ?, ?, ?)",
+            conn.executemany("INSERT INTO positions VALUES (?, ?, ?, ?) ON CONFLICT (topic, partition) DO "
+                             "UPDATE SET next_offset = excluded.next_offset, bike_serial = excluded.bike_serial",
                              [(t, p, pos[0], pos[1]) for (t, p), pos in self.positions.items()])
-        conn.executemany("INSERT OR IGNORE INTO quarantine (topic, partition, \"offset\", message_key, "
-                         "raw_value, reason, quarantined_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        conn.executemany("INSERT INTO quarantine (topic, partition, \"offset\", message_key, raw_value, reason, "
+                         "quarantined_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                          self.quarantine)
         add_counts(conn, self.counts)
 
 
-def add_counts(conn: sqlite3.Connection, counts: Counter) -> None:
+def add_counts(conn: store.Connection, counts: Counter) -> None:
     """Add to the live store's counters."""
     conn.executemany("INSERT INTO counters (name, value) VALUES (?, ?) "
-                     "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+                     "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value",
                      [(name, value) for name, value in counts.items() if value])
 
 
-def end_idle_rides(conn: sqlite3.Connection, settings: Settings, active_since: dict) -> Counter:
+def end_idle_rides(conn: store.Connection, settings: Settings, active_since: dict) -> Counter:
     """End the rides of bikes silent for the idle timeout while this consumer had their partition."""
     counts, now = Counter(), time.time()
     with transaction(conn):

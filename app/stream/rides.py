@@ -1,11 +1,11 @@
 """The ride lifecycle in the live store: bike state, ride start and end, alerts (CONTRACT 2 and 4)."""
 import json
-import sqlite3
 import time
 from dataclasses import dataclass, field
 
 from app.domain import rider as riders
 from app.domain.alert_rule import AlertState
+from app.live import store
 from app.services import jobs
 from app.stream import outbox
 from app.stream.parse import RideHalf
@@ -64,7 +64,7 @@ LEFT JOIN pending_halves p ON p.bike_serial = b.bike_serial
 WHERE b.bike_serial IN ({marks})"""
 
 
-def load_bikes(conn: sqlite3.Connection, serials) -> dict[str, Bike]:
+def load_bikes(conn: store.Connection, serials) -> dict[str, Bike]:
     """The stored state of these bikes (bikes never seen are absent)."""
     serials = list(serials)
     bikes = {}
@@ -83,7 +83,7 @@ def _bike(row) -> Bike:
     return Bike(row[0], ride, pending, row[1], row[2])
 
 
-def start_ride(conn: sqlite3.Connection, bike: Bike, started_at: str, when, rider: dict,
+def start_ride(conn: store.Connection, bike: Bike, started_at: str, when, rider: dict,
                settings: Settings) -> bool:
     """Open the ride of a [SYSTEM] line; False when that ride is already known (a duplicate)."""
     known = conn.execute("SELECT 1 FROM rides WHERE bike_serial = ? AND started_at = ?",
@@ -101,7 +101,7 @@ def start_ride(conn: sqlite3.Connection, bike: Bike, started_at: str, when, ride
     return True
 
 
-def end_ride(conn: sqlite3.Connection, bike: Bike, reason: str, counts) -> None:
+def end_ride(conn: store.Connection, bike: Bike, reason: str, counts) -> None:
     """End the bike's ride: closed out when it has readings, discarded when it has none."""
     ride, bike.ride = bike.ride, None
     if ride is None:
@@ -119,7 +119,7 @@ def end_ride(conn: sqlite3.Connection, bike: Bike, reason: str, counts) -> None:
     counts["rides_ended"] += 1
 
 
-def save_alert_state(conn: sqlite3.Connection, rides) -> None:
+def save_alert_state(conn: store.Connection, rides) -> None:
     """Persist the alert rule's state of these (serial, ride) pairs so a restart continues it."""
     conn.executemany(
         "UPDATE rides SET alert_run_length = ?, alert_last_duration_s = ?, last_alert_duration_s = ? "
@@ -128,19 +128,19 @@ def save_alert_state(conn: sqlite3.Connection, rides) -> None:
           serial, ride.started_at) for serial, ride in rides])
 
 
-def raise_alert(conn: sqlite3.Connection, bike: Bike, reading: tuple) -> None:
+def raise_alert(conn: store.Connection, bike: Bike, reading: tuple) -> None:
     """Store an alert and its email job in the current transaction."""
     ride = bike.ride
     duration_s, recorded_at, heart_rate = reading[2], reading[3], reading[4]
-    conn.execute("INSERT OR IGNORE INTO alerts (bike_serial, started_at, duration_s, recorded_at, "
-                 "heart_rate, hr_limit_bpm) VALUES (?, ?, ?, ?, ?, ?)",
+    conn.execute("INSERT INTO alerts (bike_serial, started_at, duration_s, recorded_at, heart_rate, "
+                 "hr_limit_bpm) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                  (bike.serial, ride.started_at, duration_s, recorded_at, heart_rate, ride.hr_limit))
     outbox.add(conn, jobs.hr_alert_job(
         bike.serial, ride.started_at, duration_s, recorded_at=recorded_at, heart_rate=heart_rate,
         hr_limit_bpm=ride.hr_limit, hr_formula=ride.hr_formula, rider=json.loads(ride.rider_json)))
 
 
-def save_bikes(conn: sqlite3.Connection, bikes, now_wall: float) -> None:
+def save_bikes(conn: store.Connection, bikes, now_wall: float) -> None:
     """Write the touched bikes and their waiting halves."""
     conn.executemany(
         "INSERT INTO bikes (bike_serial, ride_started_at, last_line_at, last_seen_wall, partition) "
@@ -151,6 +151,8 @@ def save_bikes(conn: sqlite3.Connection, bikes, now_wall: float) -> None:
          for b in bikes])
     conn.executemany("DELETE FROM pending_halves WHERE bike_serial = ?",
                      [(b.serial,) for b in bikes if b.pending is None])
-    conn.executemany("INSERT OR REPLACE INTO pending_halves VALUES (?, ?, ?, ?)",
+    conn.executemany("INSERT INTO pending_halves VALUES (?, ?, ?, ?) ON CONFLICT (bike_serial) DO UPDATE "
+                     "SET recorded_at = excluded.recorded_at, duration_s = excluded.duration_s, "
+                     "resistance = excluded.resistance",
                      [(b.serial, b.pending.ts, b.pending.duration_s, b.pending.resistance)
                       for b in bikes if b.pending is not None])

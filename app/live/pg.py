@@ -1,0 +1,94 @@
+"""The live store on PostgreSQL: a psycopg 3 connection that behaves like the sqlite3 one we use."""
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import psycopg
+
+SCHEMA = (Path(__file__).parent / "schema_pg.sql").read_text()
+# Advisory lock keys (any constants, unique to the live store): writers, and schema creation.
+WRITE_LOCK, SCHEMA_LOCK = 0x44454C01, 0x44454C02
+_PARAM = re.compile(r"\?|:([A-Za-z_]\w*)")
+
+
+@lru_cache(maxsize=512)
+def translate(sql: str) -> str:
+    """sqlite3's `?` and `:name` parameters as psycopg's `%s` and `%(name)s` (the live store's SQL
+    holds no other `?`, `:` or `%`)."""
+    return _PARAM.sub(lambda m: "%s" if m.group(0) == "?" else f"%({m.group(1)})s", sql)
+
+
+class Row(tuple):
+    """A row read by index, by column name or as a dict, like sqlite3.Row."""
+
+    def __new__(cls, values, index: dict):
+        row = super().__new__(cls, values)
+        row._index = index
+        return row
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._index[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        """The column names, in order."""
+        return list(self._index)
+
+
+def row_factory(cursor):
+    """psycopg row factory making Row objects."""
+    index = {column.name: i for i, column in enumerate(cursor.description or ())}
+    return lambda values: Row(values, index)
+
+
+class PgConnection:
+    """The subset of sqlite3.Connection the live store's users call, over psycopg 3."""
+
+    def __init__(self, url: str, readonly: bool = False):
+        # Read-only connections (the web pages) run each statement on its own, holding nothing open.
+        self.raw = psycopg.connect(url, autocommit=readonly, row_factory=row_factory)
+
+    def execute(self, sql: str, params=None):
+        """Run one statement; the cursor, as sqlite3 returns it."""
+        return self.raw.execute(translate(sql), params)
+
+    def executemany(self, sql: str, seq):
+        """Run one statement for each parameter row (pipelined); the cursor, rowcount summed."""
+        cursor = self.raw.cursor()
+        cursor.executemany(translate(sql), list(seq))
+        return cursor
+
+    def create_schema(self) -> None:
+        """Create the tables once, serialised so concurrent first starts do not collide."""
+        with self.raw.transaction():
+            self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            self.raw.execute(SCHEMA)
+
+    def begin_write(self) -> None:
+        """Start a write transaction that serialises writers, as BEGIN IMMEDIATE does on SQLite."""
+        self.raw.commit()  # end an implicit transaction of earlier reads, if any
+        self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+
+    def commit(self) -> None:
+        """Commit the transaction."""
+        self.raw.commit()
+
+    def rollback(self) -> None:
+        """Roll the transaction back."""
+        self.raw.rollback()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.raw.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        # Like sqlite3: commit or roll back, and keep the connection open.
+        if exc_type is None:
+            self.raw.commit()
+        else:
+            self.raw.rollback()
+        return False
