@@ -5,12 +5,12 @@ partition count, then measures in the same run:
 - the baseline: a bare kafka-python loop that polls and `json.loads` every message;
 - consumer.py (one process, and two processes in one group) reading the same topic into a fresh
   live store, with its positions set to the start of each partition.
+With --live-url postgresql://... the live store is that PostgreSQL database (emptied first).
 Throughput is messages per second from the first stored batch to the last message, for both.
 """
 import argparse
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -64,15 +64,18 @@ def bare_loop(servers: str, topic: str, partitions: int, expected: int) -> float
 
 
 def consumer_run(servers: str, topic: str, partitions: int, expected: int, processes: int,
-                 redis_url: str) -> tuple[float, int]:
+                 redis_url: str, live_url: str | None) -> tuple[float, int]:
     """Messages per second of consumer.py into a fresh live store, and the readings it stored."""
     with tempfile.TemporaryDirectory() as folder:
-        live = Path(folder) / "live.db"
-        conn = store.connect(str(live))
+        live = live_url or str(Path(folder) / "live.db")
+        conn = store.connect(live)
         with conn:
+            if live_url:
+                conn.execute("TRUNCATE bikes, rides, readings, pending_halves, alerts, quarantine, "
+                             "counters, positions, outbox")
             conn.executemany("INSERT INTO positions (topic, partition, next_offset) VALUES (?, ?, 0)",
                              [(topic, p) for p in range(partitions)])
-        env = {**os.environ, "LIVE_DB_PATH": str(live), "REDIS_URL": redis_url,
+        env = {**os.environ, "LIVE_DB_PATH": live, "REDIS_URL": redis_url,
                "DATABASE_URL": f"sqlite:///{folder}/warehouse.db", "KAFKA_BOOTSTRAP_SERVERS": servers}
         group = f"bench-{uuid.uuid4().hex[:8]}"
         procs = [subprocess.Popen([sys.executable, str(PROJECT / "consumer.py"), "--topic", topic,
@@ -86,9 +89,9 @@ def consumer_run(servers: str, topic: str, partitions: int, expected: int, proce
     return rate, readings
 
 
-def watch(live: Path, expected: int) -> float:
+def watch(live: str, expected: int) -> float:
     """Follow the live store's message counter; the rate from its first change to `expected`."""
-    conn = sqlite3.connect(f"file:{live}?mode=ro", uri=True)
+    conn = store.connect(live, readonly=True)
     first = started = None
     while True:
         row = conn.execute("SELECT value FROM counters WHERE name = 'messages'").fetchone()
@@ -110,6 +113,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092"))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/1"))
+    parser.add_argument("--live-url", help="a postgresql:// live store (emptied first) instead of SQLite")
     args = parser.parse_args()
     admin = KafkaAdminClient(bootstrap_servers=args.servers)
     for partitions in args.partitions:
@@ -121,7 +125,7 @@ def main() -> None:
             runs = [1] if partitions == 1 else [1, 2]
             for processes in runs:
                 rate, stored = consumer_run(args.servers, topic, partitions, sent, processes,
-                                            args.redis_url)
+                                            args.redis_url, args.live_url)
                 print(f"partitions={partitions} processes={processes} messages={sent} "
                       f"bare={bare:,.0f}/s consumer={rate:,.0f}/s ratio={rate / bare:.2f} "
                       f"readings={stored}/{readings}", flush=True)

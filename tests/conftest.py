@@ -155,6 +155,18 @@ def app(migrated_pg, tmp_path, redis_url):
 
 
 @pytest.fixture
+def pg_live_app(migrated_pg, pg_live, redis_url):
+    """The app on the PostgreSQL warehouse with its live store on PostgreSQL too (several machines)."""
+    app = create_app(make_config(migrated_pg, pg_live, redis_url))
+    truncate_all(app)
+    redis_lib.Redis.from_url(redis_url).flushdb()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
 def embedded_app(tmp_path, redis_url):
     """The app as `make run` has it: a SQLite warehouse migrated from scratch."""
     app = create_app(make_config(f"sqlite:///{tmp_path / 'warehouse.db'}",

@@ -39,10 +39,11 @@ def warehouse(app, model):
         return db.session.scalars(db.select(model)).all()
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
+@pytest.fixture(params=["app", "embedded_app", "pg_live_app"])
 def any_app(request):
-    """The app on PostgreSQL and the embedded app on SQLite: the same code lands rides on both."""
-    return request.getfixturevalue("app" if request.param == "postgresql" else "embedded_app")
+    """The app on PostgreSQL, the embedded app on SQLite, and the app whose live store is on
+    PostgreSQL too: the same code lands rides on all three."""
+    return request.getfixturevalue(request.param)
 
 
 def test_an_ended_ride_lands_once_with_its_readings_and_leaves_the_live_store(any_app, redis_conn):
