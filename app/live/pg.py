@@ -4,6 +4,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import psycopg
+from psycopg.pq import TransactionStatus
 
 SCHEMA = (Path(__file__).parent / "schema_pg.sql").read_text()
 # Advisory lock keys (any constants, unique to the live store): writers, and schema creation.
@@ -45,9 +46,10 @@ def row_factory(cursor):
 class PgConnection:
     """The subset of sqlite3.Connection the live store's users call, over psycopg 3."""
 
-    def __init__(self, url: str, readonly: bool = False):
-        # Read-only connections (the web pages) run each statement on its own, holding nothing open.
-        self.raw = psycopg.connect(url, autocommit=readonly, row_factory=row_factory)
+    def __init__(self, url: str):
+        # Like sqlite3 (whose reads open no transaction), a statement outside a transaction runs on
+        # its own: a consumer waiting on Kafka or a web page holds no transaction open.
+        self.raw = psycopg.connect(url, autocommit=True, row_factory=row_factory)
 
     def execute(self, sql: str, params=None):
         """Run one statement; the cursor, as sqlite3 returns it."""
@@ -61,17 +63,22 @@ class PgConnection:
 
     def create_schema(self) -> None:
         """Create the tables once, serialised so concurrent first starts do not collide."""
-        with self.raw.transaction():
+        with self:
             self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
             self.raw.execute(SCHEMA)
 
     def begin_write(self) -> None:
         """Start a write transaction that serialises writers, as BEGIN IMMEDIATE does on SQLite."""
-        self.raw.commit()  # end an implicit transaction of earlier reads, if any
+        self.begin()
         self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
 
+    def begin(self) -> None:
+        """Open a transaction unless one is open."""
+        if self.raw.pgconn.transaction_status == TransactionStatus.IDLE:
+            self.raw.execute("BEGIN")
+
     def commit(self) -> None:
-        """Commit the transaction."""
+        """Commit the transaction (nothing to do outside one)."""
         self.raw.commit()
 
     def rollback(self) -> None:
@@ -83,6 +90,7 @@ class PgConnection:
         self.raw.close()
 
     def __enter__(self):
+        self.begin()  # the block's statements commit together, as sqlite3's implicit transaction
         return self
 
     def __exit__(self, exc_type, exc, tb):

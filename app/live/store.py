@@ -33,7 +33,7 @@ def connect(path: str, readonly: bool = False):
 
 
 def _connect_pg(url: str, readonly: bool) -> PgConnection:
-    conn = PgConnection(url, readonly)
+    conn = PgConnection(url)
     if not readonly and url not in _created:
         conn.create_schema()
         _created.add(url)
