@@ -1,7 +1,4 @@
-"""Kafka -> consumer.py -> outbox -> RQ -> worker -> a real SMTP server: the right emails, once.
-
-Needs the stream consumer (the stream issue); marked `needs_consumer` until it is merged.
-"""
+"""Kafka -> consumer.py -> outbox -> RQ -> worker -> a real SMTP server: the right emails, once."""
 import subprocess
 import sys
 import time
@@ -19,7 +16,7 @@ from tests.conftest import KAFKA_SERVERS
 from tests.smtp_sink import SmtpSink, parts
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-pytestmark = [pytest.mark.needs_consumer, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 STARTED = datetime(2022, 7, 6, 23, 29, 35, 935822)
 
 

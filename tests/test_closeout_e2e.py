@@ -13,7 +13,7 @@ from app.services.jobs import close_ride_job
 from tests.alert_stream import RECORDED_RIDER, produce, ride_lines
 from tests.test_alerts_e2e import PROJECT_DIR, run_consumer
 
-pytestmark = [pytest.mark.needs_consumer, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 T0 = datetime(2022, 7, 6, 9, 0, 0, 250000)
 MOVED = {**RECORDED_RIDER, "address": "Flat 2, 7 Mill Lane, Leeds, LS1 4AB", "weight_kg": 80}
 

@@ -18,8 +18,6 @@ from tests.web_factories import STAFF_PASSWORD, add_ride, add_staff, add_user
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
-# Where consumer.py lives: this project, or (before the stream pipeline is merged) another checkout.
-CONSUMER_DIR = Path(os.environ.get("DELOTON_CONSUMER_DIR", ROOT))
 
 
 @pytest.fixture
@@ -119,7 +117,6 @@ def test_staff_page_refuses_a_visitor_and_serves_a_logged_in_user(app, site):
     assert page.url.endswith("/staff/alerts")
 
 
-@pytest.mark.needs_consumer
 @pytest.mark.slow
 def test_fleet_page_shows_bikes_from_a_real_stream(app, site, kafka_topic):
     """Produce two bikes' lines to Kafka, run the real consumer, watch the fleet page change."""
@@ -127,7 +124,7 @@ def test_fleet_page_shows_bikes_from_a_real_stream(app, site, kafka_topic):
            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"]}
     consumer = subprocess.Popen([sys.executable, "consumer.py", "--bootstrap-servers", KAFKA_SERVERS,
                                  "--topic", kafka_topic, "--group-id", f"g-{kafka_topic}"],
-                                cwd=CONSUMER_DIR, env={**env, "PYTHONDONTWRITEBYTECODE": "1"})
+                                cwd=ROOT, env={**env, "PYTHONDONTWRITEBYTECODE": "1"})
     producer = KafkaProducer(bootstrap_servers=KAFKA_SERVERS)
     try:
         live_db = Path(app.config["LIVE_DB_PATH"])
