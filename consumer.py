@@ -1,5 +1,6 @@
 """`python consumer.py`: the stream consumer, the `deloton` topic into the live store (docs/stream.md)."""
 import argparse
+import gc
 import logging
 import signal
 import time
@@ -129,6 +130,9 @@ def main(argv=None) -> None:
     settings = Settings.from_config(app.config)
     conn = store.connect(app.config["LIVE_DB_PATH"])
     relay, stop = Relay(conn, app.config["REDIS_URL"]), Stop()
+    # The app's modules live as long as the process: the cycle collector need not walk them again
+    # and again while batches come and go (it cost a third of the ingest rate).
+    gc.freeze()
     try:
         if args.simulate:
             run_simulated(args, conn, settings, relay, stop)

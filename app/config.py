@@ -44,7 +44,7 @@ class Config:
     KAFKA_TOPIC = env_str("KAFKA_TOPIC", "deloton")
     KAFKA_GROUP_ID = env_str("KAFKA_GROUP_ID", "deloton-consumer")
     # At most this many messages per poll, i.e. per live store transaction.
-    KAFKA_MAX_POLL_RECORDS = env_int("KAFKA_MAX_POLL_RECORDS", 5000)
+    KAFKA_MAX_POLL_RECORDS = env_int("KAFKA_MAX_POLL_RECORDS", 20000)
     # /healthz checks Kafka only when this is on (the embedded default has no broker).
     KAFKA_HEALTHCHECK = env_bool("KAFKA_HEALTHCHECK", False)
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.stream.parse import (Boundary, Quarantined, RideHalf, System, TelemetryHalf, decode_key,
-                              decode_value, parse_line, raw_text)
+from app.stream.parse import (READING_VALUE, Boundary, Quarantined, RideHalf, System, TelemetryHalf,
+                              decode_key, decode_value, parse_line, parse_value, raw_text)
 
 # The recordings sit in ../shared/data next to the project's checkout.
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -136,3 +136,42 @@ def test_any_line_in_a_json_value_is_parsed_or_quarantined_never_raised(line):
     except Quarantined:
         return
     assert isinstance(parsed, Boundary | System | RideHalf | TelemetryHalf)
+
+
+def outcome(parse, value):
+    """What a parser makes of a value: the line, or the quarantine reason."""
+    try:
+        return parse(value)
+    except Quarantined as exc:
+        return f"quarantined: {exc}"
+
+
+# Mostly numbers a bike sends, so that most examples are good readings; then the odd ones.
+NUMBER_TEXT = st.one_of(st.integers(0, 250).map(str), st.integers(0, 250).map(str),
+                        st.floats(0, 300).map(str), st.integers(-5, 6000).map(str),
+                        st.floats(allow_nan=True, allow_infinity=True).map(str),
+                        st.sampled_from(["1e2", "2.", "+3", "-0", "007", "1e999", "x"]))
+READING_VALUES = st.builds(
+    lambda stamp, device, line, end, space: (
+        f'{{"log":{space}{json.dumps(f"{stamp} {device}: [INFO]: {line}{end}", ensure_ascii=False)}}}'
+        .encode()),
+    st.sampled_from([TS, "2022-07-06 23:29:36.000000", "2022-02-30 10:00:00.500000", "2022-07-06 24:00:00.1"]),
+    st.sampled_from(["mendoza v9", "v9", "bike é", 'say "hi"', "a\\b", "tab\t"]),
+    st.one_of(st.builds("Ride - duration = {}; resistance = {}".format, NUMBER_TEXT, NUMBER_TEXT),
+              st.builds("Telemetry - hrt = {}; rpm = {}; power = {}".format,
+                        NUMBER_TEXT, NUMBER_TEXT, NUMBER_TEXT)),
+    st.sampled_from(["\n", "", " ", "\r\n", "\n\n"]),
+    st.sampled_from([" ", "", "  "]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(READING_VALUES)
+def test_the_fast_path_for_readings_gives_what_the_general_path_gives(value):
+    assert outcome(parse_value, value) == outcome(lambda v: parse_line(decode_value(v)), value)
+
+
+def test_the_bikes_own_reading_values_take_the_fast_path():
+    rows = (DATA / "recorded-topic-start-2022-07-06.jsonl").read_bytes().splitlines()
+    readings = [row for row in rows if b"[INFO]" in row]
+    assert len(readings) == 2 * 498 and all(READING_VALUE.fullmatch(row) for row in readings)
+    assert [parse_value(row) for row in readings] == [parse_line(decode_value(row)) for row in readings]

@@ -19,6 +19,14 @@ TELEMETRY = re.compile(rf"\[INFO\]: Telemetry - hrt = ([-+]?\d+); rpm = ([-+]?\d
 TS_DEVICE = r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}) [^:]+: "
 RIDE_LINE = re.compile(TS_DEVICE + RIDE.pattern, re.ASCII)
 TELEMETRY_LINE = re.compile(TS_DEVICE + TELEMETRY.pattern, re.ASCII)
+# The same two lines matched on the raw message value in one go, for values that are exactly
+# {"log": "<line>"} (optionally ending in \n) with nothing JSON would unescape: the bikes' own
+# form, so nearly every message skips json.loads. Any other value takes the general path.
+UNSIGNED = rb"\d+(?:\.\d*)?(?:[eE][-+]?\d+)?"
+READING_VALUE = re.compile(
+    rb'\{"log": ?"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}) [^:"\\\x00-\x1f\x7f-\xff]+: \[INFO\]: '
+    rb"(?:Telemetry - hrt = (\d+); rpm = (\d+); power = (%s)|Ride - duration = (%s); resistance = (\d+))"
+    rb'(?:\\n)?"\}' % (UNSIGNED, UNSIGNED))
 SYSTEM = "[SYSTEM] data = "
 GETTING_USER = "Getting user data from server.."
 
@@ -43,7 +51,7 @@ class System:
     when: datetime
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RideHalf:
     """The first half of one second of riding."""
 
@@ -52,7 +60,7 @@ class RideHalf:
     resistance: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TelemetryHalf:
     """The second half of one second of riding."""
 
@@ -60,6 +68,20 @@ class TelemetryHalf:
     heart_rate: int
     rpm: int
     power: float
+
+
+def parse_value(raw: bytes | None):
+    """The parsed log line of a message value: parse_line(decode_value(raw)), reading lines faster."""
+    match = READING_VALUE.fullmatch(raw) if raw is not None else None
+    if match is not None:
+        ts, heart_rate, rpm, power, duration, resistance = match.groups()
+        try:
+            if heart_rate is not None:
+                return _telemetry(ts.decode(), heart_rate, rpm, power)
+            return _ride(ts.decode(), duration, resistance)
+        except Quarantined:
+            pass  # the general path quarantines it too, giving the reason in the line's own text
+    return parse_line(decode_value(raw))
 
 
 def decode_value(raw: bytes | None) -> str:
@@ -122,10 +144,10 @@ def _timestamp(ts: str) -> datetime:
 
 def _text(ts: str, when: datetime | None = None) -> str:
     """The live store's form of a valid <ts> (store.to_text of it as UTC), built without formatting."""
-    if ts.endswith(".000000"):  # isoformat leaves out a zero fraction
-        return (when or _timestamp(ts)).isoformat(sep=" ") + "+00:00"
     if when is None:
-        _timestamp(ts)
+        when = _timestamp(ts)
+    if ts.endswith(".000000"):  # isoformat leaves out a zero fraction
+        return when.isoformat(sep=" ") + "+00:00"
     return ts + "+00:00"
 
 

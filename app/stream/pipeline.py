@@ -10,7 +10,7 @@ from app.domain.alert_rule import exceeds, next_state
 from app.live import store
 from app.stream import rides
 from app.stream.parse import (Boundary, Quarantined, RideHalf, System, TelemetryHalf, decode_key,
-                              decode_value, parse_line, raw_text)
+                              parse_value, raw_text)
 from app.stream.rides import Bike, Settings
 
 log = logging.getLogger(__name__)
@@ -44,13 +44,32 @@ def transaction(conn: store.Connection):
 def process_batch(conn: store.Connection, messages, settings: Settings,
                   track_positions: bool = True) -> Counter:
     """Store one poll's messages in one transaction; return what was counted."""
+    # Parsing needs no live store: done before the write lock, so other consumers can write meanwhile.
+    parsed = parse_messages(messages)
     with transaction(conn):
         batch = Batch(conn, settings, track_positions)
         batch.load(messages)
-        for message in messages:
-            batch.handle(message)
+        for message, key_and_line in zip(messages, parsed):
+            batch.handle(message, key_and_line)
         batch.flush()
     return batch.counts
+
+
+def parse_messages(messages) -> list:
+    """Each message as (key, parsed line), or as the Quarantined error that says why it is bad."""
+    keys, parsed = {}, []
+    for message in messages:
+        try:
+            key = keys.get(message.key)
+            if key is None:  # a batch has a few keys, each in many messages
+                key = keys[message.key] = decode_key(message.key)
+            parsed.append((key, parse_value(message.value)))
+        except Quarantined as exc:
+            parsed.append(exc)
+        except (ValueError, TypeError, KeyError, OverflowError) as exc:
+            log.exception("unexpected bad input at %s/%s", message.partition, message.offset)
+            parsed.append(Quarantined(f"unusable: {type(exc).__name__}: {exc}"[:300]))
+    return parsed
 
 
 class Batch:
@@ -77,25 +96,28 @@ class Batch:
         serials |= {pos[1] for pos in self.positions.values() if pos[1]}
         self.bikes = rides.load_bikes(self.conn, serials)
 
-    def bike(self, serial: str, partition: int) -> Bike:
+    def bike(self, serial: str, partition: int | None = None) -> Bike:
         """The bike of this serial, created when first seen."""
         bike = self.bikes.get(serial)
         if bike is None:
             bike = self.bikes[serial] = Bike(serial)
-        bike.partition = partition
+        if partition is not None:
+            bike.partition = partition
         return bike
 
-    def handle(self, message: Message) -> None:
-        """Apply one message, unless it was applied before; quarantine it when it is bad."""
+    def handle(self, message: Message, key_and_line) -> None:
+        """Apply one parsed message, unless it was applied before; quarantine it when it is bad."""
         position = self.positions[message.topic, message.partition]
         if self.track_positions and message.offset < position[0]:
             self.counts["duplicates"] += 1
             return
         position[0] = message.offset + 1
         self.counts["messages"] += 1
+        if type(key_and_line) is not tuple:
+            self.quarantine_message(message, str(key_and_line))
+            return
         try:
-            key = decode_key(message.key)
-            self.apply(key, parse_line(decode_value(message.value)), message, position)
+            self.apply(*key_and_line, message, position)
         except Quarantined as exc:
             self.quarantine_message(message, str(exc))
         except (ValueError, TypeError, KeyError, OverflowError) as exc:
@@ -120,15 +142,18 @@ class Batch:
             if isinstance(line, TelemetryHalf):
                 self.counts["orphans"] += 1
             return
-        bike = self.bike(serial, message.partition)
-        if not isinstance(line, Boundary):
+        bike = self.bikes.get(serial) or self.bike(serial)
+        bike.partition = message.partition
+        kind = type(line)
+        if kind is not Boundary:
             bike.last_line_at = line.ts
-        if isinstance(line, TelemetryHalf):
+        if kind is TelemetryHalf:
             self.on_telemetry(bike, line)
-        elif isinstance(line, RideHalf):
-            self.drop_pending(bike)
+        elif kind is RideHalf:
+            if bike.pending is not None:
+                self.drop_pending(bike)
             bike.pending = line
-        elif isinstance(line, System):
+        elif kind is System:
             self.on_system(bike, line)
         else:
             self.drop_pending(bike)
