@@ -7,10 +7,14 @@ partition count, then measures in the same run:
   live store, with its positions set to the start of each partition.
 With --live-url postgresql://... the live store is that PostgreSQL database (emptied first).
 Throughput is messages per second from the first stored batch to the last message, for both.
+The machine is shared and noisy, and the first read of a fresh topic is slow: one untimed bare
+pass warms the broker, then bare loop and consumer runs alternate --repeats times and the medians
+are compared; each repeat's own ratio is printed too.
 """
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -104,12 +108,34 @@ def watch(live: str, expected: int) -> float:
         time.sleep(0.01)
 
 
+def compare(args, topic: str, partitions: int, sent: int, readings: int) -> None:
+    """Alternate bare loop and consumer runs on one topic; print the medians and each ratio."""
+    bare_loop(args.servers, topic, partitions, sent)  # warm-up, not timed
+    runs = [1] if partitions == 1 else [1, 2]
+    bares, rates = [], {processes: [] for processes in runs}
+    stored = {}
+    for _ in range(args.repeats):
+        bares.append(bare_loop(args.servers, topic, partitions, sent))
+        for processes in runs:
+            rate, stored[processes] = consumer_run(args.servers, topic, partitions, sent, processes,
+                                                   args.redis_url, args.live_url)
+            rates[processes].append(rate)
+    bare = statistics.median(bares)
+    for processes in runs:
+        rate = statistics.median(rates[processes])
+        each = " ".join(f"{r / b:.2f}" for r, b in zip(rates[processes], bares))
+        print(f"partitions={partitions} processes={processes} messages={sent} bare={bare:,.0f}/s "
+              f"consumer={rate:,.0f}/s ratio={rate / bare:.2f} (each repeat: {each}) "
+              f"readings={stored[processes]}/{readings}", flush=True)
+
+
 def main() -> None:
     """Run every configuration and print one line each."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bikes", type=int, default=400)
     parser.add_argument("--seconds", type=int, default=300)
     parser.add_argument("--partitions", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092"))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/1"))
@@ -121,14 +147,7 @@ def main() -> None:
         admin.create_topics([NewTopic(topic, num_partitions=partitions, replication_factor=1)])
         try:
             sent, readings = produce(args.servers, topic, args.bikes, args.seconds, args.seed)
-            bare = bare_loop(args.servers, topic, partitions, sent)
-            runs = [1] if partitions == 1 else [1, 2]
-            for processes in runs:
-                rate, stored = consumer_run(args.servers, topic, partitions, sent, processes,
-                                            args.redis_url, args.live_url)
-                print(f"partitions={partitions} processes={processes} messages={sent} "
-                      f"bare={bare:,.0f}/s consumer={rate:,.0f}/s ratio={rate / bare:.2f} "
-                      f"readings={stored}/{readings}", flush=True)
+            compare(args, topic, partitions, sent, readings)
         finally:
             admin.delete_topics([topic])
     admin.close()
