@@ -70,8 +70,9 @@ def _connect_sqlite(path: str, readonly: bool) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=30000")
     if not readonly:
-        # A batch touches a page or two of every bike's ride: a cache that holds them all, and a
-        # checkpoint every 40 MB of WAL rather than 4 MB, more than double the consumer's speed.
+        # A batch touches a page of every bike's ride: a cache that holds them all (the 2 MB default
+        # re-read them), and a checkpoint every 40 MB of WAL rather than 4 MB, so a page changed by
+        # several batches is copied back once (BENCHMARKS.md, "Stream ingest").
         conn.execute("PRAGMA cache_size=-65536")
         conn.execute("PRAGMA wal_autocheckpoint=10000")
     return conn

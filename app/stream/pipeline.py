@@ -96,13 +96,12 @@ class Batch:
         serials |= {pos[1] for pos in self.positions.values() if pos[1]}
         self.bikes = rides.load_bikes(self.conn, serials)
 
-    def bike(self, serial: str, partition: int | None = None) -> Bike:
+    def bike(self, serial: str, partition: int) -> Bike:
         """The bike of this serial, created when first seen."""
         bike = self.bikes.get(serial)
         if bike is None:
             bike = self.bikes[serial] = Bike(serial)
-        if partition is not None:
-            bike.partition = partition
+        bike.partition = partition
         return bike
 
     def handle(self, message: Message, key_and_line) -> None:
@@ -142,8 +141,7 @@ class Batch:
             if isinstance(line, TelemetryHalf):
                 self.counts["orphans"] += 1
             return
-        bike = self.bikes.get(serial) or self.bike(serial)
-        bike.partition = message.partition
+        bike = self.bike(serial, message.partition)
         kind = type(line)
         if kind is not Boundary:
             bike.last_line_at = line.ts
