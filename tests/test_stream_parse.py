@@ -66,6 +66,8 @@ def test_boundary_lines(text):
 @pytest.mark.parametrize("value, reason", [
     (b"\xff\xfe", "not UTF-8"),
     (b"not json", "not JSON"),
+    (b"[" * 100_000 + b"]" * 100_000, "not JSON"),  # nested past Python's recursion limit
+    (b'{"log": "2022-07-06 23:29:36.435842 d\\ud800: Getting user data from server.."}', "unpaired surrogate"),
     (b'{"log": 5}', 'no string "log"'),
     (b'["log"]', 'no string "log"'),
     (None, "empty"),
@@ -90,6 +92,10 @@ def test_bad_message_values_are_quarantined_with_a_reason(value, reason):
     (system_line(user_id="7"), "integer user_id"),
     (system_line(date_of_birth="1990-01-01"), "date_of_birth is not a number"),
     (system_line(date_of_birth=10**30), "unusable"),
+    (system_line(gender={}), "gender is not text"),
+    (system_line(email_address=5), "email_address is not text"),
+    (system_line(bike_serial="SN\ud800"), "unpaired surrogate"),
+    (f"{TS} mendoza v9: [SYSTEM] data = " + "[" * 100_000, "broken \\[SYSTEM\\] JSON"),
 ])
 def test_bad_lines_are_quarantined_with_a_reason(line, reason):
     with pytest.raises(Quarantined, match=reason):

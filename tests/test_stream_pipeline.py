@@ -120,6 +120,16 @@ def test_bad_messages_are_quarantined_with_partition_offset_key_and_reason(live)
     assert store.get_counters(live)["quarantined"] == 3 and store.get_counters(live)["rides_started"] == 1
 
 
+def test_a_rider_no_database_could_store_is_quarantined_and_the_batch_still_lands(live):
+    # An unkeyed partition takes its bike from the [SYSTEM] line: a serial with an unpaired
+    # surrogate once poisoned the whole batch, so the consumer stopped at it on every restart.
+    lines = [system(0, bike_serial="SN\ud800"), system(1, bike_serial="SN1")] + ride_lines(1, [90, 91])
+    process_batch(live, messages(lines), SETTINGS)
+    (reason,) = [row[0] for row in live.execute("SELECT reason FROM quarantine")]
+    assert "unpaired surrogate" in reason
+    assert store.get_counters(live)["readings"] == 2
+
+
 def test_an_alert_is_raised_once_with_its_job_in_the_outbox(live):
     # Born 1978-09-05: limit 208 - 0.7 * 43 = 177.9 on 2022-07-06; 0 breaks the run.
     lines = [system(0)] + ride_lines(0, [150, 190, 191, 0, 192, 193, 194, 195])

@@ -94,13 +94,22 @@ def decode_value(raw: bytes | None) -> str:
         raise Quarantined("message value is not UTF-8") from None
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         raise Quarantined("message value is not JSON") from None
     if not isinstance(data, dict) or not isinstance(data.get("log"), str):
         raise Quarantined('message value has no string "log"')
     if "\x00" in data["log"]:
         raise Quarantined("log line contains a NUL character")  # PostgreSQL text cannot hold it
+    _check_encodable(data["log"], "log line")
     return data["log"]
+
+
+def _check_encodable(text: str, what: str) -> None:
+    """Quarantined when text holds an unpaired surrogate (a JSON \\ud800): no database can store it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Quarantined(f"{what} contains an unpaired surrogate") from None
 
 
 def parse_line(line: str):
@@ -179,18 +188,19 @@ def parse_system_json(text: str) -> dict:
     """The rider of a [SYSTEM] line, checked to be usable; Quarantined when it is not."""
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep
         raise Quarantined("broken [SYSTEM] JSON") from None
     if not isinstance(data, dict):
         raise Quarantined("[SYSTEM] JSON is not an object")
     if "\\u0000" in text:  # a NUL in any field (PostgreSQL text cannot hold it)
         raise Quarantined("[SYSTEM] JSON contains a NUL character")
+    _check_encodable(json.dumps(data, ensure_ascii=False), "[SYSTEM] JSON")
     user_id = data.get("user_id")
     if type(user_id) is not int or not -2**63 <= user_id < 2**63:
         raise Quarantined("[SYSTEM] JSON has no integer user_id")
-    serial = data.get("bike_serial")
-    if serial is not None and not isinstance(serial, str):
-        raise Quarantined("[SYSTEM] JSON bike_serial is not text")
+    for name in ("bike_serial", "name", "gender", "address", "email_address", "original_source"):
+        if data.get(name) is not None and not isinstance(data[name], str):
+            raise Quarantined(f"[SYSTEM] JSON {name} is not text")  # the warehouse could not land it
     for name in ("date_of_birth", "account_create_date", "height_cm", "weight_kg"):
         value = data.get(name)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):

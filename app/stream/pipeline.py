@@ -66,10 +66,19 @@ def parse_messages(messages) -> list:
             parsed.append((key, parse_value(message.value)))
         except Quarantined as exc:
             parsed.append(exc)
-        except (ValueError, TypeError, KeyError, OverflowError) as exc:
-            log.exception("unexpected bad input at %s/%s", message.partition, message.offset)
-            parsed.append(Quarantined(f"unusable: {type(exc).__name__}: {exc}"[:300]))
+        except UNEXPECTED as exc:
+            parsed.append(unusable(message, exc))
     return parsed
+
+
+# Errors bad input might still raise past the parser's own checks: the message is quarantined.
+UNEXPECTED = (ValueError, TypeError, KeyError, OverflowError, RecursionError)
+
+
+def unusable(message: Message, exc: Exception) -> Quarantined:
+    """The quarantine reason of a message that raised an error the parser did not foresee."""
+    log.exception("unexpected bad input at %s/%s", message.partition, message.offset)
+    return Quarantined(f"unusable: {type(exc).__name__}: {exc}"[:300])
 
 
 class Batch:
@@ -119,9 +128,8 @@ class Batch:
             self.apply(*key_and_line, message, position)
         except Quarantined as exc:
             self.quarantine_message(message, str(exc))
-        except (ValueError, TypeError, KeyError, OverflowError) as exc:
-            log.exception("unexpected bad input at %s/%s", message.partition, message.offset)
-            self.quarantine_message(message, f"unusable: {type(exc).__name__}: {exc}"[:300])
+        except UNEXPECTED as exc:
+            self.quarantine_message(message, str(unusable(message, exc)))
 
     def quarantine_message(self, message: Message, reason: str) -> None:
         """Keep a bad message with its reason."""
