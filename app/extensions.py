@@ -37,8 +37,10 @@ def api_client_identity() -> str:
     return key_prefix_of_request() or get_remote_address()
 
 
-# Limits apply where a view or blueprint asks for them (the API); storage is Redis (REDIS_URL).
-limiter = Limiter(key_func=api_client_identity, default_limits=[])
+# Limits apply where a view or blueprint asks for them; storage is Redis (REDIS_URL). They count per
+# client address unless a limit says otherwise: only the API's counts per key (api_client_identity),
+# since anyone can send a made-up key and must not get a fresh count with each one elsewhere.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 @sa_event.listens_for(Engine, "connect")

@@ -19,7 +19,10 @@ def add_security_headers(response: Response) -> Response:
 
 
 def refuse_nul_characters() -> None:
-    """A NUL character in a parameter is never meaningful, and PostgreSQL cannot hold one: 400."""
+    """A NUL character in the path or a parameter is never meaningful, and PostgreSQL cannot hold
+    one (a bike serial in /bikes/<serial> would reach the live store): 400."""
+    if "\x00" in request.path:
+        abort(400, description="The address contains a NUL character.")
     for source in (request.args, request.form):
         for name, value in source.items(multi=True):
             if "\x00" in name or "\x00" in value:

@@ -202,7 +202,8 @@ def test_bad_leaderboard_parameters_are_refused(client, reader, query):
 
 
 @pytest.mark.parametrize("path", ["/api/leaderboard?metric=rides&gender=a%00b",
-                                  "/api/rides?bike_serial=SD%001", "/staff/login?next=%00"])
+                                  "/api/rides?bike_serial=SD%001", "/staff/login?next=%00",
+                                  "/bikes/SD%00x", "/api/ride/SD%00"])
 def test_a_nul_character_in_a_parameter_is_a_400_not_a_500(client, reader, path):
     response = client.get(path, headers=reader)
     assert response.status_code == 400

@@ -81,6 +81,9 @@ def test_login_attempts_are_rate_limited(app, client):
     app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
     statuses = [log_in(client, username="nobody").status_code for _ in range(4)]
     assert statuses == [401, 401, 401, 429]
+    # A made-up API key in the headers does not buy a fresh count of login attempts.
+    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer dlk_madeup99_x"
+    assert log_in(client, username="nobody").status_code == 429
 
 
 def test_the_session_cookie_is_httponly_and_samesite(app, client):
@@ -147,6 +150,16 @@ def test_riders_page_searches_by_name_or_email(app, staff_client):
         db.session.commit()
     html = staff_client.get("/staff/riders?q=rider8@").get_data(as_text=True)
     assert "&lt;script&gt;x&lt;/script&gt; Lovelace" in html and "Grace Hopper" not in html
+
+
+@pytest.mark.parametrize("q", ["²", "9" * 25, "%", "_"])
+def test_odd_searches_answer_with_no_match_not_an_error(app, staff_client, q):
+    with app.app_context():
+        add_user(7, "Grace Hopper")
+        db.session.commit()
+    for page in ("/staff/riders", "/staff/rides"):
+        response = staff_client.get(page, query_string={"q": q})
+        assert response.status_code == 200 and "Grace Hopper" not in response.get_data(as_text=True)
 
 
 def test_quarantine_shows_reasons_and_counters(app, staff_client):

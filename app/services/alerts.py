@@ -8,8 +8,6 @@ For a safety message a rare duplicate is better than a lost alert, which marking
 would risk (see docs/alerts.md).
 """
 import smtplib
-import socket
-from contextlib import contextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -18,9 +16,10 @@ from flask_mail import Message
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.domain.rider import age_years, formula_description, parse_rider
-from app.extensions import db, mail
+from app.extensions import db
 from app.live.store import from_text
 from app.models import HrAlert, Ride, utcnow
+from app.services.mail_send import send_mail
 
 DONE = ("sent", "stored")
 SMTP_ERRORS = (smtplib.SMTPException, OSError)
@@ -110,8 +109,7 @@ def _send(alert: HrAlert) -> str:
     # One Message-ID per alert: a rare resend after a crash is recognisable as the same email.
     message.msgId = f"<hr-alert-{alert.alert_id}@deloton.local>"
     try:
-        with socket_timeout(current_app.config["MAIL_TIMEOUT_S"]):
-            mail.send(message)
+        send_mail(message)
     except SMTP_ERRORS as error:
         alert.last_error = f"{type(error).__name__}: {error}"[:2000]
         db.session.commit()
@@ -127,17 +125,6 @@ def _finish(alert: HrAlert, status: str, error: str | None = None) -> str:
         alert.sent_at = utcnow()
     db.session.commit()
     return status
-
-
-@contextmanager
-def socket_timeout(seconds: float):
-    """Bound SMTP connects and reads: Flask-Mail 0.10 gives smtplib no timeout of its own."""
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(seconds)
-    try:
-        yield
-    finally:
-        socket.setdefaulttimeout(previous)
 
 
 def mark_failed(bike_serial: str, ride_started_at: str, duration_s: int, error: str) -> None:

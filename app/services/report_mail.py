@@ -5,8 +5,9 @@ from datetime import date
 from flask import current_app, render_template
 from flask_mail import Message
 
-from app.extensions import db, mail
+from app.extensions import db
 from app.models import DailyReport, utcnow
+from app.services.mail_send import send_mail
 from app.services.report_links import archive_link, report_link
 from app.services.report_summary import headline_rows
 
@@ -28,7 +29,7 @@ def email_report(report_date: date) -> str:
     message = compose_email(report, recipient)
     status = "stored"
     if current_app.config["MAIL_SERVER"]:
-        mail.send(message)
+        send_mail(message)
         status = "sent"
         report.emailed_at = utcnow()
     else:

@@ -5,7 +5,6 @@ import pandas as pd
 from flask import current_app, render_template
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import load_only
-from weasyprint import HTML
 
 from app.extensions import db
 from app.models import DailyReport, utcnow
@@ -78,6 +77,10 @@ def render_html(report: dict) -> str:
 
 def render_pdf(html: str) -> bytes:
     """The PDF of a report's HTML (A4, numbered pages); nothing is fetched from outside."""
+    # Imported here: it takes most of a second, and every process (the consumer, CLI commands)
+    # imports this module through create_app.
+    from weasyprint import HTML
+
     return HTML(string=html, url_fetcher=refuse_fetch).write_pdf()
 
 

@@ -1,4 +1,6 @@
 """Staff accounts: creating them and checking a login without telling who exists."""
+import functools
+
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -6,8 +8,12 @@ from app.extensions import db, login_manager
 from app.models import StaffUser, utcnow
 
 MIN_PASSWORD_LENGTH = 10
-# Checked when the username is unknown, so a wrong username costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked when the username is unknown, so a wrong username costs as long as a wrong password."""
+    return generate_password_hash("not-a-real-password")
 
 
 class StaffPrincipal(UserMixin):
@@ -45,7 +51,7 @@ def authenticate(username: str, password: str) -> StaffPrincipal | None:
     """The member of staff whose username and password match, recording the login; else None."""
     staff = db.session.scalars(db.select(StaffUser).where(StaffUser.username == username.strip())).first()
     if staff is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not check_password_hash(staff.password_hash, password):
         return None

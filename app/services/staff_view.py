@@ -75,7 +75,7 @@ def riders_query(q: str = "", gender: str = ""):
     query = (db.select(User, stats.c.rides, stats.c.last_ride_at)
              .outerjoin(stats, stats.c.user_id == User.user_id).order_by(User.name, User.user_id))
     if q:
-        query = query.where(sa.or_(_rider_matches(q), User.email.ilike(f"%{q}%")))
+        query = query.where(sa.or_(_rider_matches(q), User.email.icontains(q, autoescape=True)))
     if gender:
         query = query.where(User.gender == gender)
     return query
@@ -83,8 +83,11 @@ def riders_query(q: str = "", gender: str = ""):
 
 def _rider_matches(q: str) -> sa.ColumnElement:
     """A rider whose name contains q, or whose id is q."""
-    condition = User.name.ilike(f"%{q}%")
-    return sa.or_(condition, User.user_id == int(q)) if q.strip().isdigit() else condition
+    condition = User.name.icontains(q, autoescape=True)  # a typed % or _ is not a wildcard
+    q = q.strip()
+    # ASCII digits only ("²" is a digit to str.isdigit) and within a bigint, or no id match at all.
+    is_id = q.isascii() and q.isdigit() and len(q) <= 18
+    return sa.or_(condition, User.user_id == int(q)) if is_id else condition
 
 
 def genders() -> list[str]:

@@ -2,7 +2,7 @@
 from flask import current_app, g
 from flask_smorest import Blueprint, abort
 
-from app.extensions import db, limiter
+from app.extensions import api_client_identity, db, limiter
 from app.models import utcnow
 from app.services.api_keys import bearer_token, find_active_key
 
@@ -43,7 +43,7 @@ def make_blueprint(name: str, description: str) -> Blueprint:
     """A resource blueprint under /api with authentication and the per-key limit."""
     blp = Blueprint(name, __name__, url_prefix="/api", description=description)
     blp.before_request(require_api_key)
-    limiter.limit(api_rate_limit)(blp)
+    limiter.limit(api_rate_limit, key_func=api_client_identity)(blp)
     return blp
 
 
