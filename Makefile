@@ -58,5 +58,5 @@ clean:
 
 # The failure drills (docs/reliability.md): the whole system on private services, with faults.
 # DRILL_OUTAGE_S (default 30) shortens the outages for a quick run.
-drills: venv kafka-jars
+drills: system venv kafka-jars
 	$(PY) -m pytest drills/ -p no:cacheprovider -o testpaths=drills

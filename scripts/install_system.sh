@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the project needs, only those that are missing.
 set -euo pipefail
-wanted=(postgresql redis-server chromium poppler-utils fonts-dejavu-core maven default-jre-headless)
+wanted=(python3-venv postgresql redis-server chromium poppler-utils fonts-dejavu-core maven default-jre-headless)
 missing=()
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -4,8 +4,11 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from pathlib import Path
 
-PG_BIN = os.environ.get("TEST_PG_BIN", "/usr/lib/postgresql/15/bin")
+# The newest PostgreSQL Debian installed, as scripts/services.sh picks it.
+_VERSIONS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+PG_BIN = os.environ.get("TEST_PG_BIN", str(_VERSIONS[-1]) if _VERSIONS else "/usr/lib/postgresql/15/bin")
 
 
 def free_port() -> int:

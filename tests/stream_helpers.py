@@ -1,8 +1,12 @@
 """Helpers shared by the stream tests: messages from lines, and a comparable live store snapshot."""
 import json
 import sqlite3
+from pathlib import Path
 
 from app.stream.pipeline import Message
+
+# The recordings of the original stream sit in ../shared/data next to the project's checkout.
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def value(line: str) -> bytes:

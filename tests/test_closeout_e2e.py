@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import Ride, RideReading, User
 from app.services.jobs import close_ride_job
 from tests.alert_stream import RECORDED_RIDER, produce, ride_lines
+from tests.conftest import KAFKA_SERVERS
 from tests.test_alerts_e2e import PROJECT_DIR, run_consumer
 
 pytestmark = pytest.mark.slow
@@ -46,7 +47,7 @@ def test_rides_from_the_stream_land_once_and_the_latest_ride_gives_the_details(a
                                                                              kafka_topic, redis_conn):
     """Ride 2 (the latest, after a move) arrives before ride 1 (older, on another bike)."""
     steady = {second: 0 if second < 4 else 120 + second % 20 for second in range(1, 121)}
-    produce("localhost:9092", kafka_topic, "SD-LATE",
+    produce(KAFKA_SERVERS, kafka_topic, "SD-LATE",
             ["--------- beginning of main", *ride_lines(T0 + timedelta(hours=1), steady, MOVED),
              "--------- beginning of a new ride"])
     env = closeout_env(app, tmp_path)
@@ -55,7 +56,7 @@ def test_rides_from_the_stream_land_once_and_the_latest_ride_gives_the_details(a
     assert warehouse(app)["user"][:2] == ("Leeds", "LS1 4AB")
 
     # The older ride comes in afterwards: it lands, but does not overwrite the newer details.
-    produce("localhost:9092", kafka_topic, "SD-EARLY",
+    produce(KAFKA_SERVERS, kafka_topic, "SD-EARLY",
             ["--------- beginning of main", *ride_lines(T0, steady, RECORDED_RIDER),
              "--------- beginning of a new ride"])
     run_consumer(env, kafka_topic, f"g-{uuid.uuid4().hex[:6]}")

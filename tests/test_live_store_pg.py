@@ -18,7 +18,7 @@ from app.stream.rides import Settings
 from tests import live_writer as lw
 from tests.conftest import KAFKA_SERVERS
 from tests.stream_helpers import messages, value
-from tests.test_stream_parse import DATA
+from tests.stream_helpers import DATA
 from tests.test_stream_pipeline import ride_lines, system
 
 PROJECT = Path(__file__).resolve().parent.parent

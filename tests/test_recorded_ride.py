@@ -1,22 +1,26 @@
 """The recorded topic start (user 100, durations 1-498) closes out as one ride with hand-computed figures.
 
-The consumer's parser is not on this branch: the fixture reads the log's lines itself, the way CONTRACT
-section 1 describes them, and fills the live store as the consumer does.
+The ride goes through the consumer's own pipeline into the live store; the test's oracle reads the
+recording's .log lines itself, the way CONTRACT section 1 describes them, and computes the figures
+by hand.
 """
 import json
 import math
 import re
+from contextlib import closing
 from datetime import date, datetime, timezone
-from pathlib import Path
 
 import pytest
 
 from app.extensions import db
 from app.models import Ride, RideReading, User
 from app.services import closeout
-from tests.live_rides import put_ride
+from app.live import store
+from app.stream.pipeline import process_batch
+from app.stream.rides import Settings
+from tests.stream_helpers import DATA, messages
 
-LOG = Path("/work/shared/data/recorded-topic-start-2022-07-06.log")
+LOG = DATA / "recorded-topic-start-2022-07-06.log"
 LINE = re.compile(r"^(\S+ \S+) [^:]+: (.*)$")
 RIDE = re.compile(r"\[INFO\]: Ride - duration = ([\d.]+); resistance = (\d+)")
 TELEMETRY = re.compile(r"\[INFO\]: Telemetry - hrt = (\d+); rpm = (\d+); power = ([\d.]+)")
@@ -65,7 +69,10 @@ def by_hand(readings: list[dict], limit: float) -> dict:
 def test_the_recorded_topic_start_lands_as_one_ride_with_the_figures_by_hand(app):
     started_at, rider, readings = recorded_ride()
     assert len(readings) == 498 and started_at == utc("2022-07-06 23:29:35.935822")
-    key = put_ride(app.config["LIVE_DB_PATH"], rider["bike_serial"], started_at, rider, readings)
+    rows = (DATA / "recorded-topic-start-2022-07-06.jsonl").read_bytes().splitlines()
+    with closing(store.connect(app.config["LIVE_DB_PATH"])) as conn:
+        process_batch(conn, messages(rows + ["--------- beginning of a new ride"]), Settings())
+        (key,) = conn.execute("SELECT started_at FROM rides WHERE status = 'ended'").fetchone()
     with app.app_context():
         closeout.close_ride(rider["bike_serial"], key)
         ride = db.session.scalars(db.select(Ride)).one()

@@ -2,13 +2,13 @@
 import json
 import re
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from app.domain.rider import age_band, age_years, hr_limit_bpm, parse_rider
+from tests.stream_helpers import DATA
 
-SNIPPETS = Path("/work/shared/data/recorded-snippets-2022-10-03.log")
+SNIPPETS = DATA / "recorded-snippets-2022-10-03.log"
 
 
 def recorded_riders() -> dict[int, dict]:

@@ -19,7 +19,7 @@ from app.stream.parse import System, decode_value, parse_line
 from app.stream.produce import build_producer, produce_fleet, recorded_values
 from tests.conftest import KAFKA_SERVERS, REDIS_BASE_URL, REDIS_DB
 from tests.stream_helpers import plain, snapshot, value
-from tests.test_stream_parse import DATA
+from tests.stream_helpers import DATA
 
 pytestmark = pytest.mark.slow
 PROJECT = Path(__file__).resolve().parent.parent

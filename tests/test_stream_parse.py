@@ -1,6 +1,5 @@
 """Parsing the stream: the recordings, every line type, and bad input quarantined with a reason."""
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -8,9 +7,8 @@ from hypothesis import strategies as st
 
 from app.stream.parse import (READING_VALUE, Boundary, Quarantined, RideHalf, System, TelemetryHalf,
                               decode_key, decode_value, parse_line, parse_value, raw_text)
+from tests.stream_helpers import DATA
 
-# The recordings sit in ../shared/data next to the project's checkout.
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 TS = "2022-07-06 23:29:36.435842"
 
 

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from app.live import store
 from app.stream.pipeline import Message, end_idle_rides, process_batch
 from app.stream.rides import Settings
-from tests.stream_helpers import messages, plain, snapshot
-from tests.test_stream_parse import DATA, LINE_LIKE, system_line
+from tests.stream_helpers import DATA, messages, plain, snapshot
+from tests.test_stream_parse import LINE_LIKE, system_line
 
 SETTINGS = Settings()
 
