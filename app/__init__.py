@@ -23,11 +23,9 @@ def create_app(config_class: type = Config) -> Flask:
 
 
 def ensure_secret_key(app: Flask) -> None:
-    """Refuse to run without SECRET_KEY in production; make a throwaway one otherwise."""
+    """Without SECRET_KEY in the environment, make a throwaway one for this process."""
     if app.config["SECRET_KEY"]:
         return
-    if app.config.get("REQUIRE_SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set in the environment")
     # A per-process key: sessions and signed links do not survive a restart, which
     # is acceptable for the embedded default and tests only (see docs/settings.md).
     app.config["SECRET_KEY"] = secrets.token_hex(32)
