@@ -37,6 +37,15 @@ def test_the_relay_enqueues_each_job_once_with_its_ride_derived_id(tmp_path, red
     assert len(Queue("closeout", connection=redis_conn).job_ids) == 2
 
 
+def test_relayed_jobs_are_pruned_after_a_while_and_pending_ones_never(tmp_path, redis_conn):
+    conn = store.connect(str(tmp_path / "live.db"))
+    ended_rides(conn, 2)
+    outbox.relay(conn, redis_conn, limit=1)
+    assert outbox.prune(conn) == 0  # relayed just now: kept for a day
+    assert outbox.prune(conn, keep_s=-1) == 1
+    assert len(outbox.pending(conn)) == 1 and conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 1
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

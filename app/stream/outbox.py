@@ -2,7 +2,7 @@
 import json
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import redis
 
@@ -10,6 +10,9 @@ from app.live import store
 from app.services.jobs import JobSpec, enqueue
 
 log = logging.getLogger(__name__)
+# Relayed rows are kept this long for a look at what was sent, then deleted: the table stays small.
+KEEP_S = 24 * 3600
+PRUNE_EVERY_S = 3600
 
 
 def add(conn: store.Connection, spec: JobSpec) -> None:
@@ -29,19 +32,30 @@ def pending(conn: store.Connection, limit: int = 500) -> list[JobSpec]:
 
 def relay(conn: store.Connection, redis_connection, limit: int = 500) -> tuple[int, bool]:
     """Enqueue pending jobs and mark them; a Redis outage leaves them pending. (sent, Redis ok)."""
-    sent = 0
+    sent, redis_ok = [], True
     for spec in pending(conn, limit):
         try:
             enqueue(redis_connection, spec)
         except (redis.RedisError, OSError) as exc:
             log.warning("Redis unavailable, jobs stay in the outbox: %s", exc)
-            return sent, False
-        # Marking after enqueueing: a crash in between re-enqueues, which the job id makes a no-op.
-        with conn:
-            conn.execute("UPDATE outbox SET enqueued_at = ? WHERE job_id = ?",
-                         (store.to_text(datetime.now(timezone.utc)), spec.job_id))
-        sent += 1
-    return sent, True
+            redis_ok = False
+            break
+        sent.append(spec.job_id)
+    # Marked after enqueueing, in one transaction: a crash in between re-enqueues, which the job id
+    # makes a no-op.
+    now = store.to_text(datetime.now(timezone.utc))
+    with conn:
+        conn.executemany("UPDATE outbox SET enqueued_at = ? WHERE job_id = ?",
+                         [(now, job_id) for job_id in sent])
+    return len(sent), redis_ok
+
+
+def prune(conn: store.Connection, keep_s: float = KEEP_S) -> int:
+    """Delete rows handed to RQ more than keep_s ago (RQ has them); pending rows always stay."""
+    cutoff = store.to_text(datetime.now(timezone.utc) - timedelta(seconds=keep_s))
+    with conn:
+        return conn.execute("DELETE FROM outbox WHERE enqueued_at IS NOT NULL AND enqueued_at < ?",
+                            (cutoff,)).rowcount
 
 
 class Relay:
@@ -52,9 +66,13 @@ class Relay:
         self.redis = redis.Redis.from_url(redis_url, socket_timeout=3, socket_connect_timeout=3)
         self.retry_s = retry_s
         self.next_try = 0.0
+        self.next_prune = time.monotonic() + PRUNE_EVERY_S
 
     def run(self) -> int:
-        """Relay what is pending unless we are waiting out a Redis outage."""
+        """Relay what is pending unless we are waiting out a Redis outage; now and then prune."""
+        if time.monotonic() >= self.next_prune:
+            prune(self.conn)
+            self.next_prune = time.monotonic() + PRUNE_EVERY_S
         if time.monotonic() < self.next_try:
             return 0
         sent, redis_ok = relay(self.conn, self.redis)
