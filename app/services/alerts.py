@@ -13,10 +13,9 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
 from flask_mail import Message
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.domain.rider import age_years, formula_description, parse_rider
-from app.extensions import db
+from app.extensions import db, dialect_insert
 from app.live.store import from_text
 from app.models import HrAlert, Ride, utcnow
 from app.services.mail_send import send_mail
@@ -58,9 +57,8 @@ def _lock_alert(bike_serial, started_at, duration_s, raised_at, heart_rate, limi
     values = {"bike_serial": bike_serial, "ride_started_at": started_at, "duration_s": duration_s,
               "raised_at": raised_at, "heart_rate": heart_rate, "hr_limit_bpm": limit,
               "user_id": user_id, "status": "pending", "attempts": 0, "created_at": utcnow()}
-    dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     # ON CONFLICT DO NOTHING: two jobs racing on a new alert both succeed, one row results.
-    db.session.execute(dialect.insert(HrAlert).values(**values).on_conflict_do_nothing(
+    db.session.execute(dialect_insert(HrAlert).values(**values).on_conflict_do_nothing(
         index_elements=["bike_serial", "ride_started_at", "duration_s"]))
     query = db.select(HrAlert).where(
         HrAlert.bike_serial == bike_serial, HrAlert.ride_started_at == started_at,

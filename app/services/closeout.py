@@ -5,11 +5,10 @@ from contextlib import closing
 import pandas as pd
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.domain.figures import READING_COLUMNS, readings_frame, ride_figures
 from app.domain.rider import parse_rider
-from app.extensions import db
+from app.extensions import db, dialect_insert
 from app.live import store
 from app.models import HrAlert, Ride, RideReading, User, utcnow
 
@@ -65,16 +64,10 @@ def _land(ride: dict, readings: pd.DataFrame, alerts_count: int) -> int:
     return ride_id
 
 
-def _insert_for(table):
-    """The dialect's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite alike)."""
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
-
-
 def _upsert_rider(rider: dict, started_at) -> None:
     """Insert the rider, or update them unless a later ride already gave their details."""
     values = {**rider, "details_from_ride_at": started_at, "updated_at": utcnow()}
-    statement = _insert_for(User).values(**values)
+    statement = dialect_insert(User).values(**values)
     newer = sa.or_(User.details_from_ride_at.is_(None),
                    User.details_from_ride_at <= statement.excluded.details_from_ride_at)
     changes = {key: statement.excluded[key] for key in values if key != "user_id"}
@@ -84,7 +77,7 @@ def _upsert_rider(rider: dict, started_at) -> None:
 
 def _insert_ride(figures: dict, user_id: int, bike_serial: str, started_at) -> tuple[int, bool]:
     """Insert the ride unless it is there already: (ride_id, whether it was inserted now)."""
-    statement = (_insert_for(Ride)
+    statement = (dialect_insert(Ride)
                  .values(**figures, user_id=user_id, bike_serial=bike_serial, started_at=started_at)
                  .on_conflict_do_nothing(index_elements=["bike_serial", "started_at"])
                  .returning(Ride.ride_id))

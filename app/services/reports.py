@@ -3,10 +3,9 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 from flask import current_app, render_template
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import load_only
 
-from app.extensions import db
+from app.extensions import db, dialect_insert
 from app.models import DailyReport, utcnow
 from app.services import report_breakdowns as bd
 from app.services import report_charts as charts
@@ -96,8 +95,7 @@ def build_report(report_date: date) -> DailyReport:
     values = {"report_date": report_date, "window_start": report["window"][0],
               "window_end": report["window"][1], "headline": headline(report), "html": html,
               "pdf": render_pdf(html), "built_at": utcnow()}
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(DailyReport).values(**values)
+    statement = dialect_insert(DailyReport).values(**values)
     db.session.execute(statement.on_conflict_do_update(
         index_elements=["report_date"], set_={k: statement.excluded[k] for k in values if k != "report_date"}))
     db.session.commit()

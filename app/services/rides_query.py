@@ -83,18 +83,7 @@ def rider_totals(user_id: int) -> dict:
     avg_hr = db.session.scalar(
         db.select(db.func.avg(RideReading.heart_rate)).join(Ride, Ride.ride_id == RideReading.ride_id)
         .where(Ride.user_id == user_id, RideReading.heart_rate > 0))
-    first, last = (_aware(totals[3]), _aware(totals[4]))
     return {"rides_count": totals[0], "total_energy_kj": float(totals[1]),
-            "total_duration_s": int(totals[2]), "first_ride_at": first, "last_ride_at": last,
+            "total_duration_s": int(totals[2]), "first_ride_at": totals[3], "last_ride_at": totals[4],
             "avg_heart_rate": None if avg_hr is None else float(avg_hr)}
 
-
-def _aware(moment):
-    """min()/max() bypass the column type on SQLite; give the time back its UTC zone."""
-    from datetime import datetime, timezone
-
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    if moment is not None and moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment
