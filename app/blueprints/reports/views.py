@@ -2,9 +2,9 @@
 from datetime import date
 
 from flask import abort, make_response, render_template, request, url_for
+from flask_login import login_required
 
 from app.blueprints.reports import bp
-from app.blueprints.reports.access import staff_required
 from app.blueprints.staff.views import staff_context
 from app.services import reports
 from app.services.report_charts import trend_chart
@@ -71,7 +71,7 @@ def archive_page(file_url, view_url, trend_url: str):
 
 
 @bp.route("/")
-@staff_required
+@login_required
 def archive():
     """The archive for staff."""
     return archive_page(lambda d, fmt, **kw: url_for("reports.file", report_date=d, fmt=fmt, **kw),
@@ -79,14 +79,14 @@ def archive():
 
 
 @bp.route("/trend.svg")
-@staff_required
+@login_required
 def trend():
     """The archive's trend chart."""
     return trend_response()
 
 
 @bp.route("/<report_date>")
-@staff_required
+@login_required
 def view(report_date: str):
     """One report inside the site, with its downloads."""
     report = stored(parse_date(report_date))
@@ -94,7 +94,7 @@ def view(report_date: str):
 
 
 @bp.route("/<report_date>/report.<fmt>")
-@staff_required
+@login_required
 def file(report_date: str, fmt: str):
     """One report's file for staff."""
     return file_response(parse_date(report_date), fmt)

@@ -3,7 +3,6 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
-from werkzeug.routing import BuildError
 
 from app.blueprints.staff import bp
 from app.blueprints.staff.forms import LoginForm, LogoutForm, SearchForm, choices
@@ -26,15 +25,10 @@ def require_login():
 
 @bp.context_processor
 def staff_context() -> dict:
-    """The warning banner, the logout form and the report archive's nav slot on every page."""
+    """The warning banner and the logout form on every page."""
     if not current_user.is_authenticated:
         return {"warning_today": False}
-    try:
-        archive = url_for("reports.archive")
-    except BuildError:
-        archive = None  # the report archive lands with the report issue
-    return {"warning_today": alerts_warning_today(), "logout_form": LogoutForm(),
-            "report_archive_url": archive}
+    return {"warning_today": alerts_warning_today(), "logout_form": LogoutForm()}
 
 
 def login_limit() -> str:
