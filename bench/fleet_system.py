@@ -1,6 +1,5 @@
 """The whole system as real processes for bench/fleet.py, and what it samples from them."""
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -13,6 +12,8 @@ import psycopg
 import redis
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
+
+from tests.waiting import free_port
 
 # The shared services, found by name (they also serve other work on this machine).
 SERVICES = {"kafka broker": "kafka.Kafka", "postgres": "postgres", "redis": "redis-server"}
@@ -43,11 +44,6 @@ class Warehouse:
         with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def service_processes(marker: str) -> list[psutil.Process]:

@@ -14,7 +14,7 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError
 
-from tests.private_pg import free_port
+from tests.waiting import free_port
 from tests.test_stream_outbox import start_private_redis
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -22,7 +22,8 @@ from drills.brokers import PROJECT, PrivateKafka, PrivateRedis
 from tests.conftest import make_config
 from tests.private_pg import PrivatePostgres
 from tests.smtp_sink import SmtpSink, parts
-from tests.test_stream_kafka import consumer_env, count, start_consumer, wait_for
+from tests.test_stream_kafka import consumer_env, count, start_consumer
+from tests.waiting import wait_for
 
 WALL_CLOCK = {"ride_id", "closed_at", "first_seen_at", "updated_at"}
 JOB_QUEUES = ("closeout", "alerts")

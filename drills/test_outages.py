@@ -4,7 +4,7 @@ import time
 
 from drills.conftest import OUTAGE_S, PRODUCE_S, record
 from tests.drill_stream import flood, junk_messages
-from tests.test_stream_kafka import wait_for
+from tests.waiting import wait_for
 
 
 def outage(stop, start) -> float:

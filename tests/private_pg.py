@@ -1,21 +1,15 @@
 """A private PostgreSQL cluster for a test that stops and starts it (never the shared server)."""
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
+from tests.waiting import free_port
+
 # The newest PostgreSQL Debian installed, as scripts/services.sh picks it.
 _VERSIONS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
 PG_BIN = os.environ.get("TEST_PG_BIN", str(_VERSIONS[-1]) if _VERSIONS else "/usr/lib/postgresql/15/bin")
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class PrivatePostgres:

@@ -1,15 +1,9 @@
 """A real SMTP server (aiosmtpd) on a free local port that keeps every message it accepts."""
-import socket
 from email import message_from_bytes, policy
 
 from aiosmtpd.controller import Controller
 
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now (the OS picks it)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.waiting import free_port
 
 
 class SmtpSink:

@@ -1,5 +1,4 @@
 """The web app's base: layout, health, errors."""
-import redis
 
 
 def test_the_base_layout_serves_vendored_htmx_and_both_themes(client):

@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from contextlib import closing
 from pathlib import Path
 
@@ -17,9 +16,9 @@ from app.stream.pipeline import process_batch
 from app.stream.rides import Settings
 from tests import live_writer as lw
 from tests.conftest import KAFKA_SERVERS
-from tests.stream_helpers import messages, value
-from tests.stream_helpers import DATA
+from tests.stream_helpers import DATA, messages, value
 from tests.test_stream_pipeline import ride_lines, system
+from tests.waiting import wait_for
 
 PROJECT = Path(__file__).resolve().parent.parent
 LIVE = {"HX-Request": "true", "HX-Target": "live-figures"}
@@ -30,14 +29,6 @@ def readings_count(url: str) -> int:
     with closing(store.connect(url, readonly=True)) as conn:
         return conn.execute("SELECT COUNT(*) FROM readings").fetchone()[0]
 
-
-def wait_for(check, timeout_s: float = 60):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting")
 
 
 def start_consumer(topic: str, live_url: str, redis_url: str, tmp_path: Path) -> subprocess.Popen:

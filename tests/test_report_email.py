@@ -1,7 +1,6 @@
 """The report email at a real SMTP server, its signed links, and the archive's login."""
 import email
 import re
-import socket
 import time
 from datetime import date
 from email import policy
@@ -18,6 +17,7 @@ from app.services.report_links import SALT
 from tests.conftest import make_config
 from tests.report_days import land_march_day
 from tests.test_web_staff import log_in
+from tests.waiting import free_port
 from tests.web_factories import add_staff
 
 DAY = date(2026, 3, 10)
@@ -32,12 +32,6 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(envelope.original_content)
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

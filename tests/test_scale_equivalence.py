@@ -2,7 +2,6 @@
 import re
 import subprocess
 import sys
-import time
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ from app.stream.simulate import Fleet
 from tests.alert_stream import RECORDED_RIDER, ride_lines, two_alert_ride
 from tests.conftest import KAFKA_SERVERS, create_pg_database, drop_pg_database, make_config, pg_url
 from tests.stream_helpers import value
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 PROJECT = Path(__file__).resolve().parent.parent
@@ -119,12 +119,6 @@ def settled(logs: list[Path]) -> bool:
         held += partitions
     return len(held) == 4
 
-
-def wait_for(check, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.1)
 
 
 def spawn(argv: list[str], env: dict, log_path: Path) -> subprocess.Popen:

@@ -2,7 +2,6 @@
 import json
 import subprocess
 import sys
-import time
 import uuid
 
 from kafka import KafkaConsumer, KafkaProducer

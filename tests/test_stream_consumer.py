@@ -4,7 +4,8 @@ import subprocess
 import sys
 
 from app.live import store
-from tests.test_stream_kafka import PROJECT, consumer_env, count, wait_for
+from tests.test_stream_kafka import PROJECT, consumer_env, count
+from tests.waiting import wait_for
 
 
 def test_the_simulated_fleet_fills_the_live_store_and_sigterm_stops_it_cleanly(tmp_path, redis_url):

@@ -5,7 +5,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -18,8 +17,8 @@ from app.live import store
 from app.stream.parse import System, decode_value, parse_line
 from app.stream.produce import build_producer, produce_fleet, recorded_values
 from tests.conftest import KAFKA_SERVERS, REDIS_BASE_URL, REDIS_DB
-from tests.stream_helpers import plain, snapshot, value
-from tests.stream_helpers import DATA
+from tests.stream_helpers import DATA, plain, snapshot, value
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 PROJECT = Path(__file__).resolve().parent.parent
@@ -48,15 +47,6 @@ def start_consumer(topic: str, group: str, env: dict, idle_s: float = 4) -> subp
 def finish(process: subprocess.Popen) -> None:
     assert process.wait(timeout=90) == 0
 
-
-def wait_for(check, timeout_s: float = 60, every_s: float = 0.05):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(every_s)
-    raise AssertionError("timed out waiting")
 
 
 def count(live_db: Path, sql: str) -> int:

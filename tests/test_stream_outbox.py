@@ -1,7 +1,6 @@
 """The outbox relay: jobs reach RQ with ride-derived ids; a Redis outage delays them and loses none."""
 import json
 import shutil
-import socket
 import subprocess
 import time
 
@@ -15,6 +14,7 @@ from app.stream.rides import Settings
 from app.services.jobs import close_ride_job
 from tests.stream_helpers import messages
 from tests.test_stream_pipeline import ride_lines, system
+from tests.waiting import free_port
 
 
 def ended_rides(conn, count: int, first_offset: int = 0) -> None:
@@ -44,12 +44,6 @@ def test_relayed_jobs_are_pruned_after_a_while_and_pending_ones_never(tmp_path, 
     assert outbox.prune(conn) == 0  # relayed just now: kept for a day
     assert outbox.prune(conn, keep_s=-1) == 1
     assert len(outbox.pending(conn)) == 1 and conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0] == 1
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def start_private_redis(port: int, directory, *options: str) -> subprocess.Popen:
