@@ -12,6 +12,7 @@ from app import create_app
 from app.config import Config
 from app.extensions import db
 from app.live import store
+from tests.smtp_sink import SmtpSink
 
 # Where the real services are (`make services` starts them on these ports).
 PG_ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "postgresql://deloton:deloton@localhost:5432/deloton")
@@ -177,6 +178,14 @@ def embedded_app(tmp_path, redis_url):
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server (aiosmtpd) on a free port, keeping what it receives; stopped afterwards."""
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 from rq import Queue, Retry
 from rq.job import Job, JobStatus
 
@@ -16,14 +15,6 @@ from tests.alert_data import alert_kwargs
 from tests.smtp_sink import SmtpSink, parts
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def smtp():
-    """A running SMTP server on a free port, stopped afterwards."""
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
 
 
 def run_worker(app, tmp_path, mail_port: int) -> subprocess.CompletedProcess:

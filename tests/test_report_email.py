@@ -1,12 +1,9 @@
 """The report email at a real SMTP server, its signed links, and the archive's login."""
-import email
 import re
 import time
 from datetime import date
-from email import policy
 
 import pytest
-from aiosmtpd.controller import Controller
 from itsdangerous import URLSafeTimedSerializer
 
 from app import create_app
@@ -16,40 +13,16 @@ from app.services import report_mail, reports
 from app.services.report_links import SALT
 from tests.conftest import make_config
 from tests.report_days import land_march_day
-from tests.test_web_staff import log_in
-from tests.waiting import free_port
-from tests.web_factories import add_staff
+from tests.web_factories import add_staff, log_in
 
 DAY = date(2026, 3, 10)
-
-
-class Inbox:
-    """Keeps the bytes of every message the SMTP server receives."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope.original_content)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    """A real SMTP server (aiosmtpd) on a free port."""
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller, inbox
-    controller.stop()
 
 
 @pytest.fixture
 def mail_app(migrated_pg, tmp_path, redis_url, smtp, app):
     """The app with a mail server and CEO_EMAIL (the `app` fixture has emptied the warehouse)."""
-    controller, _ = smtp
     config = make_config(migrated_pg, str(tmp_path / "live.db"), redis_url, MAIL_SERVER="127.0.0.1",
-                         MAIL_PORT=controller.port, MAIL_SUPPRESS_SEND=False, CEO_EMAIL="ceo@deloton.example",
+                         MAIL_PORT=smtp.port, MAIL_SUPPRESS_SEND=False, CEO_EMAIL="ceo@deloton.example",
                          PUBLIC_BASE_URL="https://reports.deloton.example")
     mail_app = create_app(config)
     yield mail_app
@@ -63,18 +36,17 @@ def links_in(message) -> list[str]:
     return re.findall(r"https://reports\.deloton\.example(/\S+)", text)
 
 
-def send_report(app, inbox):
+def send_report(app, sink):
     land_march_day(app)
     with app.app_context():
         reports.build_report(DAY)
         assert report_mail.email_report(DAY) == "sent"
-    [raw] = inbox.messages
-    return email.message_from_bytes(raw, policy=policy.default)
+    [(_, message)] = sink.messages
+    return message
 
 
 def test_the_email_arrives_with_headline_figures_and_working_signed_links(mail_app, smtp):
-    _, inbox = smtp
-    message = send_report(mail_app, inbox)
+    message = send_report(mail_app, smtp)
     assert message["To"] == "ceo@deloton.example"
     assert message["Subject"] == "!!WARNING!! Deloton daily report 2026-03-10"
     text = message.get_body(("plain",)).get_content()
@@ -98,8 +70,7 @@ def test_the_email_arrives_with_headline_figures_and_working_signed_links(mail_a
 
 
 def test_an_altered_or_expired_link_is_refused(mail_app, smtp):
-    _, inbox = smtp
-    report_path, archive_path = links_in(send_report(mail_app, inbox))
+    report_path, archive_path = links_in(send_report(mail_app, smtp))
     client = mail_app.test_client()
     token = report_path.rsplit("/", 1)[1]
     altered = report_path[:-len(token)] + token[:-2] + ("AA" if token[-2:] != "AA" else "BB")

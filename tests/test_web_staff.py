@@ -1,5 +1,4 @@
 """Staff pages: login, refusal of visitors, CSRF, the warning banner and each page's content."""
-import re
 from datetime import timedelta
 
 import pytest
@@ -7,20 +6,8 @@ import pytest
 from app.extensions import db
 from app.live import store
 from app.models import StaffUser
-from tests.web_factories import (STAFF_PASSWORD, add_alert, add_ride, add_staff, add_user,
-                                 earlier_today, now)
-
-
-def csrf_token(client, url="/staff/login") -> str:
-    """The CSRF token of a page's form."""
-    html = client.get(url).get_data(as_text=True)
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
-def log_in(client, username="ops", password=STAFF_PASSWORD):
-    """Post the login form with its CSRF token."""
-    return client.post("/staff/login", data={"username": username, "password": password,
-                                             "csrf_token": csrf_token(client)})
+from tests.web_factories import (STAFF_PASSWORD, add_alert, add_ride, add_staff, add_user, csrf_token,
+                                 earlier_today, log_in, now)
 
 
 @pytest.fixture

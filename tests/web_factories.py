@@ -1,4 +1,5 @@
 """Warehouse rows for the web tests: riders, finished rides with readings, alerts, staff."""
+import re
 from datetime import date, datetime, timedelta, timezone
 
 from zoneinfo import ZoneInfo
@@ -69,3 +70,15 @@ def earlier_today(**ago) -> datetime:
     midnight = datetime.now(LONDON).replace(hour=0, minute=0, second=0, microsecond=0)
     moment = now() - timedelta(**ago)
     return moment if moment >= midnight else midnight + (midnight - moment)
+
+
+def csrf_token(client, url="/staff/login") -> str:
+    """The CSRF token of a page's form."""
+    html = client.get(url).get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def log_in(client, username="ops", password=STAFF_PASSWORD):
+    """Post the login form with its CSRF token."""
+    return client.post("/staff/login", data={"username": username, "password": password,
+                                             "csrf_token": csrf_token(client)})
