@@ -259,13 +259,12 @@ def add_counts(conn: store.Connection, counts: Counter) -> None:
 
 def end_idle_rides(conn: store.Connection, settings: Settings, active_since: dict) -> Counter:
     """End the rides of bikes silent for the idle timeout while this consumer had their partition."""
-    counts, now = Counter(), time.time()
+    counts = Counter()
+    if not idle_bikes(conn, settings, active_since):
+        return counts  # the usual sweep: no write lock taken
     with transaction(conn):
-        rows = conn.execute("SELECT bike_serial, partition, last_seen_wall FROM bikes "
-                            "WHERE ride_started_at IS NOT NULL").fetchall()
-        idle = [row[0] for row in rows if row[1] in active_since
-                and now - max(row[2], active_since[row[1]]) >= settings.idle_timeout_s]
-        for bike in rides.load_bikes(conn, idle).values():
+        # Asked again under the lock: a batch may have heard from the bike meanwhile.
+        for bike in rides.load_bikes(conn, idle_bikes(conn, settings, active_since)).values():
             if bike.pending is not None:
                 counts["dropped_halves"] += 1
             rides.end_ride(conn, bike, "idle", counts)
@@ -273,3 +272,12 @@ def end_idle_rides(conn: store.Connection, settings: Settings, active_since: dic
             conn.execute("DELETE FROM pending_halves WHERE bike_serial = ?", (bike.serial,))
         add_counts(conn, counts)
     return counts
+
+
+def idle_bikes(conn: store.Connection, settings: Settings, active_since: dict) -> list[str]:
+    """Serials of bikes with a ride in progress, silent for the idle timeout on a partition we own."""
+    now = time.time()
+    rows = conn.execute("SELECT bike_serial, partition, last_seen_wall FROM bikes "
+                        "WHERE ride_started_at IS NOT NULL").fetchall()
+    return [row[0] for row in rows if row[1] in active_since
+            and now - max(row[2], active_since[row[1]]) >= settings.idle_timeout_s]
