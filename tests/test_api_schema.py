@@ -26,11 +26,6 @@ def api_app(app):
     return app
 
 
-@pytest.fixture
-def api_schema(api_app):
-    return schemathesis.openapi.from_wsgi("/api/openapi.json", api_app)
-
-
 def test_the_openapi_document_is_valid_and_declares_bearer_auth(client):
     document = client.get("/api/openapi.json").get_json()
     validate(document)

@@ -35,7 +35,7 @@ def test_the_worker_runs_a_queued_job_in_the_app_context(app, redis_conn, redis_
     assert marker.read_text() == "app"
 
 
-def test_the_embedded_redis_serves_rq_without_any_service(tmp_path, monkeypatch):
+def test_the_embedded_redis_serves_rq_without_any_service(tmp_path):
     socket_path = tmp_path / "redis.sock"
     server = subprocess.Popen([sys.executable, "-m", "worker.embedded_redis", str(socket_path)])
     try:

@@ -95,7 +95,7 @@ def test_the_switch_shows_recent_rides(app, site, live):
     page.wait_for_selector('[data-view="current"] #live-figures')
 
 
-def test_dark_mode_is_remembered(site, live):
+def test_dark_mode_is_remembered(site):
     recorded = site()
     page = recorded.goto("/")
     assert page.evaluate("document.documentElement.dataset.theme") == "light"

@@ -3,7 +3,8 @@ import time
 
 import redis
 
-QUEUES = ("alerts", "closeout", "reports")
+from app.services.jobs import QUEUES  # noqa: F401  (python -m worker's default queues)
+
 
 
 def connect_redis(url: str, wait_s: float = 30.0) -> redis.Redis:

@@ -8,9 +8,9 @@ from rq import Queue
 
 from app.extensions import db
 from app.live import store
+from app.services.jobs import QUEUES
 
 # The RQ queues the workers serve (worker.QUEUES; app/ does not import worker/).
-JOB_QUEUES = ("alerts", "closeout", "reports")
 
 
 def check_warehouse() -> None:
@@ -81,7 +81,7 @@ def job_counts() -> dict[str, dict[str, int]]:
     try:
         return {name: {"queued": queue.count, "scheduled": len(queue.scheduled_job_registry),
                        "failed": len(queue.failed_job_registry)}
-                for name, queue in ((name, Queue(name, connection=connection)) for name in JOB_QUEUES)}
+                for name, queue in ((name, Queue(name, connection=connection)) for name in QUEUES)}
     except redis.RedisError:
         return {}
     finally:

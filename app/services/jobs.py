@@ -10,6 +10,8 @@ from rq import Callback, Queue, Retry
 
 # Backoff for jobs whose target (SMTP, PostgreSQL) may be down: about 40 minutes in all.
 RETRY_INTERVALS_S = [5, 15, 30, 60, 120, 300, 600, 1200]
+# The RQ queues: workers listen on them, /healthz reports their depth.
+QUEUES = ("alerts", "closeout", "reports")
 # Run on every failure of the job (by dotted name: app/ does not import worker/); each callback
 # acts only once RQ has no retry left.
 FAILURE_CALLBACKS = {"worker.jobs.send_hr_alert": "worker.jobs.mark_hr_alert_failed"}

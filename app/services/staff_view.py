@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
+from app.live import store
 from app.models import HrAlert, Ride, User
 from app.services.alerts_today import count_alerts_raised_on, local_day_bounds, today_local
 from app.services.live_view import live_db
@@ -42,7 +43,7 @@ def quarantine() -> tuple[list[dict], dict[str, int], int]:
     rows = conn.execute('SELECT id, topic, partition, "offset", message_key, raw_value, reason, '
                         "quarantined_at FROM quarantine ORDER BY id DESC LIMIT ?",
                         (QUARANTINE_SHOWN,)).fetchall()
-    counters = {r["name"]: r["value"] for r in conn.execute("SELECT name, value FROM counters ORDER BY name")}
+    counters = dict(sorted(store.get_counters(conn).items()))
     total = conn.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0]
     return [dict(r) for r in rows], counters, total
 
