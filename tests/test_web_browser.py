@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from kafka import KafkaProducer
+from playwright.sync_api import expect
 
 from app.extensions import db
 from app.live import store
@@ -54,9 +55,9 @@ def test_fleet_figures_change_without_a_reload(app, site):
         page.evaluate("window.loadedOnce = true")
         elapsed = page.locator('[data-bike="SN0001"] .elapsed')
         first = elapsed.inner_text()
-        page.wait_for_function(
-            "first => document.querySelector('[data-bike=\"SN0001\"] .elapsed').innerText !== first",
-            arg=first, timeout=10000)
+        # expect() polls from Playwright's side: a polled wait_for_function would need eval, which
+        # the page's CSP refuses.
+        expect(elapsed).not_to_have_text(first, timeout=10000)
         assert page.evaluate("window.loadedOnce") is True  # the same page: no reload
         assert page.locator('[data-bike="SN0002"]').is_visible()
     finally:
@@ -74,8 +75,8 @@ def test_bike_page_warns_when_heart_rate_passes_the_limit(site, live):
         lw.add_reading(live, "SN0001", start, second, 190)
     warning = page.wait_for_selector(".hr-warning", timeout=10000)
     assert "above your limit" in warning.inner_text()
-    page.wait_for_function("document.querySelector('[data-live-charts]').dataset.points === '8'",
-                           timeout=10000)  # the charts got the new readings too
+    # The charts got the new readings too.
+    expect(page.locator("[data-live-charts]")).to_have_attribute("data-points", "8", timeout=10000)
     assert page.locator("#live-status").inner_text() == "Warning: heart rate above your limit"
 
 
@@ -142,9 +143,7 @@ def test_fleet_page_shows_bikes_from_a_real_stream(app, site, kafka_topic):
                 page.wait_for_selector('[data-bike="SN0002"] .elapsed', timeout=20000)
                 first = page.inner_text('[data-bike="SN0001"] .elapsed')
             time.sleep(0.2)
-        page.wait_for_function(
-            "first => document.querySelector('[data-bike=\"SN0001\"] .elapsed').innerText !== first",
-            arg=first, timeout=20000)
+        expect(page.locator('[data-bike="SN0001"] .elapsed')).not_to_have_text(first, timeout=20000)
     finally:
         producer.close()
         consumer.terminate()
