@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 from kafka.admin import KafkaAdminClient, NewTopic  # noqa: E402
 
 from bench.fleet_probe import Probe  # noqa: E402
+from bench.loadgen import percentile  # noqa: E402
 from bench.fleet_system import System, Warehouse  # noqa: E402
 
 SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
@@ -34,14 +35,6 @@ REDIS = os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/8")
 MIN_PRODUCED_SHARE = 0.95
 MAX_LAG_S = 2.0
 MAX_P99_DELAY_S = 2.0
-
-
-def pct(values: list[float], q: float) -> float:
-    """The q-th percentile (0-100) of values (nan when empty)."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def run_size(args, bikes: int, warehouse: Warehouse, tmp: Path) -> dict:
@@ -81,9 +74,9 @@ def measure(args, bikes: int, system: System, probe, warehouse: Warehouse) -> di
     produced_rate = (last["end"] - first["end"]) / (last["at"] - first["at"])
     nominal = system.nominal_rate(bikes, args.ride_seconds)
     return {"bikes": bikes, "produced_rate": produced_rate, "produced_share": produced_rate / nominal,
-            "lag_p50": pct(lags, 50), "lag_max": max(lags), "lag_end": last["lag"],
+            "lag_p50": percentile(lags, 50), "lag_max": max(lags), "lag_end": last["lag"],
             "lag_s": max(lags) / max(produced_rate, 1.0),
-            "delay_p50": pct(probe.delays, 50), "delay_p99": pct(probe.delays, 99),
+            "delay_p50": percentile(probe.delays, 50), "delay_p99": percentile(probe.delays, 99),
             "delays": len(probe.delays),
             "closed_per_min": (last["closed"] - first["closed"]) / minutes,
             "ended_per_min": (last["ended"] - first["ended"]) / minutes,

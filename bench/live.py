@@ -29,18 +29,13 @@ from kafka.admin import KafkaAdminClient, NewTopic  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.config import Config  # noqa: E402
+from bench.loadgen import percentile  # noqa: E402
 
 SERVERS = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/4")
 HTMX_FLEET = {"HX-Request": "true"}
 HTMX_LIVE = {"HX-Request": "true", "HX-Target": "live-figures"}
 PROBE = "BENCHPROBE"
-
-
-def pct(values: list[float], q: float) -> float:
-    """The q-th percentile (0-100) in milliseconds of values in seconds."""
-    ordered = sorted(values)
-    return 1000 * ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def timed(client, url: str, headers: dict, samples: int) -> list[float]:
@@ -108,12 +103,13 @@ def probe_delays(client, topic: str, probes: int) -> list[float]:
 
 def report(rows: list[tuple[str, list[float]]], baseline: list[float]) -> None:
     """Print the table of BENCHMARKS.md."""
-    base = pct(baseline, 50)
+    base = 1000 * percentile(baseline, 50)
     print("| measure | samples | p50 ms | p99 ms | p50 vs baseline |")
     print("|---|---|---|---|---|")
     for name, values in [("static file (baseline)", baseline)] + rows:
-        ratio = f"{pct(values, 50) / base:.1f}x" if "->" not in name else "n/a"
-        print(f"| {name} | {len(values)} | {pct(values, 50):.1f} | {pct(values, 99):.1f} | {ratio} |")
+        p50, p99 = 1000 * percentile(values, 50), 1000 * percentile(values, 99)
+        ratio = f"{p50 / base:.1f}x" if "->" not in name else "n/a"
+        print(f"| {name} | {len(values)} | {p50:.1f} | {p99:.1f} | {ratio} |")
 
 
 def main() -> None:

@@ -25,10 +25,12 @@ def hammer(base: str, paths: list[str], key: str, until: float, latencies: list,
             errors.append(response.status_code)
 
 
-def percentile(values: list[float], share: float) -> float:
-    """The share-th percentile of values (nearest rank)."""
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) of values, nearest rank (nan when there are none)."""
+    if not values:
+        return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -46,8 +48,8 @@ def main() -> None:
     elapsed = time.perf_counter() - started
     print(json.dumps({"requests": len(latencies), "errors": len(errors),
                       "rps": len(latencies) / elapsed,
-                      "p50_ms": 1000 * percentile(latencies, 0.50),
-                      "p99_ms": 1000 * percentile(latencies, 0.99)}))
+                      "p50_ms": 1000 * percentile(latencies, 50),
+                      "p99_ms": 1000 * percentile(latencies, 99)}))
 
 
 if __name__ == "__main__":

@@ -9,8 +9,9 @@ from app.domain.rider import age_band, age_years, hr_limit_bpm
 
 # Gross efficiency of a rider on a bike: 4.184 kJ per kcal at 24 %.
 KJ_PER_KCAL = 4.184 * 0.24
-# Upper bounds (as fractions of hr_limit_bpm) of zones z1..z4; z5 is the rest.
-ZONE_EDGES = [-np.inf, 0.6, 0.7, 0.8, 0.9, np.inf]
+# CONTRACT section 3: z1 < 0.6 <= z2 < 0.7 <= z3 < 0.8 <= z4 < 0.9 <= z5, as fractions of hr_limit_bpm.
+ZONE_BOUNDS = (0.6, 0.7, 0.8, 0.9)
+ZONE_EDGES = [-np.inf, *ZONE_BOUNDS, np.inf]
 # Banister TRIMP weighting: (k, b) for women, and for everyone else.
 TRIMP_FEMALE = (0.86, 1.67)
 TRIMP_OTHER = (0.64, 1.92)

@@ -5,12 +5,12 @@ from functools import lru_cache
 
 from flask import current_app, g
 
+from app.domain.figures import ZONE_BOUNDS
 from app.domain.rider import age_years, formula_description, parse_rider
 from app.live import store
 
 SILENT_AFTER_S = 10  # wall-clock seconds without a line before a bike counts as silent
 HOLD_AFTER_S = 10  # readings with heart rate 0 before the screen asks to hold the handlebars
-ZONE_BOUNDS = (0.6, 0.7, 0.8, 0.9)  # CONTRACT section 3: z1 < 0.6 <= z2 < 0.7 <= z3 < 0.8 <= z4 < 0.9 <= z5
 
 FLEET_SQL = """
 SELECT b.bike_serial, b.ride_started_at, b.last_seen_wall, r.rider_json, r.hr_limit_bpm,

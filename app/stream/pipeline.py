@@ -48,7 +48,7 @@ def process_batch(conn: store.Connection, messages, settings: Settings,
     parsed = parse_messages(messages)
     with transaction(conn):
         batch = Batch(conn, settings, track_positions)
-        batch.load(messages)
+        batch.load(messages, parsed)
         for message, key_and_line in zip(messages, parsed):
             batch.handle(message, key_and_line)
         batch.flush()
@@ -94,14 +94,14 @@ class Batch:
         self.quarantine: list[tuple] = []
         self.alert_dirty: dict[str, Bike] = {}
 
-    def load(self, messages) -> None:
+    def load(self, messages, parsed) -> None:
         """Read the positions of the batch's partitions and the state of its bikes."""
         for topic, partition in {(m.topic, m.partition) for m in messages}:
             row = self.conn.execute("SELECT next_offset, bike_serial FROM positions "
                                     "WHERE topic = ? AND partition = ?", (topic, partition)).fetchone()
             self.positions[topic, partition] = list(row) if row else [-1, None]
-        serials = {m.key for m in messages if m.key is not None}
-        serials = {s.decode("utf-8", "replace") for s in serials if b"\x00" not in s}  # NUL: quarantined
+        # The keys parse_messages decoded (a bad key is quarantined), and unkeyed partitions' bikes.
+        serials = {item[0] for item in parsed if type(item) is tuple and item[0] is not None}
         serials |= {pos[1] for pos in self.positions.values() if pos[1]}
         self.bikes = rides.load_bikes(self.conn, serials)
 

@@ -3,7 +3,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from app.blueprints.api import make_blueprint, paginate
-from app.blueprints.api.schemas import RiderSchema, RideSchema
+from app.blueprints.api.schemas import BIGINT_MAX, RiderSchema, RideSchema
 from app.services import rides_query
 
 blp = make_blueprint("riders", "Riders and their rides.")
@@ -17,7 +17,7 @@ def rider_or_404(user_id: int):
     return rider
 
 
-@blp.route("/rider/<int(max=9223372036854775807):user_id>")
+@blp.route(f"/rider/<int(max={BIGINT_MAX}):user_id>")
 class RiderById(MethodView):
     """One rider."""
 
@@ -29,7 +29,7 @@ class RiderById(MethodView):
         return {**rides_query.rider_fields(rider), **rides_query.rider_totals(user_id)}
 
 
-@blp.route("/rider/<int(max=9223372036854775807):user_id>/rides")
+@blp.route(f"/rider/<int(max={BIGINT_MAX}):user_id>/rides")
 class RiderRides(MethodView):
     """A rider's rides."""
 

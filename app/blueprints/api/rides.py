@@ -3,14 +3,14 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from app.blueprints.api import make_blueprint, paginate, require_admin
-from app.blueprints.api.schemas import (RideQueryArgsSchema, RideSchema, RidesFilterSchema,
+from app.blueprints.api.schemas import (BIGINT_MAX, RideQueryArgsSchema, RideSchema, RidesFilterSchema,
                                         RideWithReadingsSchema)
 from app.services import rides_query
 
 blp = make_blueprint("rides", "Rides and their readings.")
 
 
-@blp.route("/ride/<int(max=9223372036854775807):ride_id>")
+@blp.route(f"/ride/<int(max={BIGINT_MAX}):ride_id>")
 class RideById(MethodView):
     """One ride."""
 

@@ -1,6 +1,6 @@
 """Rider-facing live pages: the fleet and each bike's screen."""
 from flask import Blueprint
 
-bp = Blueprint("live", __name__, template_folder="../../templates")
+bp = Blueprint("live", __name__)
 
 from app.blueprints.live import filters, views  # noqa: E402,F401
