@@ -1,7 +1,7 @@
 """Take the README's screenshots: the fleet page and a bike's screen, light and dark, on seeded data.
 
 Usage: .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
-Seeds a throwaway live store with the recorded ride of /work/shared/data (or ../shared/data) on
+Seeds a throwaway live store with the recorded ride of tests/data on
 a few bikes, serves the app on a free port and drives Debian's headless Chromium with Playwright.
 """
 import argparse
@@ -39,12 +39,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 
 def recording() -> list[tuple[int, int, int, float]]:
     """(resistance, heart rate, rpm, power) of each second of the recorded ride."""
-    for base in (ROOT.parent / "shared" / "data", Path("/work/shared/data")):
-        if (base / RECORDING).exists():
-            lines = (base / RECORDING).read_text().splitlines()
-            break
-    else:
-        raise SystemExit(f"{RECORDING} not found next to the project")
+    lines = (ROOT / "tests" / "data" / RECORDING).read_text().splitlines()
     rides = [RIDE.search(line) for line in lines if "Ride - duration" in line]
     tele = [TELEMETRY.search(line) for line in lines if "Telemetry" in line]
     return [(int(r.group(2)), int(t.group(1)), int(t.group(2)), float(t.group(3)))

@@ -5,8 +5,8 @@ from pathlib import Path
 
 from app.stream.pipeline import Message
 
-# The recordings of the original stream sit in ../shared/data next to the project's checkout.
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# Real recordings of the original stream, kept with the tests (tests/data/README.md).
+DATA = Path(__file__).resolve().parent / "data"
 
 
 def value(line: str) -> bytes:
