@@ -10,7 +10,7 @@ per minute against rides ended by the consumer, and CPU and memory of each proce
 Usage: .venv/bin/python bench/fleet.py [--sizes 500 2000 5000] [--seconds 90] [--partitions 8]
        [--consumers 1] [--workers 1] [--ride-seconds 90] [--until-behind]
 Needs `make services` (PostgreSQL, Redis, Kafka). Redis: BENCH_REDIS_URL (default database 8), which
-the script flushes before each size: do not point it at a database that other work uses.
+the script flushes before each size: do not point it at a database anything else uses.
 """
 import argparse
 import os

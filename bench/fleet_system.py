@@ -15,7 +15,7 @@ from kafka.admin import KafkaAdminClient
 
 from tests.waiting import free_port
 
-# The shared services, found by name (they also serve other work on this machine).
+# The services the system runs on, found by name (their CPU and memory include any other load they carry).
 SERVICES = {"kafka broker": "kafka.Kafka", "postgres": "postgres", "redis": "redis-server"}
 PG_ADMIN_DSN = os.environ.get("BENCH_PG_ADMIN_DSN", "postgresql://deloton:deloton@localhost:5432/deloton")
 

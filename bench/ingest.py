@@ -7,7 +7,7 @@ partition count, then measures in the same run:
   live store, with its positions set to the start of each partition.
 With --live-url postgresql://... the live store is that PostgreSQL database (emptied first).
 Throughput is messages per second from the first stored batch to the last message, for both.
-The machine is shared and noisy, and the first read of a fresh topic is slow: one untimed bare
+The benchmark machine runs other load and is noisy, and the first read of a fresh topic is slow: one untimed bare
 pass warms the broker, then bare loop and consumer runs alternate --repeats times and the medians
 are compared; each repeat's own ratio is printed too.
 """

@@ -1,6 +1,6 @@
 """Private Kafka and Redis servers for the drills, on free ports, which a drill may stop and start.
 
-The shared services on 5432/6379/9092 are never touched: other sessions use them.
+The test services on the usual ports (5432/6379/9092) are never touched by the drills.
 """
 import os
 import shutil

@@ -30,7 +30,7 @@ JOB_QUEUES = ("closeout", "alerts")
 
 
 class Services:
-    """The private PostgreSQL, Redis and Kafka the drills may stop (never the shared ones)."""
+    """The private PostgreSQL, Redis and Kafka the drills may stop (never the test services on the usual ports)."""
 
     def __init__(self):
         self.pg, self.redis, self.kafka = PrivatePostgres(), PrivateRedis(), PrivateKafka()

@@ -1,4 +1,4 @@
-"""A private PostgreSQL cluster for a test that stops and starts it (never the shared server)."""
+"""A private PostgreSQL cluster for a test that stops and starts it (never the server on 5432)."""
 import os
 import shutil
 import subprocess
