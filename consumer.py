@@ -19,7 +19,7 @@ JOIN_WAIT_S = 60.0
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    """The flags of CONTRACT section 8 (plus --speed for the simulated fleet)."""
+    """The flags of docs/specification.md#commands (plus --speed for the simulated fleet)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--bootstrap-servers")
     parser.add_argument("--topic")

@@ -32,7 +32,7 @@ def env_str(name: str, default: str | None) -> str | None:
 
 
 class Config:
-    """The settings of CONTRACT section 8, each with its documented default."""
+    """Every setting of docs/settings.md, each with its documented default."""
 
     # Storage
     SQLALCHEMY_DATABASE_URI = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'warehouse.db'}")

@@ -1,4 +1,4 @@
-"""Warehouse models: the tables of CONTRACT section 5, plus API keys and staff users."""
+"""Warehouse models: the tables of docs/specification.md#warehouse, plus API keys and staff users."""
 from datetime import date, datetime, timezone
 
 import sqlalchemy as sa
@@ -63,7 +63,7 @@ class User(db.Model):
 
 
 class Ride(db.Model):
-    """One ride with every figure of CONTRACT section 3."""
+    """One ride with every ride figure (docs/specification.md#ride-figures)."""
 
     __tablename__ = "rides"
     __table_args__ = (sa.UniqueConstraint("bike_serial", "started_at", name="uq_rides_bike_start"),

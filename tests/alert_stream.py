@@ -1,4 +1,4 @@
-"""Log lines of rides whose rider goes past their heart-rate limit, as the bikes send them (CONTRACT 1).
+"""Log lines of rides whose rider goes past their heart-rate limit, as bikes send them (docs/specification.md).
 
 The rider is the recorded user 100 (data/recorded-topic-start-2022-07-06.log) with a date of birth
 that makes them 40 at the ride, so Tanaka gives 180 bpm.

@@ -1,4 +1,4 @@
-"""The alert rule of CONTRACT section 4 and the heart-rate limit formulas, on plain values."""
+"""The alert rule and the heart-rate limit formulas (docs/specification.md), on plain values."""
 from datetime import date
 
 import pytest

@@ -1,4 +1,4 @@
-"""Ride figures of CONTRACT section 3 from known readings, computed by hand."""
+"""Ride figures (docs/specification.md#ride-figures) from known readings, computed by hand."""
 import math
 from datetime import date, datetime, timezone
 

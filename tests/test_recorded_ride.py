@@ -1,7 +1,7 @@
 """The recorded topic start (user 100, durations 1-498) closes out as one ride with hand-computed figures.
 
 The ride goes through the consumer's own pipeline into the live store; the test's oracle reads the
-recording's .log lines itself, the way CONTRACT section 1 describes them, and computes the figures
+recording's .log lines itself, as docs/specification.md#the-stream describes them, and computes the figures
 by hand.
 """
 import json

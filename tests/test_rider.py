@@ -1,4 +1,4 @@
-"""Riders' details parsed as CONTRACT section 3 says, from real [SYSTEM] lines too."""
+"""Riders' details parsed as docs/specification.md#ride-figures says, from real [SYSTEM] lines too."""
 import json
 import re
 from datetime import date

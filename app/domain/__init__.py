@@ -1,1 +1,1 @@
-"""Pure logic of CONTRACT sections 3 and 4: no Flask, no database; tested with plain values."""
+"""Pure logic of ride figures and alerts (docs/specification.md): no Flask, no database; plain values."""

@@ -1,4 +1,4 @@
-"""The heart-rate alert rule of CONTRACT section 4, over plain values."""
+"""The heart-rate alert rule (docs/specification.md#heart-rate-alerts), over plain values."""
 from dataclasses import dataclass
 
 

@@ -1,4 +1,4 @@
-"""The figures of one ride (CONTRACT section 3), computed from its readings with pandas, vectorised."""
+"""The figures of one ride (docs/specification.md#ride-figures), from its readings with pandas."""
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -9,7 +9,8 @@ from app.domain.rider import age_band, age_years, hr_limit_bpm
 
 # Gross efficiency of a rider on a bike: 4.184 kJ per kcal at 24 %.
 KJ_PER_KCAL = 4.184 * 0.24
-# CONTRACT section 3: z1 < 0.6 <= z2 < 0.7 <= z3 < 0.8 <= z4 < 0.9 <= z5, as fractions of hr_limit_bpm.
+# Zones (docs/specification.md#ride-figures), as fractions of hr_limit_bpm:
+# z1 < 0.6 <= z2 < 0.7 <= z3 < 0.8 <= z4 < 0.9 <= z5.
 ZONE_BOUNDS = (0.6, 0.7, 0.8, 0.9)
 ZONE_EDGES = [-np.inf, *ZONE_BOUNDS, np.inf]
 # Banister TRIMP weighting: (k, b) for women, and for everyone else.

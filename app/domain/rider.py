@@ -1,4 +1,4 @@
-"""A rider's details from a [SYSTEM] line, their age, age band and heart-rate limit (CONTRACT 3)."""
+"""A rider's details, age, age band and heart-rate limit (docs/specification.md#names-and-addresses)."""
 import re
 from datetime import date, datetime, timedelta, timezone
 
@@ -26,7 +26,7 @@ def split_name(name: str) -> tuple[str | None, str | None, str | None]:
         title, words = words[0], words[1:]
     if not words:
         return title, None, None
-    if len(words) == 1:  # CONTRACT 3: the last word is last_name, even when it is the only one
+    if len(words) == 1:  # the spec: the last word is last_name, even when it is the only one
         return title, None, words[0]
     return title, " ".join(words[:-1]), words[-1]
 
@@ -77,7 +77,7 @@ def age_years(date_of_birth: date | None, on: date) -> int | None:
 
 
 def age_band(age: int | None) -> str | None:
-    """The age band of CONTRACT section 3."""
+    """The age band of an age (docs/specification.md#ride-figures)."""
     if age is None:
         return None
     for upper, band in AGE_BANDS:
@@ -87,7 +87,7 @@ def age_band(age: int | None) -> str | None:
 
 
 def hr_limit_bpm(age: int | None, gender: str | None, formula: str = "tanaka") -> float | None:
-    """The maximum safe heart rate for an age by the chosen formula (CONTRACT section 3)."""
+    """The maximum safe heart rate for an age by the chosen formula (docs/specification.md#ride-figures)."""
     if age is None:
         return None
     if formula not in FORMULAS:

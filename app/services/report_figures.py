@@ -1,4 +1,4 @@
-"""The daily report's figures with pandas: frames of rides and alerts in, figures out (CONTRACT 7)."""
+"""The daily report's figures with pandas: rides and alerts in, figures out (docs/specification.md)."""
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 

@@ -1,4 +1,4 @@
-"""Parsing of the `deloton` topic's messages and log lines (CONTRACT section 1), pure and strict."""
+"""Parsing of the `deloton` topic's messages and lines (docs/specification.md#the-stream), pure and strict."""
 import json
 import math
 import re

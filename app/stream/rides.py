@@ -1,4 +1,4 @@
-"""The ride lifecycle in the live store: bike state, ride start and end, alerts (CONTRACT 2 and 4)."""
+"""The ride lifecycle in the live store: bike state, start, end (docs/specification.md#ride-lifecycle)."""
 import json
 import time
 from dataclasses import dataclass, field

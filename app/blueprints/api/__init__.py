@@ -6,7 +6,7 @@ from app.extensions import api_client_identity, db, limiter
 from app.models import utcnow
 from app.services.api_keys import bearer_token, find_active_key
 
-# Lists paginate with page/page_size: 50 by default, at most 500 (CONTRACT section 6).
+# Lists paginate with page/page_size: 50 by default, at most 500 (docs/specification.md#rest-api).
 Blueprint.DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 50, "max_page_size": 500}
 
 UNAUTHORIZED = {"WWW-Authenticate": 'Bearer realm="deloton"'}

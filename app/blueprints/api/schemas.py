@@ -1,4 +1,4 @@
-"""Request and response schemas of the API (CONTRACT section 6)."""
+"""Request and response schemas of the API (docs/specification.md#rest-api)."""
 from marshmallow import Schema, fields, validate
 
 from app.blueprints.api.fields import FlexibleDate, Rounded
@@ -31,7 +31,7 @@ class ZoneSecondsSchema(Schema):
 
 
 class RideSchema(Schema):
-    """A ride with every figure of CONTRACT section 3."""
+    """A ride with every ride figure (docs/specification.md#ride-figures)."""
 
     ride_id = fields.Integer(metadata={"example": 1})
     user_id = fields.Integer(metadata={"example": 100})
