@@ -3,8 +3,8 @@ import os
 from pathlib import Path
 
 from app.domain.rider import FORMULAS
-from app.settings import (BOOLEAN, CRON, EMAIL, HOST_PORTS, KAFKA_NAME, LIVE_STORE, RATE_LIMIT, SENDER,
-                          TEXT, TIME_ZONE, Setting, database_url, one_of, read, url, whole_number)
+from app.settings import (BOOLEAN, CRON, EMAIL, FOLDER, HOST, HOST_PORTS, KAFKA_NAME, LIVE_STORE, RATE_LIMIT,
+                          SENDER, TEXT, TIME_ZONE, Setting, database_url, one_of, read, url, whole_number)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("DELOTON_VAR_DIR") or PROJECT_DIR / "var")
@@ -14,7 +14,7 @@ SECONDS, SECONDS_OR_NONE = whole_number(1), whole_number(0)
 # Name, default, what is allowed (Rule), then the Flask key when it differs and whether it is secret.
 SETTINGS = (
     # Storage
-    Setting("DELOTON_VAR_DIR", str(VAR_DIR), TEXT),
+    Setting("DELOTON_VAR_DIR", str(VAR_DIR), FOLDER),
     Setting("DATABASE_URL", f"sqlite:///{VAR_DIR / 'warehouse.db'}",
             database_url("sqlite", "postgresql+psycopg"), key="SQLALCHEMY_DATABASE_URI"),
     Setting("LIVE_DB_PATH", str(VAR_DIR / "live.db"), LIVE_STORE),
@@ -30,7 +30,7 @@ SETTINGS = (
     # Where a partition with no saved position starts reading (earliest: backfill the topic).
     Setting("KAFKA_START", "latest", one_of("latest", "earliest")),
     # Mail (Flask-Mail); no MAIL_SERVER means emails are stored, not sent.
-    Setting("MAIL_SERVER", None, TEXT),
+    Setting("MAIL_SERVER", None, HOST),
     Setting("MAIL_PORT", 25, whole_number(1, 65535)),
     Setting("MAIL_USE_TLS", False, BOOLEAN),
     Setting("MAIL_USE_SSL", False, BOOLEAN),

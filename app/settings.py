@@ -135,9 +135,12 @@ def email_address(raw: str, with_name: bool = False) -> bool:
 
 
 TEXT = check("any text", lambda raw: True)
+FOLDER = check("a folder path", lambda raw: True)
+HOST = check("a host name or IP address",
+             lambda raw: re.fullmatch(r"[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]", raw) is not None)
 BOOLEAN = Rule("true or false (also 1/0, yes/no, on/off)", boolean_value)
 TIME_ZONE = check("an IANA time zone name such as Europe/London", ZoneInfo)
-CRON = check("a cron expression such as 45 16 * * * (minute hour day month weekday)", croniter.is_valid)
+CRON = check("a cron expression (minute hour day month weekday) such as 45 16 * * *", croniter.is_valid)
 RATE_LIMIT = check("a rate limit such as 10 per minute (Flask-Limiter syntax)", limits.parse_many)
 LIVE_STORE = check("a SQLite file path or a postgresql:// URL",
                    lambda raw: "://" not in raw or raw.startswith(("postgresql://", "postgres://")))
