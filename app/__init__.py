@@ -18,8 +18,8 @@ REFUSED_EXIT_STATUS = 4
 def create_app(config_class: type = Config, check_settings: bool = True) -> Flask:
     """Build the app: config, extensions, blueprints, error handlers, commands.
     Raises SettingsError, one line per bad setting, unless `check_settings` is off."""
-    if check_settings and config_class.SETTING_PROBLEMS:
-        raise SettingsError("\n".join(config_class.SETTING_PROBLEMS))
+    if check_settings and config_class.setting_problems:
+        raise SettingsError("\n".join(config_class.setting_problems))
     app = Flask(__name__)
     app.config.from_object(config_class)
     ensure_secret_key(app)

@@ -9,7 +9,7 @@ from app.settings import (BOOLEAN, CRON, EMAIL, FOLDER, HOST, HOST_PORTS, KAFKA_
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("DELOTON_VAR_DIR") or PROJECT_DIR / "var")
 REDIS_SCHEMES = ("redis", "rediss", "unix")
-SECONDS, SECONDS_OR_NONE = whole_number(1), whole_number(0)
+SECONDS = whole_number(1)
 
 # Name, default, what is allowed (Rule), then the Flask key when it differs and whether it is secret.
 SETTINGS = (
@@ -57,7 +57,7 @@ SETTINGS = (
     Setting("HR_MAX_FORMULA", "tanaka", one_of(*FORMULAS)),
     Setting("HR_REST_BPM", 60, whole_number(20, 150)),
     Setting("ALERT_AFTER_S", 3, SECONDS),
-    Setting("ALERT_COOLDOWN_S", 300, SECONDS_OR_NONE),
+    Setting("ALERT_COOLDOWN_S", 300, whole_number(0)),
     # Alerts of readings older than this (wall clock) are stored but never emailed.
     Setting("ALERT_MAX_AGE_S", 300, SECONDS),
     Setting("RIDE_IDLE_TIMEOUT_S", 120, SECONDS),
@@ -71,7 +71,8 @@ VALUES, PROBLEMS = read(SETTINGS, os.environ)
 class Config:
     """Flask's configuration: every setting of the table above, plus the fixed ones below."""
 
-    SETTING_PROBLEMS = tuple(PROBLEMS.values())
+    # Lower case, so not copied into app.config: create_app refuses to start on any of them.
+    setting_problems = tuple(PROBLEMS.values())
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,4 +1,4 @@
-"""How a setting is read and checked: the `Setting` row of the table in app/config.py and its parsers."""
+"""How a setting is read and checked: `Setting`, a row of the table in app/config.py, and the rules."""
 import re
 from dataclasses import dataclass
 from email.utils import parseaddr
@@ -34,7 +34,7 @@ class Setting:
 
     name: str
     default: Any
-    rule: "Rule"
+    rule: Rule
     key: str = ""  # the Flask config key, when it is not the variable's name
     secret: bool = False
 
@@ -59,7 +59,7 @@ def read(table: tuple[Setting, ...], environ: Mapping[str, str]) -> tuple[dict, 
             continue
         try:
             values[setting.config_key] = setting.rule.parse(raw)
-        except Exception:  # noqa: BLE001 -- each parser's own error becomes the one refusal line
+        except Exception:  # whatever a rule raises (zoneinfo, croniter, SQLAlchemy), one line
             problems[setting.name] = setting.refusal(raw)
     return values, problems
 

@@ -130,7 +130,8 @@ ENTRY_POINTS = [
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("command", "name", "value"), ENTRY_POINTS,
-                         ids=[" ".join(Path(part).name for part in c[0][:3]) + f" {c[1]}" for c in ENTRY_POINTS])
+                         ids=[" ".join(Path(part).name for part in command[:3]) + f" {name}"
+                              for command, name, _ in ENTRY_POINTS])
 def test_each_entry_point_refuses_to_start_with_one_clear_line(command, name, value, tmp_path, redis_url):
     result = run(command, tmp_path, redis_url, **{name: value})
     assert result.returncode != 0
