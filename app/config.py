@@ -8,7 +8,6 @@ from app.settings import (BOOLEAN, CRON, EMAIL, FOLDER, HOST, HOST_PORTS, KAFKA_
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("DELOTON_VAR_DIR") or PROJECT_DIR / "var")
-REDIS_SCHEMES = ("redis", "rediss", "unix")
 SECONDS = whole_number(1)
 
 # Name, default, what is allowed (Rule), then the Flask key when it differs and whether it is secret.
@@ -18,7 +17,7 @@ SETTINGS = (
     Setting("DATABASE_URL", f"sqlite:///{VAR_DIR / 'warehouse.db'}",
             database_url("sqlite", "postgresql+psycopg"), key="SQLALCHEMY_DATABASE_URI"),
     Setting("LIVE_DB_PATH", str(VAR_DIR / "live.db"), LIVE_STORE),
-    Setting("REDIS_URL", "redis://localhost:6379/0", url(*REDIS_SCHEMES)),
+    Setting("REDIS_URL", "redis://localhost:6379/0", url("redis", "rediss", "unix")),
     # Stream
     Setting("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092", HOST_PORTS),
     Setting("KAFKA_TOPIC", "deloton", KAFKA_NAME),
@@ -100,5 +99,6 @@ class Config:
     TESTING = False
 
 
+# Config takes every value of the table (defaults where a variable is unset).
 for _key, _value in VALUES.items():
     setattr(Config, _key, _value)

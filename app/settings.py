@@ -129,9 +129,9 @@ def host_ports(raw: str) -> bool:
 def email_address(raw: str, with_name: bool = False) -> bool:
     """An email address (`Name <address>` too when `with_name`)."""
     name, address = parseaddr(raw)
-    plain = address == raw.strip()
-    return bool(re.fullmatch(r"[^@\s<>]+@[^@\s<>.]+\.[^@\s<>]+", address)) and (plain or with_name
-                                                                               and bool(name))
+    if not re.fullmatch(r"[^@\s<>]+@[^@\s<>.]+\.[^@\s<>]+", address):
+        return False
+    return address == raw.strip() or (with_name and bool(name))
 
 
 TEXT = check("any text", lambda raw: True)
