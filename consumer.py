@@ -5,7 +5,7 @@ import logging
 import signal
 import time
 
-from app import create_app
+from app import start_app
 from app.live import store
 from app.stream import kafka_io, pipeline
 from app.stream.outbox import Relay
@@ -126,7 +126,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("kafka").setLevel(logging.ERROR)
-    app = create_app()
+    app = start_app()
     settings = Settings.from_config(app.config)
     conn = store.connect(app.config["LIVE_DB_PATH"])
     relay, stop = Relay(conn, app.config["REDIS_URL"]), Stop()

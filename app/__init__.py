@@ -1,5 +1,6 @@
 """Deloton Live: the Flask application factory."""
 import secrets
+import sys
 from pathlib import Path
 
 from flask import Flask
@@ -7,10 +8,18 @@ from flask import Flask
 from app.config import Config
 from app.extensions import api, csrf, db, htmx, limiter, login_manager, mail, migrate
 from app.live import store
+from app.settings import SettingsError
+
+# The exit status of a start refused for bad settings: gunicorn reads 4 as "app failed to load" and
+# stops, where another status would make it restart its workers for ever.
+REFUSED_EXIT_STATUS = 4
 
 
-def create_app(config_class: type = Config) -> Flask:
-    """Build the app: config, extensions, blueprints, error handlers, commands."""
+def create_app(config_class: type = Config, check_settings: bool = True) -> Flask:
+    """Build the app: config, extensions, blueprints, error handlers, commands.
+    Raises SettingsError, one line per bad setting, unless `check_settings` is off."""
+    if check_settings and config_class.setting_problems:
+        raise SettingsError("\n".join(config_class.setting_problems))
     app = Flask(__name__)
     app.config.from_object(config_class)
     ensure_secret_key(app)
@@ -20,6 +29,16 @@ def create_app(config_class: type = Config) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     return app
+
+
+def start_app(check_settings: bool = True) -> Flask:
+    """create_app for a process's entry point: bad settings end the process with their lines on
+    stderr and a non-zero status, without a traceback."""
+    try:
+        return create_app(check_settings=check_settings)
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        raise SystemExit(REFUSED_EXIT_STATUS) from None
 
 
 def ensure_secret_key(app: Flask) -> None:

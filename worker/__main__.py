@@ -3,7 +3,7 @@ import argparse
 
 from rq import SimpleWorker
 
-from app import create_app
+from app import start_app
 from worker import QUEUES, connect_redis
 
 
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--burst", action="store_true", help="exit once the queues are empty")
     parser.add_argument("queues", nargs="*", default=list(QUEUES), help="queues to work (default: all)")
     args = parser.parse_args(argv)
-    app = create_app()
+    app = start_app()
     AppWorker.flask_app = app
     connection = connect_redis(app.config["REDIS_URL"])
     # The scheduler moves jobs whose retry backoff has elapsed back onto their queue; without

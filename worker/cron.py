@@ -4,7 +4,7 @@ import time
 
 from rq.cron import CronScheduler
 
-from app import create_app
+from app import start_app
 from worker import connect_redis
 
 
@@ -26,7 +26,7 @@ def use_local_time_zone(tz_name: str) -> None:
 
 def main() -> None:
     """Start the schedule and run until SIGTERM/SIGINT."""
-    app = create_app()
+    app = start_app()
     use_local_time_zone(app.config["DELOTON_TZ"])
     connection = connect_redis(app.config["REDIS_URL"])
     build_scheduler(app, connection).start()

@@ -36,6 +36,7 @@ def stats(as_json: bool) -> None:
 def register_feature_commands() -> None:
     """Import the modules that add their commands to the `deloton` group."""
     from app.cli import api_keys  # noqa: F401
+    from app.cli import check_config  # noqa: F401
     from app.cli import report  # noqa: F401
     from app.cli import staff  # noqa: F401
     from app.cli import stream  # noqa: F401
