@@ -98,36 +98,36 @@
     };
   }
 
-  function drawRidePage(box) {
+  function drawRidePage(box, data) {
     var bounds = box.dataset.zoneBounds.split(",").map(Number);
-    fetch(box.dataset.ridePageCharts, { headers: { Accept: "application/json" } })
-      .then(function (r) { return r.json(); })
-      .then(function (data) {
-        var cols = { x: [], hr: [], power: [], rpm: [], lim: [] };
-        data.points.forEach(function (p) {
-          cols.x.push(p[0]); cols.hr.push(p[1]); cols.power.push(p[2]); cols.rpm.push(p[3]);
-          cols.lim.push(data.limit);
-        });
-        box.querySelectorAll("[data-chart]").forEach(function (el) {
-          var kind = el.dataset.chart;
-          var chart = makeChart(el, kind, kind === "hr" ? [cols.x, cols.hr, cols.lim] : [cols.x, cols[kind]],
-                                data.limit, kind === "hr" ? 260 : 200);
-          if (kind === "hr" && data.limit) {
-            chart.hooks.drawClear = [zoneBands(bounds, data.limit)];
-            chart.redraw(false, false);
-          }
-        });
-        box.dataset.points = String(data.points.length);
-      })
-      .catch(function () { box.dataset.points = "error"; });
+    var cols = { x: [], hr: [], power: [], rpm: [], lim: [] };
+    data.points.forEach(function (p) {
+      cols.x.push(p[0]); cols.hr.push(p[1]); cols.power.push(p[2]); cols.rpm.push(p[3]);
+      cols.lim.push(data.limit);
+    });
+    box.querySelectorAll("[data-chart]").forEach(function (el) {
+      var kind = el.dataset.chart;
+      var chart = makeChart(el, kind, kind === "hr" ? [cols.x, cols.hr, cols.lim] : [cols.x, cols[kind]],
+                            data.limit, kind === "hr" ? 260 : 200);
+      if (kind === "hr" && data.limit) {
+        chart.hooks.drawClear = [zoneBands(bounds, data.limit)];
+        chart.redraw(false, false);
+      }
+    });
+    box.dataset.points = String(data.points.length);
   }
 
-  function setupRidePage() {
-    document.querySelectorAll("[data-ride-page-charts]").forEach(drawRidePage);
-  }
-  document.addEventListener("DOMContentLoaded", setupRidePage);
+  var ridePages = [];  // [box, readings] of each ride page drawn, to redraw on a theme change
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-ride-page-charts]").forEach(function (box) {
+      fetch(box.dataset.ridePageCharts, { headers: { Accept: "application/json" } })
+        .then(function (r) { return r.json(); })
+        .then(function (data) { ridePages.push([box, data]); drawRidePage(box, data); })
+        .catch(function () { box.textContent = "The charts of this ride could not be loaded."; });
+    });
+  });
   document.addEventListener("deloton:theme", function () {
-    if (document.readyState !== "loading") { setupRidePage(); }
+    ridePages.forEach(function (page) { drawRidePage(page[0], page[1]); });
   });
 
   var live = null;
