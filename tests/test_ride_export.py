@@ -14,6 +14,7 @@ from garmin_fit_sdk import Decoder, Stream
 
 from app.extensions import db
 from tests.recorded_ride_landing import land_recorded_ride
+from tests.test_recorded_ride import utc
 from tests.web_factories import add_ride, add_staff, add_user, log_in
 
 TCX = "{http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2}"
@@ -79,8 +80,8 @@ def test_the_tcx_file_has_every_second_in_the_schemas_order(ride):
     assert root.tag == f"{TCX}TrainingCenterDatabase"
     (activity,) = root.iter(f"{TCX}Activity")
     assert activity.get("Sport") == "Biking"
-    assert datetime.fromisoformat(activity.find(f"{TCX}Id").text) == readings[0]["recorded_at"].replace(
-        second=35, microsecond=935822)  # the ride's start: the rider line before the first reading
+    # The ride's start: the time of the rider's [SYSTEM] line, before the first reading.
+    assert datetime.fromisoformat(activity.find(f"{TCX}Id").text) == utc("2022-07-06 23:29:35.935822")
     (lap,) = activity.findall(f"{TCX}Lap")
     lap_tags = [child.tag.removeprefix(TCX) for child in lap]
     assert in_order(lap_tags, LAP_ORDER) and LAP_REQUIRED <= set(lap_tags)
