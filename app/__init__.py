@@ -90,12 +90,14 @@ def register_blueprints(app: Flask) -> None:
     from app.blueprints.health import bp as health_bp
     from app.blueprints.live import bp as live_bp
     from app.blueprints.reports import bp as reports_bp
+    from app.blueprints.rides import bp as rides_bp
     from app.blueprints.staff import bp as staff_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(live_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(rides_bp)
     register_api(app)
 
 

@@ -44,6 +44,7 @@ SETTINGS = (
     Setting("SECRET_KEY", None, TEXT, secret=True),
     Setting("SESSION_COOKIE_SECURE", False, BOOLEAN),
     Setting("REPORT_LINK_MAX_AGE_S", 7 * 24 * 3600, SECONDS),
+    Setting("RIDE_LINK_MAX_AGE_DAYS", 30, whole_number(1)),
     Setting("STAFF_SESSION_LIFETIME_S", 12 * 3600, SECONDS, key="PERMANENT_SESSION_LIFETIME"),
     Setting("LOGIN_RATE_LIMIT", "10 per minute", RATE_LIMIT),
     Setting("RATELIMIT_STORAGE_URI", None, url("memory", "redis", "rediss", "redis+unix")),  # None: REDIS_URL

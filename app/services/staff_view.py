@@ -73,7 +73,10 @@ def riders_query(q: str = "", gender: str = ""):
     stats = (db.select(Ride.user_id, sa.func.count(Ride.ride_id).label("rides"),
                        sa.func.max(Ride.started_at).label("last_ride_at"))
              .group_by(Ride.user_id).subquery())
-    query = (db.select(User, stats.c.rides, stats.c.last_ride_at)
+    # The id of the rider's latest ride, for the link to its page.
+    last_ride_id = (db.select(Ride.ride_id).where(Ride.user_id == User.user_id)
+                    .order_by(Ride.started_at.desc()).limit(1).correlate(User).scalar_subquery())
+    query = (db.select(User, stats.c.rides, stats.c.last_ride_at, last_ride_id.label("last_ride_id"))
              .outerjoin(stats, stats.c.user_id == User.user_id).order_by(User.name, User.user_id))
     if q:
         query = query.where(sa.or_(_rider_matches(q), User.email.icontains(q, autoescape=True)))

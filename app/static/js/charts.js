@@ -80,6 +80,56 @@
       });
   }
 
+  // A ride page: heart rate over bands of the five zones (limit x data-zone-bounds), power and
+  // cadence, from one fetch of the ride's readings; redrawn in the new colours on a theme change.
+  function zoneBands(bounds, limit) {
+    return function (u) {
+      var edges = [u.scales.y.min].concat(bounds.map(function (b) { return b * limit; }), [u.scales.y.max]);
+      u.ctx.save();
+      u.ctx.globalAlpha = 0.22;
+      for (var i = 0; i < 5; i++) {
+        var low = Math.max(edges[i], u.scales.y.min), high = Math.min(edges[i + 1], u.scales.y.max);
+        if (high <= low) { continue; }
+        var top = u.valToPos(high, "y", true), bottom = u.valToPos(low, "y", true);
+        u.ctx.fillStyle = css("--z" + (i + 1));
+        u.ctx.fillRect(u.bbox.left, top, u.bbox.width, bottom - top);
+      }
+      u.ctx.restore();
+    };
+  }
+
+  function drawRidePage(box, data) {
+    var bounds = box.dataset.zoneBounds.split(",").map(Number);
+    var cols = { x: [], hr: [], power: [], rpm: [], lim: [] };
+    data.points.forEach(function (p) {
+      cols.x.push(p[0]); cols.hr.push(p[1]); cols.power.push(p[2]); cols.rpm.push(p[3]);
+      cols.lim.push(data.limit);
+    });
+    box.querySelectorAll("[data-chart]").forEach(function (el) {
+      var kind = el.dataset.chart;
+      var chart = makeChart(el, kind, kind === "hr" ? [cols.x, cols.hr, cols.lim] : [cols.x, cols[kind]],
+                            data.limit, kind === "hr" ? 260 : 200);
+      if (kind === "hr" && data.limit) {
+        chart.hooks.drawClear = [zoneBands(bounds, data.limit)];
+        chart.redraw(false, false);
+      }
+    });
+    box.dataset.points = String(data.points.length);
+  }
+
+  var ridePages = [];  // [box, readings] of each ride page drawn, to redraw on a theme change
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-ride-page-charts]").forEach(function (box) {
+      fetch(box.dataset.ridePageCharts, { headers: { Accept: "application/json" } })
+        .then(function (r) { return r.json(); })
+        .then(function (data) { ridePages.push([box, data]); drawRidePage(box, data); })
+        .catch(function () { box.textContent = "The charts of this ride could not be loaded."; });
+    });
+  });
+  document.addEventListener("deloton:theme", function () {
+    ridePages.forEach(function (page) { drawRidePage(page[0], page[1]); });
+  });
+
   var live = null;
   function setup() {
     var box = document.querySelector("[data-live-charts]");
