@@ -31,16 +31,9 @@ login_manager.login_message = "Please log in to see the staff pages."
 api = Api()
 
 
-def api_client_identity() -> str:
-    """Rate-limit bucket: the API key's public prefix, else the client address."""
-    from app.services.api_keys import key_prefix_of_request
-
-    return key_prefix_of_request() or get_remote_address()
-
-
 # Limits apply where a view or blueprint asks for them; storage is Redis (REDIS_URL). They count per
-# client address unless a limit says otherwise: only the API's counts per key (api_client_identity),
-# since anyone can send a made-up key and must not get a fresh count with each one elsewhere.
+# client address unless a limit says otherwise: only the API counts per *verified* key (see
+# app.blueprints.api.api_client_identity), so a made-up key never earns a fresh count.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
