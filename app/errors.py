@@ -9,8 +9,8 @@ from app.extensions import db
 
 
 def wants_json() -> bool:
-    """API requests get JSON errors."""
-    return request.path.startswith("/api")
+    """API requests and the pages' JSON endpoints (chart series) get JSON errors."""
+    return request.path.startswith("/api") or request.path.endswith(".json")
 
 
 def describe(error: HTTPException) -> tuple[str, dict | None, dict]:

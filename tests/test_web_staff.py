@@ -187,3 +187,27 @@ def test_create_staff_user_command(app, runner):
     prompted = runner.invoke(args=["deloton", "create-staff-user", "carol"],
                              input="another long secret\nanother long secret\n")
     assert prompted.exit_code == 0 and "carol is ready" in prompted.output
+
+
+def test_a_next_with_cr_lf_logs_in_and_goes_to_the_staff_home(app, client):
+    with app.app_context():
+        add_staff()
+    data = {"username": "ops", "password": STAFF_PASSWORD, "csrf_token": csrf_token(client)}
+    response = client.post("/staff/login?next=/%0d%0aSet-Cookie:x=1", data=data)
+    assert response.status_code == 302 and response.headers["Location"] == "/staff/"
+    assert "x=1" not in response.headers.get("Set-Cookie", "")
+
+
+def test_a_database_error_on_a_staff_page_still_gets_the_error_page(app, client):
+    def failing_page():
+        db.session.execute(db.text("SELECT 1 / 0"))  # aborts the transaction, as a bad query does
+
+    # An endpoint of the staff blueprint, so the page runs the staff login check and banner query.
+    app.add_url_rule("/staff/failing", endpoint="staff.failing", view_func=failing_page)
+    with app.app_context():
+        add_staff()
+    assert log_in(client).status_code == 302
+    response = client.get("/staff/failing")
+    assert response.status_code == 500
+    assert "could not complete the request" in response.get_data(as_text=True)
+    assert response.headers["X-Frame-Options"] == "DENY"

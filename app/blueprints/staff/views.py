@@ -55,7 +55,9 @@ def login():
 def safe_next(target: str | None) -> str:
     """Only a path on this site, so the login cannot send anyone elsewhere."""
     parts = urlsplit(target or "")
-    if not target or parts.scheme or parts.netloc or not target.startswith("/"):
+    # Control characters (CR/LF, tab) cannot go in a Location header and mean nothing in a path.
+    if (not target or parts.scheme or parts.netloc or not target.startswith("/")
+            or not target.isprintable()):
         return url_for("staff.today")
     return target
 
