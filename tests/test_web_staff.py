@@ -211,3 +211,37 @@ def test_a_database_error_on_a_staff_page_still_gets_the_error_page(app, client)
     assert response.status_code == 500
     assert "could not complete the request" in response.get_data(as_text=True)
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def session_cookie(client) -> str:
+    """The client's current session cookie (what someone who copied it would replay)."""
+    return client.get_cookie("session").value
+
+
+def replay(app, cookie: str):
+    """A new browser presenting a copied session cookie to /staff/."""
+    other = app.test_client()
+    other.set_cookie("session", cookie)
+    return other.get("/staff/")
+
+
+def test_logging_out_ends_every_earlier_session_of_the_user(app, staff_client):
+    kept = session_cookie(staff_client)
+    laptop = app.test_client()
+    assert log_in(laptop).status_code == 302
+    assert replay(app, kept).status_code == 200
+    token = csrf_token(staff_client, "/staff/")
+    assert staff_client.post("/staff/logout", data={"csrf_token": token}).status_code == 302
+    assert replay(app, kept).status_code == 302
+    assert laptop.get("/staff/").status_code == 302
+    assert log_in(laptop).status_code == 302 and laptop.get("/staff/").status_code == 200
+
+
+def test_a_new_password_ends_the_sessions_of_the_old_one(app, staff_client, runner):
+    kept = session_cookie(staff_client)
+    result = runner.invoke(args=["deloton", "create-staff-user", "ops", "--password-stdin"],
+                           input="a brand new password\n")
+    assert result.exit_code == 0, result.output
+    assert replay(app, kept).status_code == 302
+    assert staff_client.get("/staff/").status_code == 302
+    assert log_in(staff_client, password="a brand new password").status_code == 302
