@@ -15,6 +15,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
+from app.openapi import HonestSpecPlugin
+
 
 class Base(DeclarativeBase):
     """Declarative base shared by every warehouse model."""
@@ -28,7 +30,7 @@ htmx = HTMX()
 login_manager = LoginManager()
 login_manager.login_view = "staff.login"
 login_manager.login_message = "Please log in to see the staff pages."
-api = Api()
+api = Api(spec_kwargs={"extra_plugins": [HonestSpecPlugin()]})  # see app/openapi.py
 
 
 # Limits apply where a view or blueprint asks for them; storage is Redis (REDIS_URL). They count per

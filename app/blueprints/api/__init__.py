@@ -5,6 +5,7 @@ from flask_smorest import Blueprint, abort
 
 from app.extensions import db, limiter
 from app.models import ApiKey, utcnow
+from app.openapi import MAX_PAGE
 from app.services.api_keys import PERSONAL_DATA_ROLES, bearer_token, find_active_key
 
 # Lists paginate with page/page_size: 50 by default, at most 500 (docs/api.md).
@@ -79,13 +80,12 @@ def make_blueprint(name: str, description: str) -> Blueprint:
     return blp
 
 
-MAX_OFFSET = 2**31  # past this, OFFSET would overflow; no real list is that long
 
 
 def paginate(query, pagination_parameters):
     """Run a paginated query and tell flask-smorest the total (for X-Pagination)."""
-    if (pagination_parameters.page - 1) * pagination_parameters.page_size >= MAX_OFFSET:
-        abort(422, message=f"page is too large: page x page_size must stay below {MAX_OFFSET}.")
+    if pagination_parameters.page > MAX_PAGE:  # documented as the maximum of `page`
+        abort(422, message=f"page is too large: at most {MAX_PAGE}.")
     page = db.paginate(query, page=pagination_parameters.page,
                        per_page=pagination_parameters.page_size, error_out=False, count=True)
     pagination_parameters.item_count = page.total
