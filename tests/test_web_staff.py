@@ -30,6 +30,7 @@ def test_a_visitor_is_sent_to_the_login(client, url):
 def test_a_logged_in_member_of_staff_is_served_and_can_log_out(staff_client):
     page = staff_client.get("/staff/")
     assert page.status_code == 200 and "Today at a glance" in page.get_data(as_text=True)
+    assert page.headers["Cache-Control"] == "no-store"  # staff pages show riders' details
     token = csrf_token(staff_client, "/staff/")
     assert staff_client.post("/staff/logout", data={"csrf_token": token}).status_code == 302
     assert staff_client.get("/staff/").status_code == 302

@@ -1,11 +1,12 @@
 """The REST API under /api (flask-smorest): one module per resource, keys checked on every call."""
-from flask import Response, current_app, g
+from flask import current_app, g
 from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint, abort
 
 from app.extensions import db, limiter
 from app.models import ApiKey, utcnow
 from app.openapi import MAX_PAGE
+from app.security import no_store
 from app.services.api_keys import PERSONAL_DATA_ROLES, bearer_token, find_active_key
 
 # Lists paginate with page/page_size: 50 by default, at most 500 (docs/api.md).
@@ -64,17 +65,11 @@ def api_rate_limit() -> str:
     return current_app.config["API_RATE_LIMIT"]
 
 
-def no_store(response: Response) -> Response:
-    """API answers may hold personal data: no browser or proxy may keep a copy."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def make_blueprint(name: str, description: str) -> Blueprint:
     """A resource blueprint under /api with authentication and the per-key limit."""
     blp = Blueprint(name, __name__, url_prefix="/api", description=description)
     blp.before_request(require_api_key)
-    blp.after_request(no_store)
+    blp.after_request(no_store)  # answers may hold personal data
     # One scope for every resource: the limit counts a key's requests over the whole API.
     limiter.shared_limit(api_rate_limit, scope="api", key_func=api_client_identity)(blp)
     return blp
