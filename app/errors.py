@@ -1,4 +1,4 @@
-"""Error handling: JSON under /api, an HTML page elsewhere, never a stack trace."""
+"""Error handling: JSON for the API and .json endpoints, an HTML page elsewhere, no stack trace."""
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from markupsafe import escape
 from redis.exceptions import ConnectionError as RedisConnectionError
