@@ -3,7 +3,7 @@ import secrets
 import sys
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, Response
 
 from app.config import Config
 from app.extensions import api, csrf, db, htmx, limiter, login_manager, mail, migrate
@@ -72,11 +72,20 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     if not app.config.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = limits_storage_uri(app.config["REDIS_URL"])
+    # Registered before the limiter so that it runs after the limiter has added its headers.
+    app.after_request(retry_after_only_when_limited)
     limiter.init_app(app)
     api.init_app(app)
     from app import security
 
     security.init_app(app)
+
+
+def retry_after_only_when_limited(response: Response) -> Response:
+    """Flask-Limiter adds Retry-After to every limited response; it only means something on a 429."""
+    if response.status_code != 429:
+        response.headers.pop("Retry-After", None)
+    return response
 
 
 def limits_storage_uri(redis_url: str) -> str:

@@ -15,6 +15,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
+from app.openapi import HonestSpecPlugin
+
 
 class Base(DeclarativeBase):
     """Declarative base shared by every warehouse model."""
@@ -28,19 +30,12 @@ htmx = HTMX()
 login_manager = LoginManager()
 login_manager.login_view = "staff.login"
 login_manager.login_message = "Please log in to see the staff pages."
-api = Api()
-
-
-def api_client_identity() -> str:
-    """Rate-limit bucket: the API key's public prefix, else the client address."""
-    from app.services.api_keys import key_prefix_of_request
-
-    return key_prefix_of_request() or get_remote_address()
+api = Api(spec_kwargs={"extra_plugins": [HonestSpecPlugin()]})  # see app/openapi.py
 
 
 # Limits apply where a view or blueprint asks for them; storage is Redis (REDIS_URL). They count per
-# client address unless a limit says otherwise: only the API's counts per key (api_client_identity),
-# since anyone can send a made-up key and must not get a fresh count with each one elsewhere.
+# client address unless a limit says otherwise: only the API counts per *verified* key (see
+# app.blueprints.api.api_client_identity), so a made-up key never earns a fresh count.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 

@@ -201,3 +201,5 @@ class StaffUser(db.Model):
     password_hash: Mapped[str] = mapped_column(sa.String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of every session's identity: raising it (logout, new password) ends all earlier sessions.
+    session_version: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")

@@ -18,6 +18,12 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def no_store(response: Response) -> Response:
+    """For pages and answers holding personal data: no browser or proxy may keep a copy."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def refuse_nul_characters() -> None:
     """A NUL character in the path or a parameter is never meaningful, and PostgreSQL cannot hold
     one (a bike serial in /bikes/<serial> would reach the live store): 400."""

@@ -7,10 +7,13 @@ from tests.waiting import free_port
 
 
 class SmtpSink:
-    """Start, stop and restart an SMTP server on one port; `messages` holds (recipients, email)."""
+    """Start, stop and restart an SMTP server on one port; `messages` holds (recipients, email).
 
-    def __init__(self, port: int | None = None):
+    With smtputf8=True it offers SMTPUTF8 (RFC 6531), as Postfix and the big providers do."""
+
+    def __init__(self, port: int | None = None, smtputf8: bool = False):
         self.port = port or free_port()
+        self.smtputf8 = smtputf8
         self.messages = []
         self.controller = None
 
@@ -20,7 +23,8 @@ class SmtpSink:
         return "250 Message accepted for delivery"
 
     def start(self) -> "SmtpSink":
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port,
+                                     enable_SMTPUTF8=self.smtputf8)
         self.controller.start()
         return self
 

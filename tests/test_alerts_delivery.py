@@ -121,12 +121,44 @@ def test_the_standard_alert_job_retries_with_backoff_and_reports_failure(redis_c
     assert job.failure_callback.__name__ == "mark_hr_alert_failed"
 
 
-def test_an_address_that_cannot_be_sent_fails_at_once_with_the_reason(app, redis_conn, smtp, tmp_path):
+def test_an_address_with_a_non_ascii_local_part_is_sent_with_smtputf8(app, redis_conn, tmp_path):
+    sink = SmtpSink(smtputf8=True).start()
+    try:
+        enqueue(redis_conn, hr_alert_job(**alert_kwargs(email_address="ayşe.ø69@example.com")))
+        run_worker(app, tmp_path, sink.port)
+    finally:
+        sink.stop()
+    [(recipients, message)] = sink.messages
+    assert recipients == ["ayşe.ø69@example.com"]
+    assert message["To"] == "ayşe.ø69@example.com"
+    assert message["Subject"] == "Heart-rate alert: 187 bpm is above your limit of 180 bpm"
+    text, html = parts(message)
+    assert "Hello Steven," in text and "Hello Steven," in html
+    [alert] = stored_alerts(app)
+    assert (alert.status, alert.attempts) == ("sent", 1)
+
+
+def test_without_smtputf8_on_the_server_such_an_address_fails_at_once_saying_so(
+        app, redis_conn, smtp, tmp_path):
     job = enqueue(redis_conn, hr_alert_job(**alert_kwargs(email_address="zoë.s5@gmail.com")))
+    run_worker(app, tmp_path, smtp.port)  # the `smtp` sink does not offer SMTPUTF8
+
+    assert smtp.messages == []
+    [alert] = stored_alerts(app)
+    assert (alert.status, alert.attempts) == ("failed", 1)
+    assert "cannot email 'zoë.s5@gmail.com'" in alert.last_error
+    assert "does not offer SMTPUTF8" in alert.last_error
+    assert job.get_status(refresh=True) == JobStatus.FINISHED  # not retried for 40 minutes
+
+
+def test_an_address_with_a_line_break_is_refused_at_once_with_the_reason(app, redis_conn, smtp,
+                                                                         tmp_path):
+    hostile = "victim@example.com\r\nBcc: attacker@evil.test"
+    job = enqueue(redis_conn, hr_alert_job(**alert_kwargs(email_address=hostile)))
     run_worker(app, tmp_path, smtp.port)
 
     assert smtp.messages == []
     [alert] = stored_alerts(app)
     assert (alert.status, alert.attempts) == ("failed", 0)
-    assert "cannot email 'zoë.s5@gmail.com'" in alert.last_error and "SMTPUTF8" in alert.last_error
-    assert job.get_status(refresh=True) == JobStatus.FINISHED  # not retried for 40 minutes
+    assert "line break" in alert.last_error
+    assert job.get_status(refresh=True) == JobStatus.FINISHED

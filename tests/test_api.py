@@ -95,16 +95,33 @@ def test_delete_needs_an_admin_key_and_removes_the_readings(app, client, rides, 
 
 def test_a_rider_has_details_age_and_totals(client, rides, reader):
     body = client.get("/api/rider/100", headers=reader).get_json()
-    assert body["name"] == "Steven Pearce" and body["first_name"] == "Steven"
-    assert body["email"] == "steven.p@gmail.com" and body["postcode_area"] == "E"
+    assert body["name"] == "Steven Pearce" and body["gender"] == "male"
+    assert body["postcode_area"] == "E"
     assert body["rides_count"] == 2
     assert body["total_duration_s"] == 90
     assert body["avg_heart_rate"] == round((58 * 130 + 30 * 150) / 88, 2)
     assert body["first_ride_at"] == "2026-05-01T09:00:00+00:00"
     assert body["last_ride_at"] == "2026-05-02T23:30:00+00:00"
-    assert isinstance(body["age_years"], int)
-    other = client.get("/api/rider/4527", headers=reader).get_json()
-    assert other["title"] == "Mr" and other["address_line2"] == "9 Grove Road"
+    assert isinstance(body["age_years"], int) and body["age_band"]
+
+
+def test_contact_and_body_details_need_a_pii_or_admin_key(app, client, rides, reader, admin):
+    with app.app_context():
+        pii = {"Authorization": f"Bearer {create_api_key('pii', 'tests')}"}
+    personal = {"email", "date_of_birth", "address_line1", "address_line2", "city", "postcode",
+                "height_cm", "weight_kg", "first_name", "last_name", "title"}
+    as_reader = client.get("/api/rider/4527", headers=reader)
+    assert personal.isdisjoint(as_reader.get_json())
+    assert as_reader.get_json()["name"] == "Mr Stuart Austin"
+    for headers in (pii, admin):
+        response = client.get("/api/rider/4527", headers=headers)
+        body = response.get_json()
+        assert body["title"] == "Mr" and body["address_line2"] == "9 Grove Road"
+        assert body["email"] and body["date_of_birth"]
+        assert response.headers["Cache-Control"] == "no-store"
+    assert as_reader.headers["Cache-Control"] == "no-store"
+    # A pii key reads, but cannot delete.
+    assert client.delete(f"/api/ride/{rides[0]}", headers=pii).status_code == 403
 
 
 def test_a_riders_rides_are_newest_first(client, rides, reader):

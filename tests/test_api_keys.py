@@ -74,3 +74,59 @@ def test_the_docs_page_works_offline(client):
     assert ride["bike_serial"]["example"] == "SD2e4219ce4a"
     daily = document["paths"]["/api/daily"]["get"]["parameters"]
     assert any(p["name"] == "date" and p["schema"].get("example") == "06-07-2022" for p in daily)
+
+
+def get(client, path: str, key: str | None, address: str = "192.0.2.1"):
+    """GET an API path with a key (or none) from a given client address."""
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return client.get(path, headers=headers, environ_base={"REMOTE_ADDR": address})
+
+
+def test_a_200_carries_no_retry_after_and_the_limit_counts_a_key_over_every_endpoint(
+        app, runner, redis_conn):
+    app.config["API_RATE_LIMIT"] = "3 per minute"
+    client = app.test_client()
+    key = create_key(runner, "reader")
+    served = [get(client, path, key) for path in ("/api/daily", "/api/rides",
+                                                  "/api/leaderboard?metric=rides")]
+    assert [r.status_code for r in served] == [200, 200, 200]
+    assert all("Retry-After" not in r.headers for r in served)
+    limited = get(client, "/api/rider/1", key)
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+
+
+def test_made_up_keys_share_their_address_allowance(app, runner, redis_conn):
+    app.config["API_RATE_LIMIT"] = "3 per minute"
+    client = app.test_client()
+    statuses = [get(client, "/api/daily", f"dlk_{n:08x}_made-up").status_code for n in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    assert get(client, "/api/daily", None).status_code == 429  # no key: the same address count
+    assert get(client, "/api/daily", None, address="192.0.2.2").status_code == 401
+
+
+def test_knowing_a_keys_prefix_cannot_lock_the_key_out(app, runner, redis_conn):
+    app.config["API_RATE_LIMIT"] = "3 per minute"
+    client = app.test_client()
+    key = create_key(runner, "reader")
+    prefix_only = "_".join(key.split("_")[:2]) + "_not-the-secret"
+    statuses = [get(client, "/api/daily", prefix_only).status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    assert get(client, "/api/daily", key).status_code == 200
+    assert get(client, "/api/daily", key, address="198.51.100.7").status_code == 200
+
+
+def test_with_redis_down_the_api_answers_503_in_json(app, runner):
+    from app import create_app
+    from tests.conftest import make_config
+    from tests.waiting import free_port
+
+    key = create_key(runner, "reader")
+    nothing_there = f"redis://127.0.0.1:{free_port()}/0"
+    down = create_app(make_config(app.config["SQLALCHEMY_DATABASE_URI"],
+                                  app.config["LIVE_DB_PATH"], nothing_there))
+    response = get(down.test_client(), "/api/daily", key)
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["code"] == 503 and "unavailable" in body["message"]
+    assert "127.0.0.1" not in body["message"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"

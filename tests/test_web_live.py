@@ -180,3 +180,19 @@ def test_the_fleet_page_works_on_the_embedded_sqlite_warehouse(embedded_app):
     client = embedded_app.test_client()
     assert 'data-bike="SN0005"' in client.get("/").get_data(as_text=True)
     assert json.loads(client.get("/bikes/SN0005/series.json").data)["points"]
+
+
+@pytest.mark.parametrize("after", ["9223372036854775808", "-99999999999999999999", "2147483648",
+                                   "-2", "abc", "١"])
+def test_a_chart_series_with_an_impossible_after_is_a_json_400(client, live, after):
+    ride_with(live, [120])
+    response = client.get(f"/bikes/SN0001/series.json?after={after}")
+    assert response.status_code == 400
+    assert "after" in response.get_json()["message"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_finished_ride_series_beyond_64_bits_is_a_json_404(client):
+    response = client.get("/rides/9223372036854775808/series.json")
+    assert response.status_code == 404 and response.get_json()["code"] == 404
+    assert "Content-Security-Policy" in response.headers

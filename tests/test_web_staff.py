@@ -30,6 +30,7 @@ def test_a_visitor_is_sent_to_the_login(client, url):
 def test_a_logged_in_member_of_staff_is_served_and_can_log_out(staff_client):
     page = staff_client.get("/staff/")
     assert page.status_code == 200 and "Today at a glance" in page.get_data(as_text=True)
+    assert page.headers["Cache-Control"] == "no-store"  # staff pages show riders' details
     token = csrf_token(staff_client, "/staff/")
     assert staff_client.post("/staff/logout", data={"csrf_token": token}).status_code == 302
     assert staff_client.get("/staff/").status_code == 302
@@ -187,3 +188,61 @@ def test_create_staff_user_command(app, runner):
     prompted = runner.invoke(args=["deloton", "create-staff-user", "carol"],
                              input="another long secret\nanother long secret\n")
     assert prompted.exit_code == 0 and "carol is ready" in prompted.output
+
+
+def test_a_next_with_cr_lf_logs_in_and_goes_to_the_staff_home(app, client):
+    with app.app_context():
+        add_staff()
+    data = {"username": "ops", "password": STAFF_PASSWORD, "csrf_token": csrf_token(client)}
+    response = client.post("/staff/login?next=/%0d%0aSet-Cookie:x=1", data=data)
+    assert response.status_code == 302 and response.headers["Location"] == "/staff/"
+    assert "x=1" not in response.headers.get("Set-Cookie", "")
+
+
+def test_a_database_error_on_a_staff_page_still_gets_the_error_page(app, client):
+    def failing_page():
+        db.session.execute(db.text("SELECT 1 / 0"))  # aborts the transaction, as a bad query does
+
+    # An endpoint of the staff blueprint, so the page runs the staff login check and banner query.
+    app.add_url_rule("/staff/failing", endpoint="staff.failing", view_func=failing_page)
+    with app.app_context():
+        add_staff()
+    assert log_in(client).status_code == 302
+    response = client.get("/staff/failing")
+    assert response.status_code == 500
+    assert "could not complete the request" in response.get_data(as_text=True)
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def session_cookie(client) -> str:
+    """The client's current session cookie (what someone who copied it would replay)."""
+    return client.get_cookie("session").value
+
+
+def replay(app, cookie: str):
+    """A new browser presenting a copied session cookie to /staff/."""
+    other = app.test_client()
+    other.set_cookie("session", cookie)
+    return other.get("/staff/")
+
+
+def test_logging_out_ends_every_earlier_session_of_the_user(app, staff_client):
+    kept = session_cookie(staff_client)
+    laptop = app.test_client()
+    assert log_in(laptop).status_code == 302
+    assert replay(app, kept).status_code == 200
+    token = csrf_token(staff_client, "/staff/")
+    assert staff_client.post("/staff/logout", data={"csrf_token": token}).status_code == 302
+    assert replay(app, kept).status_code == 302
+    assert laptop.get("/staff/").status_code == 302
+    assert log_in(laptop).status_code == 302 and laptop.get("/staff/").status_code == 200
+
+
+def test_a_new_password_ends_the_sessions_of_the_old_one(app, staff_client, runner):
+    kept = session_cookie(staff_client)
+    result = runner.invoke(args=["deloton", "create-staff-user", "ops", "--password-stdin"],
+                           input="a brand new password\n")
+    assert result.exit_code == 0, result.output
+    assert replay(app, kept).status_code == 302
+    assert staff_client.get("/staff/").status_code == 302
+    assert log_in(staff_client, password="a brand new password").status_code == 302

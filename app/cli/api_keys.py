@@ -7,7 +7,8 @@ from app.services import api_keys
 
 @deloton.command("create-api-key")
 @click.option("--role", type=click.Choice(api_keys.ROLES), required=True,
-              help="reader: GET only; admin: GET and DELETE")
+              help="reader: GET without riders' contact details; pii: GET with them; "
+                   "admin: GET with them and DELETE")
 @click.option("--name", default="", help="who or what the key is for")
 def create_api_key(role: str, name: str) -> None:
     """Make an API key; it is printed once, as the last line, and only its hash is kept."""

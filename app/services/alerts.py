@@ -18,7 +18,7 @@ from app.domain.rider import age_years, formula_description, parse_rider
 from app.extensions import db, dialect_insert
 from app.live.store import from_text
 from app.models import HrAlert, Ride, utcnow
-from app.services.mail_send import send_mail
+from app.services.mail_send import has_line_break, send_mail
 
 DONE = ("sent", "stored")
 SMTP_ERRORS = (smtplib.SMTPException, OSError)
@@ -43,10 +43,10 @@ def deliver_hr_alert(bike_serial: str, ride_started_at: str, duration_s: int, re
     _compose(alert, details, hr_formula, started_at)
     if not alert.recipient:
         return _finish(alert, "failed", error="no email address for the rider")
-    if not sendable(alert.recipient):
+    if has_line_break(alert.recipient):
         # Retrying cannot help: say why at once instead of failing for 40 minutes.
-        return _finish(alert, "failed", error=f"cannot email {alert.recipient!r}: Flask-Mail has no "
-                       "SMTPUTF8, so the part before the @ must be ASCII")
+        return _finish(alert, "failed", error=f"cannot email {alert.recipient!r}: an email address "
+                       "must not contain a line break (CR or LF)")
     if not current_app.config.get("MAIL_SERVER"):
         return _finish(alert, "stored")
     return _send(alert)
@@ -89,11 +89,6 @@ def _compose(alert: HrAlert, details: dict, hr_formula: str, started_at: datetim
     alert.body_html = render_template("email/hr_alert.html", **context)
 
 
-def sendable(address: str) -> bool:
-    """Whether Flask-Mail can send to the address: an ASCII local part (an IDN domain is fine)."""
-    return address.rpartition("@")[0].isascii()
-
-
 def format_bpm(value: float) -> str:
     """A limit as riders read it: 180, or 179.3 when it is not whole."""
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
@@ -108,6 +103,10 @@ def _send(alert: HrAlert) -> str:
     message.msgId = f"<hr-alert-{alert.alert_id}@deloton.local>"
     try:
         send_mail(message)
+    except smtplib.SMTPNotSupportedError as error:
+        # The server lacks SMTPUTF8, which a non-ASCII address needs: no retry can change that.
+        return _finish(alert, "failed", error=f"cannot email {alert.recipient!r}: the mail server "
+                       f"does not offer SMTPUTF8, which this address needs ({error})"[:2000])
     except SMTP_ERRORS as error:
         alert.last_error = f"{type(error).__name__}: {error}"[:2000]
         db.session.commit()

@@ -8,7 +8,9 @@ from flask import request
 from app.extensions import db
 from app.models import ApiKey, utcnow
 
-ROLES = ("reader", "admin")
+ROLES = ("reader", "pii", "admin")
+# Roles that may read riders' contact and body details (email, birth date, address, height, weight).
+PERSONAL_DATA_ROLES = ("pii", "admin")
 KEY_PREFIX = "dlk"  # every key looks like dlk_<8 hex>_<secret>
 
 
@@ -41,12 +43,6 @@ def bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
-def key_prefix_of_request() -> str | None:
-    """The request key's prefix (for rate limiting), without touching the database."""
-    token = bearer_token()
-    return parse_prefix(token) if token else None
 
 
 def find_active_key(plain_key: str) -> ApiKey | None:

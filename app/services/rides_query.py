@@ -1,7 +1,7 @@
 """Reads of the warehouse shared by the API and the pages: rides, readings, riders, totals."""
 from datetime import date
 
-from app.domain.rider import age_years
+from app.domain.rider import age_band, age_years
 from app.extensions import db
 from app.models import Ride, RideReading, User
 from app.services.alerts_today import today_local
@@ -9,6 +9,8 @@ from app.services.alerts_today import today_local
 RIDER_FIELDS = ("user_id", "name", "title", "first_name", "last_name", "gender", "date_of_birth",
                 "email", "height_cm", "weight_kg", "address_line1", "address_line2", "city",
                 "postcode", "postcode_area", "account_created_on", "original_source")
+# What any key may read about a rider; the rest (contact and body details) needs a role made for it.
+PUBLIC_RIDER_FIELDS = ("user_id", "name", "gender", "age_years", "age_band", "postcode_area")
 
 
 def get_ride_or_none(ride_id: int) -> Ride | None:
@@ -70,6 +72,7 @@ def rider_fields(rider: User) -> dict:
     """The rider's stored details and their age today."""
     fields = {name: getattr(rider, name) for name in RIDER_FIELDS}
     fields["age_years"] = age_years(rider.date_of_birth, today_local())
+    fields["age_band"] = age_band(fields["age_years"])
     return fields
 
 

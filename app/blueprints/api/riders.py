@@ -2,7 +2,7 @@
 from flask.views import MethodView
 from flask_smorest import abort
 
-from app.blueprints.api import make_blueprint, paginate
+from app.blueprints.api import make_blueprint, may_read_personal_data, paginate
 from app.blueprints.api.schemas import BIGINT_MAX, RiderSchema, RideSchema
 from app.services import rides_query
 
@@ -24,9 +24,15 @@ class RiderById(MethodView):
     @blp.response(200, RiderSchema)
     @blp.alt_response(404, description="No rider with this id.")
     def get(self, user_id):
-        """The rider's details, age today and totals over all their rides."""
+        """The rider's name, gender, age, age band, postcode area and totals over all their rides.
+
+        Contact and body details (email, date of birth, address, height, weight and the other
+        fields below) come only with a `pii` or `admin` key."""
         rider = rider_or_404(user_id)
-        return {**rides_query.rider_fields(rider), **rides_query.rider_totals(user_id)}
+        details = rides_query.rider_fields(rider)
+        if not may_read_personal_data():
+            details = {name: details[name] for name in rides_query.PUBLIC_RIDER_FIELDS}
+        return {**details, **rides_query.rider_totals(user_id)}
 
 
 @blp.route(f"/rider/<int(max={BIGINT_MAX}):user_id>/rides")

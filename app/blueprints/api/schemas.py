@@ -95,7 +95,7 @@ class DailyArgsSchema(Schema):
 
 
 class RiderSchema(Schema):
-    """A rider with their totals."""
+    """A rider with their totals; contact and body details only for `pii` and `admin` keys."""
 
     user_id = fields.Integer(metadata={"example": 100})
     name = fields.String(metadata={"example": "Mr Stuart Austin"})
@@ -115,6 +115,7 @@ class RiderSchema(Schema):
     account_created_on = fields.Date(allow_none=True)
     original_source = fields.String(allow_none=True)
     age_years = fields.Integer(allow_none=True)
+    age_band = fields.String(allow_none=True, metadata={"example": "25-34"})
     rides_count = fields.Integer()
     avg_heart_rate = Rounded(allow_none=True)
     total_energy_kj = Rounded()

@@ -1,6 +1,9 @@
 """Views of the live pages: each renders a whole page, or its fragment for an htmx request."""
+import re
+
 from flask import abort, jsonify, render_template, request
 
+from app.blueprints.api.schemas import BIGINT_MAX, INT_MAX
 from app.blueprints.live import bp
 from app.extensions import htmx
 from app.services import live_view, ride_history
@@ -48,11 +51,19 @@ def recent_context(serial: str, current: dict | None, last: dict | None) -> dict
 @bp.get("/bikes/<serial>/series.json")
 def bike_series(serial: str):
     """The current ride's readings after `after` seconds, for the live charts."""
-    after = request.args.get("after", -1, type=int)
-    return jsonify(live_view.series(serial, after))
+    return jsonify(live_view.series(serial, after_seconds()))
 
 
-@bp.get("/rides/<int:ride_id>/series.json")
+def after_seconds() -> int:
+    """The `after` parameter: -1 (from the start) up to the largest second a ride can hold; 400 else."""
+    raw = request.args.get("after", "-1")
+    # ASCII digits only: int() would also take "١" or a value no database column can hold.
+    if not re.fullmatch(r"-?[0-9]{1,10}", raw) or not -1 <= int(raw) <= INT_MAX:
+        abort(400, description=f"after must be a whole number of seconds from -1 to {INT_MAX}.")
+    return int(raw)
+
+
+@bp.get(f"/rides/<int(max={BIGINT_MAX}):ride_id>/series.json")
 def ride_series(ride_id: int):
     """A finished ride's readings, for its small chart."""
     data = ride_history.ride_series(ride_id)

@@ -10,7 +10,7 @@ from app.extensions import db, limiter, login_manager
 from app.services import leaderboards, staff_view
 from app.services.pagination import paginate_rows
 from app.services.alerts_today import alerts_warning_today, today_local
-from app.services.staff_users import authenticate
+from app.services.staff_users import authenticate, end_sessions_of
 
 PUBLIC_ENDPOINTS = {"staff.login"}
 
@@ -55,14 +55,17 @@ def login():
 def safe_next(target: str | None) -> str:
     """Only a path on this site, so the login cannot send anyone elsewhere."""
     parts = urlsplit(target or "")
-    if not target or parts.scheme or parts.netloc or not target.startswith("/"):
+    # Control characters (CR/LF, tab) cannot go in a Location header and mean nothing in a path.
+    if (not target or parts.scheme or parts.netloc or not target.startswith("/")
+            or not target.isprintable()):
         return url_for("staff.today")
     return target
 
 
 @bp.post("/logout")
 def logout():
-    """Log out (a CSRF-protected POST)."""
+    """Log out (a CSRF-protected POST), ending every session of this member of staff."""
+    end_sessions_of(current_user.staff_id)
     logout_user()
     flash("You are logged out.")
     return redirect(url_for("staff.login"))
