@@ -59,7 +59,7 @@ class SystemRun:
         self.topic = f"drill-{name}-{uuid.uuid4().hex[:6]}"
         services.kafka.create_topic(self.topic)
         services.redis.flush()
-        self.smtp = SmtpSink()
+        self.smtp = SmtpSink(smtputf8=True)  # as real mail servers do: riders with non-ASCII addresses get mail
         database = services.new_database(f"{name.replace('-', '_')}_{uuid.uuid4().hex[:6]}")
         self.live_db = self.dir / "live.db"
         self.env = consumer_env(self.live_db, services.redis.url, DATABASE_URL=database,
