@@ -134,7 +134,11 @@ def test_the_average_heart_rate_counts_riders_without_a_date_of_birth(app):
     land(app, "SN0004", at("2026-03-10 11:00:00"), ALEX, 60, heart_rate=100)
     with app.app_context():
         report = reports.build_report(DAY)
-    assert report.headline["avg_heart_rate"] == pytest.approx((120 * 150 + 60 * 100) / 180, abs=0.01)
+        tableau = db.session.execute(db.text("SELECT avg_heart_rate FROM analytics.daily_summary "
+                                             "WHERE ride_date = '2026-03-10'")).scalar()
+    expected = pytest.approx((120 * 150 + 60 * 100) / 180, abs=0.01)
+    assert report.headline["avg_heart_rate"] == expected
+    assert tableau == expected  # Tableau's daily summary agrees with the report
 
 
 RIDE_0003 = ("INSERT INTO rides (ride_id, user_id, bike_serial, started_at, ended_at, ride_date, duration_s, "

@@ -12,6 +12,7 @@ import redis
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.extensions import db
 from app.live import store
 from app.services import report_live, reports
 from app.services.jobs import enqueue, finalise_report_job
@@ -32,6 +33,7 @@ def after_closeout(started_at: datetime) -> list[str]:
                 log.info("the last ride in progress of report %s has closed: rebuild queued", report_date)
         return due
     except (SQLAlchemyError, redis.RedisError, OSError, *store.Error) as exc:
+        db.session.rollback()
         log.warning("could not check provisional reports after a closeout (%s); the next scheduled "
                     "build finalises them", exc)
         return []

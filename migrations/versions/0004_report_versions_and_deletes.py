@@ -21,6 +21,19 @@ UPDATE rides SET hr_readings_count = CASE
     ELSE hr_zone_z1_s + hr_zone_z2_s + hr_zone_z3_s + hr_zone_z4_s + hr_zone_z5_s END
 """
 
+# analytics.daily_summary (PostgreSQL): its average heart rate as the report's, over every heart-rate
+# reading of the day (was the mean of the rides' averages). Same columns, so CREATE OR REPLACE keeps grants.
+DAILY_SUMMARY = """
+CREATE OR REPLACE VIEW analytics.daily_summary AS
+SELECT r.ride_date, count(*) AS rides_count, count(DISTINCT r.user_id) AS riders_count,
+       sum(r.duration_s) AS total_duration_s, sum(r.energy_kj) AS total_energy_kj,
+       sum(r.calories_kcal) AS total_calories_kcal, {avg_hr} AS avg_heart_rate,
+       max(r.max_heart_rate) AS max_heart_rate, avg(r.avg_power) AS avg_power,
+       avg(r.duration_s) AS avg_duration_s, sum(r.alerts_count) AS alerts_count
+FROM rides r GROUP BY r.ride_date"""
+WEIGHTED_HR = ("sum(r.avg_heart_rate * r.hr_readings_count) FILTER (WHERE r.avg_heart_rate IS NOT NULL)"
+               " / nullif(sum(r.hr_readings_count) FILTER (WHERE r.avg_heart_rate IS NOT NULL), 0)")
+
 
 def upgrade():
     with op.batch_alter_table('rides') as batch:
@@ -46,9 +59,13 @@ def upgrade():
         sa.Column('alerts_kept', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('deletion_id'))
     op.create_index('ix_ride_deletions_started_at', 'ride_deletions', ['started_at'])
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(DAILY_SUMMARY.format(avg_hr=WEIGHTED_HR))
 
 
 def downgrade():
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(DAILY_SUMMARY.format(avg_hr="avg(r.avg_heart_rate)"))
     op.drop_index('ix_ride_deletions_started_at', table_name='ride_deletions')
     op.drop_table('ride_deletions')
     with op.batch_alter_table('daily_reports') as batch:
