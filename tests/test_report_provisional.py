@@ -99,6 +99,9 @@ def test_the_1645_report_counts_rides_in_progress_and_is_rebuilt_final_when_the_
     assert "Version 2 (final)" in page and "Provisional." not in page
     archive = client.get(archive_path).get_data(as_text=True)
     assert "2, final" in archive
+    with mail_app.app_context():  # the 16:45 job run again for the day: rebuilt, not emailed again
+        worker_jobs.build_daily_report(DAY.isoformat())
+    assert stored(mail_app).version == 3 and len(smtp.messages) == 1
 
 
 def test_a_report_with_nothing_in_progress_is_final_at_once_and_a_closeout_leaves_it_alone(app, redis_conn):
