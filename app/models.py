@@ -80,6 +80,8 @@ class Ride(db.Model):
     ride_date: Mapped[date] = mapped_column(sa.Date)
     duration_s: Mapped[int] = mapped_column(sa.Integer)
     readings_count: Mapped[int] = mapped_column(sa.Integer)
+    # Readings with a heart rate (> 0): the report weighs each ride's avg_heart_rate by them.
+    hr_readings_count: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     avg_heart_rate: Mapped[float | None] = mapped_column(sa.Float)
     min_heart_rate: Mapped[int | None] = mapped_column(sa.Integer)
     max_heart_rate: Mapped[int] = mapped_column(sa.Integer)
@@ -167,6 +169,11 @@ class DailyReport(db.Model):
     html: Mapped[str] = mapped_column(sa.Text)
     pdf: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
     built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Each build replaces the stored files and adds one to the version.
+    version: Mapped[int] = mapped_column(sa.Integer, default=1, server_default="1")
+    # "provisional" while rides of the window are still in the live store, then "final".
+    status: Mapped[str] = mapped_column(sa.String(12), default="final", server_default="final")
+    in_progress: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
     emailed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The latest report email: "sent", or "stored" when there is no MAIL_SERVER.
     email_to: Mapped[str | None] = mapped_column(sa.String(320))
@@ -203,3 +210,25 @@ class StaffUser(db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Part of every session's identity: raising it (logout, new password) ends all earlier sessions.
     session_version: Mapped[int] = mapped_column(sa.Integer, default=0, server_default="0")
+
+
+class RideDeletion(db.Model):
+    """The audit trail of DELETE /api/ride/<id>: who deleted which ride, and what went with it."""
+
+    __tablename__ = "ride_deletions"
+    __table_args__ = (sa.Index("ix_ride_deletions_started_at", "started_at"),)
+
+    deletion_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    deleted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The key by name and prefix, copied: the audit outlives a revoked or removed key.
+    key_id: Mapped[int | None] = mapped_column(sa.Integer)
+    key_name: Mapped[str] = mapped_column(sa.String(100))
+    key_prefix: Mapped[str] = mapped_column(sa.String(12))
+    ride_id: Mapped[int] = mapped_column(sa.BigInteger)
+    bike_serial: Mapped[str] = mapped_column(sa.String(100))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ride_closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    user_id: Mapped[int] = mapped_column(sa.BigInteger)
+    rider_name: Mapped[str | None] = mapped_column(sa.String(200))
+    readings_deleted: Mapped[int] = mapped_column(sa.Integer)
+    alerts_kept: Mapped[int] = mapped_column(sa.Integer)

@@ -33,10 +33,10 @@ INSERT INTO users (user_id, name, first_name, last_name, gender, first_seen_at, 
 SELECT u, 'Rider ' || u, 'Rider', u::text, (ARRAY['male','female','other'])[1 + u %% 3], now(), now()
 FROM generate_series(1, %(riders)s) u;
 INSERT INTO rides (user_id, bike_serial, started_at, ended_at, ride_date, duration_s, readings_count,
-  avg_heart_rate, min_heart_rate, max_heart_rate, avg_power, max_power, avg_rpm, max_rpm, avg_resistance,
+  hr_readings_count, avg_heart_rate, min_heart_rate, max_heart_rate, avg_power, max_power, avg_rpm, max_rpm, avg_resistance,
   max_resistance, energy_kj, calories_kcal, age_years, age_band, hr_limit_bpm, hr_formula,
   hr_zone_z1_s, hr_zone_z2_s, hr_zone_z3_s, hr_zone_z4_s, hr_zone_z5_s, trimp, alerts_count, closed_at)
-SELECT 1 + n %% %(riders)s, 'SN' || (n %% 500), ts, ts + make_interval(secs => dur), ts::date, dur, dur,
+SELECT 1 + n %% %(riders)s, 'SN' || (n %% 500), ts, ts + make_interval(secs => dur), ts::date, dur, dur, dur,
   110 + n %% 50, 60, 170, 150, 200 + n %% 300, 70, 110, 40, 80, dur * 0.15, dur * 0.15 / (4.184 * 0.24),
   20 + n %% 50, (ARRAY['18-24','25-34','35-44','45-54','55+'])[1 + n %% 5], 180, 'tanaka',
   dur / 5, dur / 5, dur / 5, dur / 5, dur - 4 * (dur / 5), 10, 0, now()

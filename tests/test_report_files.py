@@ -60,7 +60,7 @@ def test_the_report_command_builds_on_demand_and_stores_the_email_without_a_mail
     land_march_day(app)
     result = runner.invoke(args=["deloton", "report", "--date", "2026-03-10"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "report 2026-03-10: 5 rides, 4 riders, 6 heart-rate alerts !!WARNING!!"
+    assert result.output.strip() == "report 2026-03-10: 5 rides, 4 riders, 6 heart-rate alerts !!WARNING!!; version 1, final"
     refused = runner.invoke(args=["deloton", "report", "--date", "2026-03-10", "--email"])
     assert refused.exit_code == 1 and "CEO_EMAIL is not set" in refused.output
     app.config["CEO_EMAIL"] = "ceo@deloton.example"

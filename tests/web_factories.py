@@ -28,7 +28,7 @@ def add_ride(user_id: int, bike: str, started_at: datetime, seconds: int = 60, h
     """A finished ride with one reading a second and figures that match them."""
     ride = Ride(user_id=user_id, bike_serial=bike, started_at=started_at,
                 ended_at=started_at + timedelta(seconds=seconds), ride_date=started_at.astimezone(LONDON).date(),
-                duration_s=seconds, readings_count=seconds, avg_heart_rate=float(hr),
+                duration_s=seconds, readings_count=seconds, hr_readings_count=seconds, avg_heart_rate=float(hr),
                 min_heart_rate=hr, max_heart_rate=hr, avg_power=power, max_power=power,
                 avg_rpm=float(rpm), max_rpm=rpm, avg_resistance=40.0, max_resistance=40,
                 energy_kj=power * seconds / 1000, calories_kcal=power * seconds / 1000 / 1.00416,

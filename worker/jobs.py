@@ -4,7 +4,7 @@ from datetime import date
 
 from flask import current_app
 
-from app.services import closeout, report_mail, reports
+from app.services import closeout, report_final, report_mail, reports
 from app.services.alerts import deliver_hr_alert, mark_failed
 
 log = logging.getLogger(__name__)
@@ -30,11 +30,22 @@ def mark_hr_alert_failed(job, connection, exc_type, exc_value, traceback) -> Non
 
 
 def build_daily_report(report_date: str | None = None) -> str:
-    """Build the daily report (default: the window that just closed) and email it to CEO_EMAIL."""
+    """Build the daily report (default: the window that just closed) and email it to CEO_EMAIL once."""
     day = date.fromisoformat(report_date) if report_date else reports.default_report_date()
-    reports.build_report(day)
+    report_final.finalise_all()  # catch up any earlier report whose final rebuild was not triggered
+    report = reports.build_report(day)
+    # A ride may have closed while the report was built, after its closeout looked for a provisional report.
+    reports.finalise_report(day)
     if not current_app.config["CEO_EMAIL"]:
         log.warning("CEO_EMAIL is not set: the report for %s was built, not emailed", day)
         return day.isoformat()
+    if report.emailed_at is not None:
+        log.info("the report for %s was emailed at %s already: not again", day, report.emailed_at)
+        return day.isoformat()
     report_mail.email_report(day)
     return day.isoformat()
+
+
+def finalise_daily_report(report_date: str) -> str:
+    """Rebuild a provisional daily report as final once its last ride in progress has closed (no email)."""
+    return reports.finalise_report(date.fromisoformat(report_date))

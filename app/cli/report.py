@@ -16,7 +16,9 @@ def report(report_date, email: bool) -> None:
     stored = reports.build_report(day)
     headline = stored.headline
     click.echo(f"report {day.isoformat()}: {headline['rides']} rides, {headline['riders']} riders, "
-               f"{headline['alerts']} heart-rate alerts{' !!WARNING!!' if headline['warning'] else ''}")
+               f"{headline['alerts']} heart-rate alerts{' !!WARNING!!' if headline['warning'] else ''}; "
+               f"version {stored.version}, {stored.status}"
+               + (f" ({stored.in_progress} rides still in progress)" if stored.in_progress else ""))
     if not email:
         return
     try:

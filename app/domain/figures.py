@@ -36,6 +36,7 @@ def ride_figures(readings: pd.DataFrame, rider: dict, started_at: datetime, tz: 
     hr = readings["heart_rate"][readings["heart_rate"] > 0]
     figures = {"duration_s": int(readings["duration_s"].max()),
                "readings_count": int(len(readings)),
+               "hr_readings_count": int(len(hr)),
                "ended_at": readings["recorded_at"].max().to_pydatetime(),
                "ride_date": started_at.astimezone(ZoneInfo(tz)).date(),
                "age_years": age, "age_band": age_band(age),

@@ -11,6 +11,7 @@ from app.domain.rider import parse_rider
 from app.extensions import db, dialect_insert
 from app.live import store
 from app.models import HrAlert, Ride, RideReading, User, utcnow
+from app.services import report_final
 
 log = logging.getLogger(__name__)
 # PostgreSQL types of ride_readings' columns, in COPY order (binary COPY needs them).
@@ -28,10 +29,13 @@ def close_ride(bike_serial: str, started_at: str) -> int | None:
         alerts_count = _live_alerts_count(live, bike_serial, started_at)
     if not rows:
         _forget_ride(bike_serial, started_at)  # an ended ride without readings is discarded
+        report_final.after_closeout(store.from_text(started_at))
         return None
     ride_id = _land(ride, readings_frame(rows), alerts_count)
     # Only now that the warehouse has committed may the live store let go of the ride.
     _forget_ride(bike_serial, started_at)
+    # Was it the last ride in progress of a provisional daily report? Then its final rebuild is due.
+    report_final.after_closeout(store.from_text(started_at))
     return ride_id
 
 

@@ -46,6 +46,12 @@ def hr_alert_job(bike_serial: str, ride_started_at: str, duration_s: int, **deta
                            "duration_s": duration_s, **details})
 
 
+def finalise_report_job(report_date: str) -> JobSpec:
+    """The rebuild of a provisional daily report as final (one per date: a second trigger is a no-op)."""
+    return JobSpec(job_id=f"report-final-{report_date}", queue="reports",
+                   func="worker.jobs.finalise_daily_report", kwargs={"report_date": report_date})
+
+
 def enqueue(connection, spec: JobSpec, retry: Retry | None = None):
     """Put a job on its queue with the standard retries, unless a job with its id already exists."""
     queue = Queue(spec.queue, connection=connection)

@@ -61,7 +61,8 @@ def prepare(rides: pd.DataFrame, tz_name: str) -> pd.DataFrame:
     rides["started_at"] = pd.to_datetime(rides["started_at"], utc=True)
     rides["report_date"] = report_dates(rides["started_at"], tz_name)
     rides["hour"] = local_hours(rides["started_at"], tz_name)
-    rides["hr_seconds"] = rides[ZONES].sum(axis=1)
+    # Every heart-rate reading counts, zoned or not (a rider without a date of birth has no zones).
+    rides["hr_readings"] = rides["hr_readings_count"].fillna(0)
     gender = rides["gender"].fillna("").str.strip().str.lower()
     rides["gender_group"] = gender.where(gender.isin(["female", "male"]), "other")
     rides["age_band"] = rides["age_band"].fillna("unknown")
@@ -74,14 +75,14 @@ def daily_table(rides: pd.DataFrame, alert_times: pd.Series, first_rides: pd.Ser
                 dates: list[date], tz_name: str) -> pd.DataFrame:
     """One row of figures per report date (prepared rides; alerts' and riders' first-ride times)."""
     by_day = rides.groupby("report_date")
-    weighted_hr = (rides["avg_heart_rate"].fillna(0) * rides["hr_seconds"]).groupby(rides["report_date"]).sum()
-    hr_seconds = by_day["hr_seconds"].sum()
+    weighted_hr = (rides["avg_heart_rate"].fillna(0) * rides["hr_readings"]).groupby(rides["report_date"]).sum()
+    hr_readings = by_day["hr_readings"].sum()
     table = pd.DataFrame({
         "rides": by_day.size(), "riders": by_day["user_id"].nunique(),
         "riding_time_s": by_day["duration_s"].sum(), "avg_ride_s": by_day["duration_s"].mean(),
         "energy_kj": by_day["energy_kj"].sum(), "calories_kcal": by_day["calories_kcal"].sum(),
         # The mean over every hr reading of the day: each ride weighs by its hr readings.
-        "avg_heart_rate": weighted_hr / hr_seconds.where(hr_seconds > 0),
+        "avg_heart_rate": weighted_hr / hr_readings.where(hr_readings > 0),
         "max_power": by_day["max_power"].max(), "longest_ride_s": by_day["duration_s"].max(),
         "busiest_hour_rides": rides.groupby(["report_date", "hour"]).size().groupby(level=0).max(),
     })

@@ -11,10 +11,11 @@ NOTABLE_PCT = 10
 def write_summary(report: dict) -> list[str]:
     """A few sentences: the day in a line, what changed most, busiest hour, top rider, attention."""
     figures = {row["key"]: row for row in report["figures"]}
+    provisional = _in_progress_line(report.get("in_progress_totals"))
     if report["empty"]:
-        return [f"No rides were recorded between {report['window_label']}.",
-                _previous_day_line(figures), _alerts_line(figures["alerts"]["value"])]
-    return [line for line in (_day_line(figures), _biggest_change(figures), _week_line(figures),
+        return [line for line in (provisional, f"No rides were recorded between {report['window_label']}.",
+                                  _previous_day_line(figures), _alerts_line(figures["alerts"]["value"])) if line]
+    return [line for line in (provisional, _day_line(figures), _biggest_change(figures), _week_line(figures),
                               _busiest_line(report), _top_rider_line(report),
                               _alerts_line(figures["alerts"]["value"])) if line]
 
@@ -29,6 +30,16 @@ def format_value(value, unit: str) -> str:
     if unit == "count":
         return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
     return f"{value:,.1f} {unit}"
+
+
+def _in_progress_line(totals: dict | None) -> str | None:
+    """Provisional: how many rides were still going at the close, and their figures so far."""
+    if not totals or not totals["rides"]:
+        return None
+    rides = totals["rides"]
+    return (f"Provisional: {rides} ride{'s were' if rides != 1 else ' was'} still in progress at the close "
+            f"({format_value(totals['riding_time_s'], 'duration')}, {format_value(totals['energy_kj'], 'kJ')} "
+            "so far) and not in the figures below; the report is rebuilt as final once they have ended.")
 
 
 def _day_line(figures: dict) -> str:

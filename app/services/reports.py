@@ -6,9 +6,10 @@ from flask import current_app, render_template
 from sqlalchemy.orm import load_only
 
 from app.extensions import db, dialect_insert
-from app.models import DailyReport, utcnow
+from app.models import DailyReport, RideDeletion, utcnow
 from app.services import report_breakdowns as bd
 from app.services import report_charts as charts
+from app.services import report_live
 from app.services.alerts_today import WARNING_THRESHOLD
 from app.services.report_data import load_alert_times, load_first_rides, load_rides
 from app.services.report_figures import (TREND_DAYS, compare, daily_table, history_window,
@@ -22,13 +23,27 @@ def default_report_date() -> date:
 
 
 def compose(report_date: date) -> dict:
-    """Everything the report shows for report_date, read from the warehouse."""
+    """Everything the report shows for report_date: the warehouse's rides, and the window's rides
+    still in the live store (in progress) with their figures so far."""
     tz_name = current_app.config["DELOTON_TZ"]
     start, end = history_window(report_date, tz_name)
+    # Read the live store before the warehouse: a ride closing in between is then counted twice
+    # (so far, and filed) rather than not at all, and the rebuild its closeout triggers corrects it.
+    in_progress = report_live.rides_in_progress(report_window(report_date, tz_name))
     rides = prepare(load_rides(start, end), tz_name)
     dates = [report_date - timedelta(days=n) for n in range(TREND_DAYS, -1, -1)]
     table = daily_table(rides, load_alert_times(start, end), load_first_rides(start, end), dates, tz_name)
-    return assemble(report_date, rides[rides["report_date"] == report_date], table, tz_name)
+    report = assemble(report_date, rides[rides["report_date"] == report_date], table, tz_name)
+    return with_in_progress(report, in_progress)
+
+
+def with_in_progress(report: dict, in_progress: list[dict]) -> dict:
+    """Add the window's rides still in progress; with any, the report is provisional."""
+    report["in_progress"] = in_progress
+    report["in_progress_totals"] = report_live.totals(in_progress)
+    report["status"] = "provisional" if in_progress else "final"
+    report["summary"] = write_summary(report)
+    return report
 
 
 def assemble(report_date: date, day: pd.DataFrame, table: pd.DataFrame, tz_name: str) -> dict:
@@ -66,12 +81,14 @@ def headline(report: dict) -> dict:
     values = {row["key"]: row["value"] for row in report["figures"]}
     busiest = report["busiest_hour"]
     return {**values, "busiest_hour": busiest["label"] if busiest else None,
-            "warning": report["warning"], "empty": report["empty"], "summary": report["summary"]}
+            "warning": report["warning"], "empty": report["empty"], "summary": report["summary"],
+            "status": report["status"], "in_progress": len(report["in_progress"])}
 
 
-def render_html(report: dict) -> str:
-    """The self-contained HTML file of a report."""
-    return render_template("reports/report.html", report=report, fmt=format_value, built_at=utcnow())
+def render_html(report: dict, version: int = 1) -> str:
+    """The self-contained HTML file of a report (version: the how-many-th build of its date)."""
+    return render_template("reports/report.html", report=report, fmt=format_value, built_at=utcnow(),
+                           version=version)
 
 
 def render_pdf(html: str) -> bytes:
@@ -89,12 +106,16 @@ def refuse_fetch(url: str, *args, **kwargs):
 
 
 def build_report(report_date: date) -> DailyReport:
-    """Build the report for report_date and store it, replacing an earlier build (one commit)."""
+    """Build the report for report_date and store it, replacing an earlier build (one commit):
+    provisional while rides of its window are still in progress, else final."""
     report = compose(report_date)
-    html = render_html(report)
+    earlier = db.session.get(DailyReport, report_date)
+    version = earlier.version + 1 if earlier is not None else 1
+    html = render_html(report, version)
     values = {"report_date": report_date, "window_start": report["window"][0],
               "window_end": report["window"][1], "headline": headline(report), "html": html,
-              "pdf": render_pdf(html), "built_at": utcnow()}
+              "pdf": render_pdf(html), "built_at": utcnow(), "version": version,
+              "status": report["status"], "in_progress": len(report["in_progress"])}
     statement = dialect_insert(DailyReport).values(**values)
     db.session.execute(statement.on_conflict_do_update(
         index_elements=["report_date"], set_={k: statement.excluded[k] for k in values if k != "report_date"}))
@@ -112,6 +133,39 @@ def list_reports() -> list[DailyReport]:
     # The list never needs the files themselves: leave the HTML and PDF in the database.
     query = (db.select(DailyReport).options(load_only(DailyReport.report_date, DailyReport.window_start,
                                                       DailyReport.window_end, DailyReport.headline,
-                                                      DailyReport.built_at, DailyReport.emailed_at))
+                                                      DailyReport.built_at, DailyReport.emailed_at,
+                                                      DailyReport.version, DailyReport.status,
+                                                      DailyReport.in_progress))
              .order_by(DailyReport.report_date.desc()))
+    return list(db.session.scalars(query))
+
+
+def finalise_report(report_date: date) -> str:
+    """Rebuild a provisional report once none of its window's rides is left in progress; its status."""
+    report = get_report(report_date)
+    if report is None:
+        return "missing"
+    if report.status != "provisional":
+        return report.status  # already final: a second trigger rebuilds nothing
+    if report_live.count_in_progress((report.window_start, report.window_end)):
+        return report.status
+    return build_report(report_date).status
+
+
+def provisional_reports(started_at: datetime | None = None) -> list[DailyReport]:
+    """The provisional reports (only the one whose window holds started_at, when given), oldest first."""
+    query = (db.select(DailyReport).where(DailyReport.status == "provisional")
+             .options(load_only(DailyReport.report_date, DailyReport.window_start, DailyReport.window_end,
+                                DailyReport.status)))
+    if started_at is not None:
+        query = query.where(DailyReport.window_start <= started_at, DailyReport.window_end > started_at)
+    return list(db.session.scalars(query.order_by(DailyReport.report_date)))
+
+
+def deleted_since_built(report: DailyReport) -> list[RideDeletion]:
+    """Rides the stored report counted (filed before it was built) that were deleted after it was built."""
+    query = (db.select(RideDeletion)
+             .where(RideDeletion.started_at >= report.window_start, RideDeletion.started_at < report.window_end,
+                    RideDeletion.ride_closed_at <= report.built_at, RideDeletion.deleted_at > report.built_at)
+             .order_by(RideDeletion.deleted_at))
     return list(db.session.scalars(query))

@@ -32,13 +32,6 @@ def ride_readings(ride_id: int) -> list[dict]:
              "rpm": r.rpm, "power": r.power, "resistance": r.resistance} for r in rows]
 
 
-def delete_ride(ride_id: int) -> bool:
-    """Delete a ride; its readings go with it (ON DELETE CASCADE). False when unknown."""
-    result = db.session.execute(db.delete(Ride).where(Ride.ride_id == ride_id))
-    db.session.commit()
-    return result.rowcount > 0
-
-
 def filtered_rides(filters: dict):
     """A SELECT of rides, newest first, narrowed by the API's filters."""
     query = db.select(Ride).order_by(Ride.started_at.desc(), Ride.ride_id.desc())

@@ -1,11 +1,12 @@
 """GET/DELETE /api/ride/<ride_id> and GET /api/rides."""
+from flask import g
 from flask.views import MethodView
 from flask_smorest import abort
 
 from app.blueprints.api import make_blueprint, paginate, require_admin
 from app.blueprints.api.schemas import (BIGINT_MAX, RideQueryArgsSchema, RideSchema, RidesFilterSchema,
                                         RideWithReadingsSchema)
-from app.services import rides_query
+from app.services import ride_deletes, rides_query
 
 blp = make_blueprint("rides", "Rides and their readings.")
 
@@ -30,9 +31,9 @@ class RideById(MethodView):
     @blp.alt_response(403, description="A reader key cannot delete.")
     @blp.alt_response(404, description="No ride with this id.")
     def delete(self, ride_id):
-        """Delete a ride and its readings (admin keys only)."""
+        """Delete a ride and its readings (admin keys only); its alerts stay, and the delete is audited."""
         require_admin()
-        if not rides_query.delete_ride(ride_id):
+        if ride_deletes.delete_ride(ride_id, g.api_key) is None:
             abort(404, message=f"No ride with id {ride_id}.")
 
 

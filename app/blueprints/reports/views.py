@@ -40,12 +40,22 @@ def file_response(report_date: date, fmt: str):
     report = stored(report_date)
     if fmt not in ("html", "pdf") or (fmt == "pdf" and report.pdf is None):
         abort(404, "Reports are available as HTML or PDF.")
-    body, mimetype = (report.html, "text/html") if fmt == "html" else (report.pdf, "application/pdf")
+    body, mimetype = (with_deletions(report), "text/html") if fmt == "html" else (report.pdf, "application/pdf")
     response = make_response(body)
     response.mimetype = mimetype
     disposition = "attachment" if request.args.get("download") else "inline"
     response.headers["Content-Disposition"] = f'{disposition}; filename="deloton-report-{report_date}.{fmt}"'
     return static_headers(response)
+
+
+def with_deletions(report) -> str:
+    """The stored HTML, with a note at the top when rides it counted have been deleted since it was built."""
+    deletions = reports.deleted_since_built(report)
+    if not deletions:
+        return report.html
+    note = render_template("reports/_deleted_notice.html", deletions=deletions, inline=True)
+    head, body_tag, rest = report.html.partition("<body>")
+    return head + body_tag + "\n" + note + rest if body_tag else note + report.html
 
 
 def static_headers(response):
@@ -90,7 +100,8 @@ def trend():
 def view(report_date: str):
     """One report inside the site, with its downloads."""
     report = stored(parse_date(report_date))
-    return render_template("reports/view.html", report=report, rows=headline_rows(report.headline))
+    return render_template("reports/view.html", report=report, rows=headline_rows(report.headline),
+                           deletions=reports.deleted_since_built(report))
 
 
 @bp.route("/<report_date>/report.<fmt>")

@@ -7,7 +7,7 @@ from flask_login import current_user, login_user, logout_user
 from app.blueprints.staff import bp
 from app.blueprints.staff.forms import LoginForm, LogoutForm, SearchForm, choices
 from app.extensions import db, limiter, login_manager
-from app.services import leaderboards, staff_view
+from app.services import leaderboards, ride_deletes, staff_view
 from app.services.pagination import paginate_rows
 from app.services.alerts_today import alerts_warning_today, today_local
 from app.services.staff_users import authenticate, end_sessions_of
@@ -105,6 +105,14 @@ def quarantine():
     """Quarantined messages with their reasons, and the consumer's counters."""
     rows, counters, total = staff_view.quarantine()
     return render_template("staff/quarantine.html", rows=rows, counters=counters, total=total)
+
+
+@bp.get("/deletes")
+def deletes():
+    """Every ride deleted through the API: when, by which key, which ride and what went with it."""
+    page = db.paginate(ride_deletes.list_deletions(), per_page=current_app.config["STAFF_PAGE_SIZE"],
+                       error_out=False)
+    return render_template("staff/deletes.html", page=page)
 
 
 @bp.get("/rides")
