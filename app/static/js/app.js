@@ -52,7 +52,8 @@
   // A stored report is shown in a frame as tall as the report, so the page alone scrolls.
   function fitFrame(frame) {
     try {
-      frame.style.height = frame.contentDocument.documentElement.scrollHeight + "px";
+      var border = frame.offsetHeight - frame.clientHeight;
+      frame.style.height = frame.contentDocument.documentElement.scrollHeight + border + "px";
     } catch (e) { /* not loaded yet: the load event fits it */ }
   }
   document.querySelectorAll("iframe[data-fit-content]").forEach(function (frame) {
