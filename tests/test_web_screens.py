@@ -385,3 +385,21 @@ def test_live_and_staff_pages_pass_axe(app, browse, live, theme, stored_report):
 def test_the_report_file_has_a_main_landmark(browse, stored_report):
     page = log_in(browse(bypass_csp=True), f"/reports/{stored_report}/report.html")
     expect(page.get_by_role("main")).to_have_count(1)
+
+
+def test_the_archive_trend_shows_both_lines_and_more_alerts_read_as_bad_news(app, browse):
+    from app.services import reports
+    from tests.report_days import add_alerts, at
+
+    add_alerts(app, at("2026-11-20 10:00:00"), at("2026-11-20 10:01:00"))  # none the day before
+    with app.app_context():
+        add_staff()
+        reports.build_report(date(2026, 11, 19))
+        reports.build_report(date(2026, 11, 20))
+    page = log_in(browse(bypass_csp=True), "/reports/2026-11-20/report.html")
+    change = page.locator('tr[data-figure="alerts"] td').nth(3)
+    expect(change).to_contain_text("▲")
+    assert change.evaluate("el => getComputedStyle(el).color") == "rgb(176, 0, 32)"  # red, not green
+    page.goto(page.url.split("/reports/")[0] + "/reports/trend.svg")
+    assert page.locator("g.axis.y2").count() == 0  # one axis: no line hidden on a second one
+    expect(page.locator("g.series path.line")).to_have_count(2)  # rides and riding time
