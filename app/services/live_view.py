@@ -148,7 +148,19 @@ def ride_figures(ride: dict) -> dict:
                "hold_handlebars": False}
     if latest is not None:
         figures.update(latest_figures(latest, limit, totals))
+    figures["email"] = alert_email_status(ride["bike_serial"], ride["started_at"]) if totals["alerts"] else None
     return figures
+
+
+def alert_email_status(bike_serial: str, started_at: str) -> str | None:
+    """How the ride's alert emails went (the warehouse knows): failed if any failed, else pending,
+    stored (no mail server) or sent; None before the first alert reaches the warehouse."""
+    from app.extensions import db
+    from app.models import HrAlert
+
+    statuses = set(db.session.scalars(db.select(HrAlert.status).where(
+        HrAlert.bike_serial == bike_serial, HrAlert.ride_started_at == store.from_text(started_at))))
+    return next((s for s in ("failed", "pending", "stored", "sent") if s in statuses), None)
 
 
 def latest_figures(latest: store.Row, limit: float | None, totals: store.Row) -> dict:

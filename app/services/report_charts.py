@@ -70,6 +70,6 @@ def trend_chart(rows: list[dict]) -> str:
     chart = pygal.Line(title="Rides and riding time per report", x_label_rotation=-45, **COMMON)
     chart.x_labels = [row["date"] for row in rows]
     chart.add("Rides", [row.get("rides") for row in rows])
-    chart.add("Riding time (h)", [round((row.get("riding_time_s") or 0) / 3600, 1) for row in rows],
-              secondary=True)
+    # One axis for both: on a second axis the rides line lay hidden under this one.
+    chart.add("Riding time (h)", [round((row.get("riding_time_s") or 0) / 3600, 1) for row in rows])
     return render(chart)

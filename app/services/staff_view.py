@@ -1,4 +1,5 @@
 """What the staff pages show: today at a glance, alerts, quarantine, rides and riders."""
+import json
 from datetime import date
 
 import sqlalchemy as sa
@@ -8,7 +9,8 @@ from app.extensions import db
 from app.live import store
 from app.models import HrAlert, Ride, User
 from app.services.alerts_today import count_alerts_raised_on, local_day_bounds, today_local
-from app.services.live_view import live_db
+from app.services.live_view import live_db, rider_card
+from app.services.text_fold import contains_folded
 
 QUARANTINE_SHOWN = 100
 
@@ -37,6 +39,19 @@ def alerts_query(day: date | None = None, status: str | None = None):
     return query
 
 
+def with_rider_names(rows) -> list[tuple]:
+    """(alert, rider name) rows, naming the rider of a ride still in progress from the live store
+    (the warehouse learns of the rider only when the ride is closed out)."""
+    named = []
+    for alert, name in rows:
+        if name is None:
+            ride = store.get_ride(live_db(), alert.bike_serial, store.to_text(alert.ride_started_at))
+            if ride is not None:
+                name = rider_card(json.dumps(ride["rider"]), ride["started_at"]).get("name")
+        named.append((alert, name))
+    return named
+
+
 def quarantine() -> tuple[list[dict], dict[str, int], int]:
     """The latest quarantined messages, the consumer's counters and how many are quarantined."""
     conn = live_db()
@@ -56,7 +71,7 @@ def rides_query(q: str = "", bike: str = "", gender: str = "", age_band: str = "
     if q:
         query = query.where(_rider_matches(q))
     if bike:
-        query = query.where(Ride.bike_serial == bike)
+        query = query.where(Ride.bike_serial.icontains(bike.strip(), autoescape=True))
     if gender:
         query = query.where(User.gender == gender)
     if age_band:
@@ -79,15 +94,15 @@ def riders_query(q: str = "", gender: str = ""):
     query = (db.select(User, stats.c.rides, stats.c.last_ride_at, last_ride_id.label("last_ride_id"))
              .outerjoin(stats, stats.c.user_id == User.user_id).order_by(User.name, User.user_id))
     if q:
-        query = query.where(sa.or_(_rider_matches(q), User.email.icontains(q, autoescape=True)))
+        query = query.where(sa.or_(_rider_matches(q), contains_folded(User.email, q)))
     if gender:
         query = query.where(User.gender == gender)
     return query
 
 
 def _rider_matches(q: str) -> sa.ColumnElement:
-    """A rider whose name contains q, or whose id is q."""
-    condition = User.name.icontains(q, autoescape=True)  # a typed % or _ is not a wildcard
+    """A rider whose name contains q (whatever the case and accents), or whose id is q."""
+    condition = contains_folded(User.name, q.strip())
     q = q.strip()
     # ASCII digits only ("²" is a digit to str.isdigit) and within a bigint, or no id match at all.
     is_id = q.isascii() and q.isdigit() and len(q) <= 18

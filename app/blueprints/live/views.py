@@ -11,10 +11,20 @@ from app.services import live_view, ride_history
 VIEWS = ("current", "recent")
 
 
+@bp.after_request
+def keep_fragments_out_of_caches(response):
+    """A page and its htmx fragment share a URL: caches must key on HX-Request, and never keep a
+    fragment, or the browser's Back shows the bare fragment instead of the page."""
+    response.vary.add("HX-Request")
+    if htmx and not htmx.history_restore_request:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/")
 def fleet():
     """The fleet page: every bike and its ride in progress; the grid alone when htmx polls."""
-    template = "live/_fleet.html" if htmx else "live/fleet.html"
+    template = "live/_fleet.html" if htmx and not htmx.history_restore_request else "live/fleet.html"
     return render_template(template, bikes=live_view.fleet())
 
 
@@ -29,12 +39,13 @@ def bike(serial: str):
     if current is None and last is None:
         abort(404, description=f"No bike {serial} has been seen.")
     context = {"serial": serial, "view": view, "current": current, "last": last}
-    if htmx and htmx.target == "live-figures":
+    fragment = bool(htmx) and not htmx.history_restore_request  # a history restore needs the page
+    if fragment and htmx.target == "live-figures":
         return render_template("live/_live.html", **context)
     if view == "recent":
         context.update(recent_context(serial, current, last))
-    if htmx:
-        return render_template(f"live/_{view}.html", **context)
+    if fragment:
+        return render_template("live/_view.html", **context)
     return render_template("live/bike.html", **context)
 
 

@@ -1,7 +1,7 @@
 """Forms of the staff pages: the login (CSRF-protected) and the search filters (GET, no CSRF)."""
 from flask_wtf import FlaskForm
 from wtforms import DateField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 AGE_BANDS = ("under 18", "18-24", "25-34", "35-44", "45-54", "55+")
 STATUSES = ("pending", "sent", "stored", "failed")
@@ -42,6 +42,11 @@ class SearchForm(FlaskForm):
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
     day = DateField("Day", validators=[Optional()])
+
+    def validate_date_to(self, field) -> None:
+        """To before From would silently match nothing: say so instead."""
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("To is before From.")
 
     def value(self, name: str):
         """A field's value when it validated, else None (an invalid filter is ignored and shown)."""

@@ -74,9 +74,9 @@ def logout():
 @bp.get("/")
 def today():
     """Today at a glance."""
+    rows = db.session.execute(staff_view.alerts_query(today_local()).limit(10)).all()
     return render_template("staff/today.html", summary=staff_view.today_summary(),
-                           alerts=db.session.execute(staff_view.alerts_query(today_local())
-                                                     .limit(10)).all())
+                           alerts=staff_view.with_rider_names(rows))
 
 
 def search_form() -> SearchForm:
@@ -97,7 +97,9 @@ def alerts():
     """Heart-rate alerts: who, when, heart rate, limit, delivery status."""
     form = search_form()
     query = staff_view.alerts_query(form.value("day"), form.value("status"))
-    return render_template("staff/alerts.html", form=form, page=page_of(query))
+    page = page_of(query)
+    return render_template("staff/alerts.html", form=form, page=page,
+                           alerts=staff_view.with_rider_names(page.items))
 
 
 @bp.get("/quarantine")

@@ -1,5 +1,6 @@
-// Theme switch (remembered in localStorage), the CSRF header on every htmx request, and the
-// screen-reader status of a bike's screen (announced only when it changes, not every second).
+// Theme switch (remembered in localStorage), the CSRF header on every htmx request, the
+// screen-reader status of a bike's screen (announced only when it changes, not every second)
+// and the steady pulse of its above-limit banner.
 (function () {
   var root = document.documentElement;
   var button = document.getElementById("theme-toggle");
@@ -36,4 +37,28 @@
   }
   document.body.addEventListener("htmx:afterSettle", announce);
   announce();
+
+  // The above-limit banner is replaced every second with fresh figures. Its pulse runs on the
+  // document's clock (start time 0), so each new banner carries on the pulse instead of restarting
+  // it, which looked like a blink. Done on afterSwap, before the new banner is painted.
+  function keepPulse() {
+    document.querySelectorAll(".hr-warning").forEach(function (el) {
+      if (el.getAnimations) { el.getAnimations().forEach(function (a) { a.startTime = 0; }); }
+    });
+  }
+  document.body.addEventListener("htmx:afterSwap", keepPulse);
+  keepPulse();
+
+  // A stored report is shown in a frame as tall as the report, so the page alone scrolls.
+  function fitFrame(frame) {
+    try {
+      var border = frame.offsetHeight - frame.clientHeight;
+      frame.style.height = frame.contentDocument.documentElement.scrollHeight + border + "px";
+    } catch (e) { /* not loaded yet: the load event fits it */ }
+  }
+  document.querySelectorAll("iframe[data-fit-content]").forEach(function (frame) {
+    frame.addEventListener("load", function () { fitFrame(frame); });
+    window.addEventListener("resize", function () { fitFrame(frame); });
+    fitFrame(frame);
+  });
 })();

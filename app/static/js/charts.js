@@ -1,9 +1,9 @@
 // Live charts of a bike's ride (heart rate with the limit line, power, cadence) and small charts
 // of finished rides, drawn by uPlot. Live charts fetch only the readings they have not seen yet.
 (function () {
-  var KINDS = { hr: { col: 1, label: "Heart rate", color: "--z5" },
-                power: { col: 2, label: "Power", color: "--accent" },
-                rpm: { col: 3, label: "Cadence", color: "--z2" } };
+  var KINDS = { hr: { col: 1, label: "Heart rate", unit: "bpm", color: "--z5" },
+                power: { col: 2, label: "Power", unit: "W", color: "--accent" },
+                rpm: { col: 3, label: "Cadence", unit: "rpm", color: "--z2" } };
 
   function css(name) {
     return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -21,7 +21,8 @@
     el.innerHTML = "";
     return new uPlot({ width: width(el), height: height || 200, legend: { show: false },
                        cursor: { show: false }, scales: { x: { time: false } },
-                       axes: [Object.assign({ label: "seconds" }, axis), axis], series: series },
+                       axes: [Object.assign({ label: "seconds" }, axis),
+                              Object.assign({ label: KINDS[kind].unit }, axis)], series: series },
                      data, el);
   }
 
@@ -75,9 +76,11 @@
       .then(function (data) {
         var xs = [], hr = [], lim = [];
         data.points.forEach(function (p) { xs.push(p[0]); hr.push(p[1]); lim.push(data.limit); });
-        makeChart(el, "hr", [xs, hr, lim], data.limit, 120);
+        // As tall as a live chart: at 120 px the axes left about 30 px of plot and one label.
+        makeChart(el, "hr", [xs, hr, lim], data.limit, 200);
         el.dataset.drawn = "true";
-      });
+      })
+      .catch(function () { el.textContent = "The chart of this ride could not be loaded."; });
   }
 
   // A ride page: heart rate over bands of the five zones (limit x data-zone-bounds), power and
