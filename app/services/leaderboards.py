@@ -42,7 +42,7 @@ METRICS = {
     "total_time": Metric("Total riding time", "rider", "s", sa.func.sum(Ride.duration_s)),
     "avg_power": Metric("Average power", "rider", "W", _weighted(Ride.avg_power)),
     "avg_cadence": Metric("Average cadence", "rider", "rpm", _weighted(Ride.avg_rpm)),
-    "avg_resistance": Metric("Highest average resistance", "rider", "", _weighted(Ride.avg_resistance)),
+    "avg_resistance": Metric("Average resistance", "rider", "", _weighted(Ride.avg_resistance)),
     "high_resistance_time": Metric(f"Time at high resistance ({HIGH_RESISTANCE} or more)", "rider", "s",
                                    sa.func.sum(_high_resistance_seconds()), above_zero=True),
     "max_avg_hr": Metric("Highest average heart rate in a ride", "ride", "bpm", Ride.avg_heart_rate),
