@@ -35,7 +35,7 @@ def test_the_html_stands_alone_with_its_charts_and_the_pdf_has_the_same_figures(
     assert headline["rides"] == 5 and headline["busiest_hour"] == "18:00–19:00"
     text = pdf_text(pdf, tmp_path)
     assert pdf.startswith(b"%PDF") and "!!WARNING!!" in text and "Page 1 of" in text
-    assert "Where the riders live" in text
+    assert "Where the riders live" in text and "Rides by area, busiest first: E East London 5." in text
     for figure in ("Rides", "Riders", "New riders", "Total energy", "Heart-rate alerts", "Highest power"):
         assert figure in text
     assert re.search(r"Rides\s+5\s+1\b", text) and re.search(r"Total energy\s+41\.0 kJ\s+3\.0 kJ", text)

@@ -168,8 +168,11 @@ def counts_started_between(start: datetime, end: datetime) -> dict:
 
 
 def report_map(window: tuple[datetime, datetime]) -> Markup:
-    """The daily report's heat map of the rides started in its window."""
-    return heat_map_svg(counts_started_between(*window))
+    """The daily report's heat map of the rides started in its window, with the busiest areas in
+    words under it (what the PDF's reader, or a screen reader, gets instead of the picture)."""
+    counts = counts_started_between(*window)
+    busiest = ", ".join(f"{row['code']} {row['name']} {row['count']}" for row in area_rows(counts)[:10])
+    return heat_map_svg(counts) + Markup("<p>Rides by area, busiest first: %s.</p>") % busiest
 
 
 def live_counts(fleet: list[dict]) -> Counter:
