@@ -7,7 +7,7 @@ import pytest
 from psycopg import errors
 
 from app.extensions import db
-from app.services import closeout
+from app.services import closeout, leaderboards
 from tests.conftest import PG_ADMIN_DSN
 from tests.live_rides import RIDER, put_ride, reading
 
@@ -15,16 +15,19 @@ START = datetime(2022, 7, 6, 23, 29, 35, tzinfo=timezone.utc)
 VIEWS = {"rides", "riders", "dates", "daily_summary", "leaderboard_rides_completed",
          "leaderboard_total_energy", "leaderboard_total_riding_time", "leaderboard_avg_heart_rate",
          "leaderboard_longest_ride", "leaderboard_highest_power", "leaderboard_avg_power",
-         "leaderboard_avg_cadence"}
+         "leaderboard_avg_cadence", "ride_resistance", "leaderboard_avg_resistance",
+         "leaderboard_high_resistance_time"}
 
 
 @pytest.fixture
 def landed(app):
-    """Two rides of one rider landed in the warehouse."""
+    """Two rides of one rider landed in the warehouse; the second with 4 s at resistance 170."""
     live = app.config["LIVE_DB_PATH"]
     for bike, offset, hr in (("SN0000", 0, 120), ("SN0001", 3, 140)):
         start = START + timedelta(hours=offset)
-        key = put_ride(live, bike, start, RIDER, [reading(d, start, heart_rate=hr) for d in range(1, 11)])
+        readings = [reading(d, start, heart_rate=hr, resistance=170 if offset and d <= 4 else 30)
+                    for d in range(1, 11)]
+        key = put_ride(live, bike, start, RIDER, readings)
         with app.app_context():
             closeout.close_ride(bike, key)
     return app
@@ -68,6 +71,21 @@ def test_the_views_tableau_needs_exist_without_contact_details(landed):
         ("Steven P.", "male", "35-44", "E", "2022-07-07", "3")]
     assert [(str(day), count) for day, count in board] == [("2022-07-07", 2)]
     assert top_hr == 140
+
+
+def test_resistance_views_agree_with_the_leaderboards(landed):
+    with landed.app_context():
+        rides = db.session.execute(db.text(
+            "SELECT high_resistance_s, high_resistance_pct, max_resistance FROM analytics.ride_resistance "
+            "ORDER BY started_at")).all()
+        board = db.session.execute(db.text(
+            "SELECT rider_name, high_resistance_s FROM analytics.leaderboard_high_resistance_time")).all()
+        top = db.session.execute(db.text(
+            "SELECT avg_resistance FROM analytics.leaderboard_avg_resistance LIMIT 1")).scalar()
+        service = leaderboards.leaderboard("high_resistance_time")
+    assert [(s, float(pct), mx) for s, pct, mx in rides] == [(0, 0.0, 30), (4, 40.0, 170)]
+    assert board == [("Steven P.", 4)] and service[0]["value"] == 4
+    assert top == (4 * 170 + 6 * 30) / 10
 
 
 def test_the_tableau_role_reads_every_analytics_view_and_nothing_else(landed, tableau):

@@ -225,3 +225,13 @@ def test_a_nul_character_in_a_parameter_is_a_400_not_a_500(client, reader, path)
     response = client.get(path, headers=reader)
     assert response.status_code == 400
     assert "NUL" in response.get_data(as_text=True)
+
+
+def test_the_resistance_leaderboards_by_name(app, client, reader):
+    land(app, "SD3", MAY_1, RIDER, [reading(d, MAY_1, resistance=170 if d <= 15 else 30) for d in range(1, 61)])
+    land(app, "SD4", MAY_1, OTHER, [reading(d, MAY_1, resistance=60) for d in range(1, 61)])
+    high = client.get("/api/leaderboard?metric=high_resistance_time", headers=reader).get_json()
+    assert high["unit"] == "s" and high["label"] == "Time at high resistance (150 or more)"
+    assert [(e["user_id"], e["value"]) for e in high["entries"]] == [(100, 15)]
+    average = client.get("/api/leaderboard?metric=avg_resistance", headers=reader).get_json()
+    assert [(e["user_id"], e["value"]) for e in average["entries"]] == [(100, 65.0), (4527, 60.0)]

@@ -22,7 +22,7 @@ def warehouse(request):
         add_ride(1, "SN1", DAY + timedelta(hours=1), seconds=300, hr=130, power=100.0, rpm=60)
         add_ride(2, "SN2", DAY - timedelta(days=10), seconds=200, hr=160, power=250.0, rpm=90,
                  age_band="25-34")
-        add_ride(3, "SN3", DAY, seconds=50, hr=170, power=400.0, rpm=100)
+        add_ride(3, "SN3", DAY, seconds=50, hr=170, power=400.0, rpm=100, resistance=170)
         db.session.commit()
         yield app
 
@@ -68,3 +68,20 @@ def test_every_metric_runs_and_unknown_ones_are_refused(warehouse):
         leaderboard("fastest")
     with pytest.raises(ValueError, match="period must be one of"):
         period_filters("forever", DAY.date())
+
+
+def test_resistance_boards(warehouse):
+    """Average resistance over all a rider's seconds; seconds at resistance 150 or more."""
+    add_user(4, "Mary Jackson", gender="female")
+    add_ride(4, "SN4", DAY, seconds=30, resistance=170)
+    add_ride(4, "SN4", DAY + timedelta(hours=2), seconds=90, resistance=30)
+    add_ride(3, "SN3", DAY + timedelta(hours=3), seconds=20, resistance=150)
+    db.session.commit()
+    board = leaderboard("avg_resistance")
+    assert names(board) == ["Alan Turing", "Mary Jackson", "Grace Hopper", "Ada Lovelace"]
+    assert board[1]["value"] == pytest.approx((170 * 30 + 30 * 90) / 120)  # a mean over seconds
+    high = leaderboard("high_resistance_time")
+    # 150 counts as high; riders who never reached it are not on the board.
+    assert [(row["name"], row["value"]) for row in high] == [("Alan Turing", 70), ("Mary Jackson", 30)]
+    assert leaderboard("high_resistance_time", Filters(gender="female")) == [
+        {"rank": 1, "user_id": 4, "name": "Mary Jackson", "value": 30}]

@@ -28,11 +28,14 @@ def test_the_html_stands_alone_with_its_charts_and_the_pdf_has_the_same_figures(
         html, pdf, headline = stored.html, stored.pdf, stored.headline
     assert FETCHES.findall(html) == []
     assert not re.search(r"<(script|link|img|iframe)\b", html, re.I)
-    assert html.count("<svg") == 6 and "Rides started per hour" in html
+    assert html.count("<svg") == 7 and "Rides started per hour" in html
+    # The heat map of riders' postcode areas: every rider of the fixture lives in E (East London).
+    assert "Where the riders live" in html and "E East London: 5" in html
     assert html.index("!!WARNING!!") < html.index("<h1>")
     assert headline["rides"] == 5 and headline["busiest_hour"] == "18:00–19:00"
     text = pdf_text(pdf, tmp_path)
     assert pdf.startswith(b"%PDF") and "!!WARNING!!" in text and "Page 1 of" in text
+    assert "Where the riders live" in text and "Rides by area, busiest first: E East London 5." in text
     for figure in ("Rides", "Riders", "New riders", "Total energy", "Heart-rate alerts", "Highest power"):
         assert figure in text
     assert re.search(r"Rides\s+5\s+1\b", text) and re.search(r"Total energy\s+41\.0 kJ\s+3\.0 kJ", text)

@@ -24,13 +24,13 @@ def add_user(user_id: int, name: str, gender: str = "male", **fields) -> User:
 
 
 def add_ride(user_id: int, bike: str, started_at: datetime, seconds: int = 60, hr: int = 120,
-             power: float = 150.0, rpm: int = 70, age_band: str = "45-54") -> Ride:
+             power: float = 150.0, rpm: int = 70, age_band: str = "45-54", resistance: int = 40) -> Ride:
     """A finished ride with one reading a second and figures that match them."""
     ride = Ride(user_id=user_id, bike_serial=bike, started_at=started_at,
                 ended_at=started_at + timedelta(seconds=seconds), ride_date=started_at.astimezone(LONDON).date(),
                 duration_s=seconds, readings_count=seconds, hr_readings_count=seconds, avg_heart_rate=float(hr),
                 min_heart_rate=hr, max_heart_rate=hr, avg_power=power, max_power=power,
-                avg_rpm=float(rpm), max_rpm=rpm, avg_resistance=40.0, max_resistance=40,
+                avg_rpm=float(rpm), max_rpm=rpm, avg_resistance=float(resistance), max_resistance=resistance,
                 energy_kj=power * seconds / 1000, calories_kcal=power * seconds / 1000 / 1.00416,
                 age_years=48, age_band=age_band, hr_limit_bpm=174.4, hr_formula="tanaka",
                 hr_zone_z3_s=seconds)
@@ -38,7 +38,7 @@ def add_ride(user_id: int, bike: str, started_at: datetime, seconds: int = 60, h
     db.session.flush()
     db.session.add_all(RideReading(ride_id=ride.ride_id, duration_s=s,
                                    recorded_at=started_at + timedelta(seconds=s), heart_rate=hr,
-                                   rpm=rpm, power=power, resistance=40) for s in range(1, seconds + 1))
+                                   rpm=rpm, power=power, resistance=resistance) for s in range(1, seconds + 1))
     return ride
 
 

@@ -5,14 +5,24 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Ride, User
+from app.models import Ride, RideReading, User
 
 PERIODS = {"today": 0, "7d": 6, "30d": 29, "all": None}
+# Resistance at or above this is "high": the top setting seen in the recordings of the bikes
+# (151 and 170, tests/data); the analytics views (migration 0006) use the same threshold.
+HIGH_RESISTANCE = 150
 
 
 def _weighted(column) -> sa.ColumnElement:
     """A rider's mean of a per-ride mean, weighted by each ride's readings (a mean over seconds)."""
     return sa.func.sum(column * Ride.readings_count) / sa.func.nullif(sa.func.sum(Ride.readings_count), 0)
+
+
+def _high_resistance_seconds() -> sa.ColumnElement:
+    """A ride's seconds at high resistance (one reading a second), counted from its readings."""
+    return (sa.select(sa.func.count()).select_from(RideReading)
+            .where(RideReading.ride_id == Ride.ride_id, RideReading.resistance >= HIGH_RESISTANCE)
+            .scalar_subquery())
 
 
 @dataclass(frozen=True)
@@ -23,6 +33,7 @@ class Metric:
     per: str  # "rider" or "ride"
     unit: str
     expression: object
+    above_zero: bool = False  # leave out riders whose value is 0 (nobody is "top" with none)
 
 
 METRICS = {
@@ -31,6 +42,9 @@ METRICS = {
     "total_time": Metric("Total riding time", "rider", "s", sa.func.sum(Ride.duration_s)),
     "avg_power": Metric("Average power", "rider", "W", _weighted(Ride.avg_power)),
     "avg_cadence": Metric("Average cadence", "rider", "rpm", _weighted(Ride.avg_rpm)),
+    "avg_resistance": Metric("Average resistance", "rider", "", _weighted(Ride.avg_resistance)),
+    "high_resistance_time": Metric(f"Time at high resistance ({HIGH_RESISTANCE} or more)", "rider", "s",
+                                   sa.func.sum(_high_resistance_seconds()), above_zero=True),
     "max_avg_hr": Metric("Highest average heart rate in a ride", "ride", "bpm", Ride.avg_heart_rate),
     "longest_ride": Metric("Longest ride", "ride", "s", Ride.duration_s),
     "max_power": Metric("Highest power", "ride", "W", Ride.max_power),
@@ -78,6 +92,8 @@ def leaderboard(metric: str, filters: Filters = Filters(), limit: int = 10) -> l
     if spec.per == "rider":
         query = (sa.select(User.user_id, User.name, value).join(Ride, Ride.user_id == User.user_id)
                  .group_by(User.user_id, User.name))
+        if spec.above_zero:
+            query = query.having(spec.expression > 0)
     else:
         query = (sa.select(User.user_id, User.name, value, Ride.ride_id, Ride.started_at,
                            Ride.bike_serial)

@@ -10,6 +10,7 @@ from app.models import DailyReport, RideDeletion, utcnow
 from app.services import report_breakdowns as bd
 from app.services import report_charts as charts
 from app.services import report_live
+from app.services import ride_map
 from app.services.alerts_today import WARNING_THRESHOLD
 from app.services.report_data import load_alert_times, load_first_rides, load_rides
 from app.services.report_figures import (TREND_DAYS, compare, daily_table, history_window,
@@ -59,6 +60,7 @@ def assemble(report_date: date, day: pd.DataFrame, table: pd.DataFrame, tz_name:
     report["warning"] = alerts > WARNING_THRESHOLD
     report["summary"] = write_summary(report)
     report["charts"] = [] if day.empty else day_charts(day, per_hour, report["top_riders"])
+    report["map_svg"] = None if day.empty else ride_map.report_map(window)
     return report
 
 
