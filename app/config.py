@@ -47,6 +47,8 @@ class Config:
     KAFKA_MAX_POLL_RECORDS = env_int("KAFKA_MAX_POLL_RECORDS", 20000)
     # /healthz checks Kafka only when this is on (the embedded default has no broker).
     KAFKA_HEALTHCHECK = env_bool("KAFKA_HEALTHCHECK", False)
+    # Where a partition with no saved position starts: latest (the ride in progress) or earliest (backfill).
+    KAFKA_START = env_str("KAFKA_START", "latest")
 
     # Mail (Flask-Mail); no MAIL_SERVER means emails are stored, not sent.
     MAIL_SERVER = env_str("MAIL_SERVER", None)
@@ -83,6 +85,8 @@ class Config:
     HR_REST_BPM = env_int("HR_REST_BPM", 60)
     ALERT_AFTER_S = env_int("ALERT_AFTER_S", 3)
     ALERT_COOLDOWN_S = env_int("ALERT_COOLDOWN_S", 300)
+    # An alert of a reading older than this (a backfill, a late catch-up) is recorded, not emailed.
+    ALERT_MAX_AGE_S = env_int("ALERT_MAX_AGE_S", 300)
     RIDE_IDLE_TIMEOUT_S = env_int("RIDE_IDLE_TIMEOUT_S", 120)
     BACKTRACK_MAX_MESSAGES = env_int("BACKTRACK_MAX_MESSAGES", 5000)
 

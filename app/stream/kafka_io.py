@@ -6,7 +6,7 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
 from kafka.errors import CommitFailedError, KafkaError
 
 from app.live import store
-from app.stream.parse import Quarantined, System, decode_value, parse_line
+from app.stream.parse import Boundary, Quarantined, System, decode_value, parse_line
 
 log = logging.getLogger(__name__)
 
@@ -42,67 +42,136 @@ def saved_position(conn: store.Connection, tp: TopicPartition) -> int | None:
 
 
 def backtrack_offset(bootstrap_servers: str, tp: TopicPartition, max_messages: int,
-                     timeout_s: float = 30.0) -> int:
-    """Where a partition never read starts: the earliest of each bike's latest [SYSTEM] line among
-    the last `max_messages` messages, so every ride in progress is picked up with its rider; the end
-    of the partition when there is none."""
+                     timeout_s: float = 30.0, end: int | None = None) -> tuple[int, dict]:
+    """Where to start reading a partition so that each ride in progress at `end` (default: the end
+    of the partition) is picked up with its rider: the earliest [SYSTEM] line, among the last
+    `max_messages` before `end`, of a bike whose ride had not ended by then; `end` when there is
+    none. Also returns, per message key, the offset of that key's ride in progress."""
     scanner = KafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None,
                             enable_auto_commit=False)
     try:
         scanner.assign([tp])
-        end = scanner.end_offsets([tp])[tp]
+        end = scanner.end_offsets([tp])[tp] if end is None else end
         start = max(scanner.beginning_offsets([tp])[tp], end - max_messages)
         scanner.seek(tp, start)
-        latest = _latest_system_lines(scanner, tp, end, timeout_s)
+        in_progress = _rides_in_progress(scanner, tp, end, timeout_s)
     finally:
         scanner.close()
-    return min(latest.values()) if latest else end
+    return (min(in_progress.values()) if in_progress else end), in_progress
 
 
-def _latest_system_lines(scanner: KafkaConsumer, tp: TopicPartition, end: int,
-                         timeout_s: float) -> dict:
-    """Per message key, the offset of its latest [SYSTEM] line before `end`."""
+def earliest_offset(bootstrap_servers: str, tp: TopicPartition) -> int:
+    """The earliest offset the partition still retains (a backfill starts there)."""
+    scanner = KafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None,
+                            enable_auto_commit=False)
+    try:
+        return scanner.beginning_offsets([tp])[tp]
+    finally:
+        scanner.close()
+
+
+def _rides_in_progress(scanner: KafkaConsumer, tp: TopicPartition, end: int,
+                       timeout_s: float) -> dict:
+    """Per message key, the offset of its latest [SYSTEM] line before `end` not followed by a
+    boundary line of the same key (that ride had ended)."""
     latest, deadline = {}, time.monotonic() + timeout_s
     while scanner.position(tp) < end and time.monotonic() < deadline:
         for record in scanner.poll(timeout_ms=500).get(tp, []):
-            if record.offset < end and record.value and b"[SYSTEM]" in record.value \
-                    and _is_system(record.value):
+            if record.offset >= end or not record.value:
+                continue
+            if b"[SYSTEM]" in record.value and _is(record.value, System):
                 latest[record.key] = record.offset
+            elif (b"---" in record.value or b"Getting user" in record.value) \
+                    and _is(record.value, Boundary):
+                latest.pop(record.key, None)
     return latest
 
 
-def _is_system(value: bytes) -> bool:
+def _is(value: bytes, kind: type) -> bool:
     try:
-        return isinstance(parse_line(decode_value(value)), System)
+        return isinstance(parse_line(decode_value(value)), kind)
     except Quarantined:
         return False
 
 
+class Resume:
+    """After a lost live store, the messages before Kafka's committed offset were applied once
+    already: only those of the rides then in progress are read again (from their [SYSTEM] line)."""
+
+    def __init__(self, committed: int, in_progress: dict):
+        self.committed, self.in_progress = committed, in_progress
+
+    def wanted(self, record) -> bool:
+        """Whether a record below the committed offset belongs to a ride in progress."""
+        start = self.in_progress.get(record.key)
+        return start is not None and record.offset >= start
+
+
 class Assignments(ConsumerRebalanceListener):
-    """Seeks each newly assigned partition to its saved position (or backtracks) and remembers
-    since when this consumer has owned it, for the idle timeout."""
+    """Seeks each newly assigned partition to where it starts and remembers since when this
+    consumer has owned it, for the idle timeout. A partition with a position saved in the live
+    store resumes there; without one, it resumes from the group's offset committed in Kafka (a
+    lost live store), else starts at the earliest retained offset (`start` "earliest", a backfill)
+    or backtracks from the end to the rides in progress ("latest")."""
 
     def __init__(self, consumer: KafkaConsumer, conn: store.Connection, bootstrap_servers: str,
-                 backtrack_max: int):
+                 backtrack_max: int, start: str = "latest"):
         self.consumer, self.conn = consumer, conn
-        self.bootstrap_servers, self.backtrack_max = bootstrap_servers, backtrack_max
+        self.bootstrap_servers, self.backtrack_max, self.start = bootstrap_servers, backtrack_max, start
         self.active_since: dict[int, float] = {}
+        self.resumes: dict[TopicPartition, Resume] = {}
         self.changes = 0  # how many assignments so far (--exit-when-idle counts from the latest)
 
     def on_partitions_revoked(self, revoked):
         """Forget the revoked partitions (their position stays saved in the live store)."""
         for tp in revoked:
             self.active_since.pop(tp.partition, None)
+            self.resumes.pop(tp, None)
 
     def on_partitions_assigned(self, assigned):
-        """Seek each new partition to its saved position, or backtrack."""
+        """Seek each new partition to where it starts."""
         log.info("assigned partitions %s", sorted(tp.partition for tp in assigned))
         for tp in assigned:
             offset = saved_position(self.conn, tp)
             if offset is None:
-                offset = backtrack_offset(self.bootstrap_servers, tp, self.backtrack_max)
-                log.info("partition %s has no saved position: starting at offset %s", tp, offset)
+                offset = self.first_offset(tp)
             self.consumer.seek(tp, offset)
             self.active_since[tp.partition] = time.time()
         if assigned:
             self.changes += 1
+
+    def first_offset(self, tp: TopicPartition) -> int:
+        """Where a partition without a saved position starts (see the class)."""
+        if self.start == "earliest":
+            offset = earliest_offset(self.bootstrap_servers, tp)
+            log.info("partition %s has no saved position: backfilling from its earliest offset %s",
+                     tp, offset)
+            return offset
+        committed = self.consumer.committed(tp)
+        if committed is not None:
+            offset, in_progress = backtrack_offset(self.bootstrap_servers, tp, self.backtrack_max,
+                                                   end=committed)
+            if offset < committed:
+                self.resumes[tp] = Resume(committed, in_progress)
+            log.info("partition %s has no saved position: resuming from the group's committed "
+                     "offset %s (re-reading the rides in progress from %s)", tp, committed, offset)
+            return offset
+        offset = backtrack_offset(self.bootstrap_servers, tp, self.backtrack_max)[0]
+        log.info("partition %s has no saved position: starting at offset %s", tp, offset)
+        return offset
+
+    def only_new(self, messages: list) -> list:
+        """Leave out what a resume after a lost live store must not read twice."""
+        if not self.resumes:
+            return messages
+        kept = []
+        for record in messages:
+            tp = TopicPartition(record.topic, record.partition)
+            resume = self.resumes.get(tp)
+            if resume is None or record.offset >= resume.committed:
+                if resume is not None:
+                    del self.resumes[tp]  # past the committed offset: nothing more to leave out
+                kept.append(record)
+            elif resume.wanted(record):
+                kept.append(record)
+        return kept
