@@ -84,10 +84,10 @@ class Idle:
 def run_kafka(args, config, conn, settings, relay, stop) -> None:
     """Poll, store each poll in one transaction, then commit the offsets to Kafka."""
     servers = args.bootstrap_servers or config["KAFKA_BOOTSTRAP_SERVERS"]
-    consumer = kafka_io.build_consumer(servers, args.group_id or config["KAFKA_GROUP_ID"],
-                                       config["KAFKA_MAX_POLL_RECORDS"])
+    group_id = args.group_id or config["KAFKA_GROUP_ID"]
+    consumer = kafka_io.build_consumer(servers, group_id, config["KAFKA_MAX_POLL_RECORDS"])
     start = "earliest" if args.from_beginning else config["KAFKA_START"]
-    assignments = kafka_io.Assignments(consumer, conn, servers, settings.backtrack_max, start)
+    assignments = kafka_io.Assignments(consumer, conn, servers, settings.backtrack_max, start, group_id)
     consumer.subscribe(topics=[args.topic or config["KAFKA_TOPIC"]], listener=assignments)
     idle, changes = Idle(args.exit_when_idle, joined=False), 0
     try:

@@ -70,6 +70,17 @@ def earliest_offset(bootstrap_servers: str, tp: TopicPartition) -> int:
         scanner.close()
 
 
+def committed_offset(bootstrap_servers: str, group_id: str, tp: TopicPartition) -> int | None:
+    """The group's offset committed in Kafka for a partition (None when it has none). A client of
+    its own: the consumer's cannot block on Kafka inside its rebalance callback."""
+    reader = KafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group_id,
+                           enable_auto_commit=False)
+    try:
+        return reader.committed(tp)
+    finally:
+        reader.close(autocommit=False)
+
+
 def _rides_in_progress(scanner: KafkaConsumer, tp: TopicPartition, end: int,
                        timeout_s: float) -> dict:
     """Per message key, the offset of its latest [SYSTEM] line before `end` not followed by a
@@ -115,8 +126,8 @@ class Assignments(ConsumerRebalanceListener):
     or backtracks from the end to the rides in progress ("latest")."""
 
     def __init__(self, consumer: KafkaConsumer, conn: store.Connection, bootstrap_servers: str,
-                 backtrack_max: int, start: str = "latest"):
-        self.consumer, self.conn = consumer, conn
+                 backtrack_max: int, start: str = "latest", group_id: str | None = None):
+        self.consumer, self.conn, self.group_id = consumer, conn, group_id
         self.bootstrap_servers, self.backtrack_max, self.start = bootstrap_servers, backtrack_max, start
         self.active_since: dict[int, float] = {}
         self.resumes: dict[TopicPartition, Resume] = {}
@@ -147,7 +158,9 @@ class Assignments(ConsumerRebalanceListener):
             log.info("partition %s has no saved position: backfilling from its earliest offset %s",
                      tp, offset)
             return offset
-        committed = self.consumer.committed(tp)
+        committed = None
+        if self.group_id:
+            committed = committed_offset(self.bootstrap_servers, self.group_id, tp)
         if committed is not None:
             offset, in_progress = backtrack_offset(self.bootstrap_servers, tp, self.backtrack_max,
                                                    end=committed)

@@ -154,8 +154,9 @@ def stale_reason(recorded_at: str, max_age_s: float | None, now_wall: float) -> 
     age_s = now_wall - datetime.fromisoformat(recorded_at).replace(tzinfo=timezone.utc).timestamp()
     if age_s <= max_age_s:
         return None
-    return (f"not emailed: the reading was {age_s:.0f} s old when the consumer read it, more than "
-            f"ALERT_MAX_AGE_S ({max_age_s:g} s); a backfill or a late catch-up")
+    # No age in the text: the job's arguments stay the same when the stream is read again.
+    return (f"not emailed: the reading ({recorded_at} UTC) was older than ALERT_MAX_AGE_S "
+            f"({max_age_s:g} s) when the consumer read it (a backfill or a late catch-up)")
 
 
 def save_bikes(conn: store.Connection, bikes, now_wall: float) -> None:
