@@ -120,10 +120,10 @@ def test_a_consumer_whose_live_store_was_lost_resumes_from_the_offsets_committed
     produce(kafka_topic, after)
     restarted = start_consumer(kafka_topic, group, env)
     finish(restarted)
-    assert "resuming from the group's committed offset" in log_of(restarted)
     reread = {(ride[0], store.from_text(ride[1])) for ride in read_store(live_db)["rides"]}
     assert not reread & landed  # rides already in the warehouse are not read again
     assert {(bike, store.from_text(start)) for bike, start in in_progress} <= reread
+    assert "resuming from the group's committed offset" in log_of(restarted)
     run_worker(env)
     # Nothing skipped, nothing doubled: the warehouse holds each ride once, with all its readings.
     assert warehouse_rides(app) == expected_rides(before + after, tmp_path)
