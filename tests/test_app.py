@@ -1,4 +1,10 @@
 """The web app's base: layout, health, errors."""
+from contextlib import closing
+
+from kafka import TopicPartition
+
+from app.live import store
+from app.stream import failures
 
 
 def test_the_base_layout_serves_vendored_htmx_and_both_themes(client):
@@ -43,3 +49,14 @@ def test_errors_are_json_under_api_and_html_elsewhere(client):
     page = client.get("/no-such-page")
     assert page.status_code == 404
     assert "<html" in page.get_data(as_text=True)
+
+
+def test_a_partition_the_consumer_paused_fails_healthz_and_is_explained_by_stats(app):
+    reason = "CorruptRecordError: Record batch for partition deloton-2 at offset 1234 failed crc check"
+    with closing(store.connect(app.config["LIVE_DB_PATH"])) as conn:
+        failures.record(conn, TopicPartition("deloton", 2), 1234, reason)
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503 and response.get_json()["checks"]["consumer"] == {"ok": False}
+    assert "crc" not in response.get_data(as_text=True)
+    table = app.test_cli_runner().invoke(args=["deloton", "stats"]).output
+    assert "FAILING" in table and "deloton/2 paused at offset 1234" in table and reason in table

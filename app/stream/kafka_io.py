@@ -121,9 +121,9 @@ class Resume:
 class Assignments(ConsumerRebalanceListener):
     """Seeks each newly assigned partition to where it starts and remembers since when this
     consumer has owned it, for the idle timeout. A partition with a position saved in the live
-    store resumes there; without one, it resumes from the group's offset committed in Kafka (a
-    lost live store), else starts at the earliest retained offset (`start` "earliest", a backfill)
-    or backtracks from the end to the rides in progress ("latest")."""
+    store resumes there. Without one: with `start` "earliest" (a backfill) it starts at its
+    earliest retained offset; else it resumes from the group's offset committed in Kafka (a lost
+    live store), or, with none, backtracks from the end to the rides in progress."""
 
     def __init__(self, consumer: KafkaConsumer, conn: store.Connection, bootstrap_servers: str,
                  backtrack_max: int, start: str = "latest", group_id: str | None = None):
