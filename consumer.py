@@ -95,7 +95,7 @@ def run_kafka(args, config, conn, settings, relay, stop) -> None:
             messages = assignments.only_new(kafka_io.to_messages(poll(consumer, conn, servers)))
             if messages:
                 pipeline.process_batch(conn, messages, settings)
-                kafka_io.commit(consumer)
+                kafka_io.commit(consumer, messages)
                 failures.clear(conn, messages)
             # Joining the group takes a while: idleness counts from the latest assignment.
             idle.saw(len(messages) + assignments.changes - changes)

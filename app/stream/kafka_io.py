@@ -2,7 +2,7 @@
 import logging
 import time
 
-from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
+from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.errors import CommitFailedError, KafkaError
 
 from app.live import store
@@ -25,10 +25,15 @@ def to_messages(records: dict) -> list:
     return [record for batch in records.values() for record in batch]
 
 
-def commit(consumer: KafkaConsumer) -> None:
-    """Commit the polled offsets to Kafka; the live store's positions stay the source of truth."""
+def commit(consumer: KafkaConsumer, messages) -> None:
+    """Commit to Kafka the offsets after the messages just stored; the live store's positions stay
+    the source of truth. Only partitions that had messages: a committed offset must be one the
+    live store saved, since a consumer that lost its live store resumes from it."""
+    offsets = {}
+    for message in messages:
+        offsets[TopicPartition(message.topic, message.partition)] = message.offset + 1
     try:
-        consumer.commit()
+        consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in offsets.items()})
     except (CommitFailedError, KafkaError) as exc:
         # A rebalance in progress: the next owner seeks to the position saved in the live store.
         log.warning("offset commit to Kafka failed (the live store keeps the position): %s", exc)
@@ -43,18 +48,22 @@ def saved_position(conn: store.Connection, tp: TopicPartition) -> int | None:
 
 def backtrack_offset(bootstrap_servers: str, tp: TopicPartition, max_messages: int,
                      timeout_s: float = 30.0, end: int | None = None) -> tuple[int, dict]:
-    """Where to start reading a partition so that each ride in progress at `end` (default: the end
-    of the partition) is picked up with its rider: the earliest [SYSTEM] line, among the last
-    `max_messages` before `end`, of a bike whose ride had not ended by then; `end` when there is
-    none. Also returns, per message key, the offset of that key's ride in progress."""
+    """Where to start reading a partition, looking back over the `max_messages` messages before
+    `end`, and per message key the offset it starts from; `end` when no key has one.
+
+    Without `end` (a partition never read): each key's latest [SYSTEM] line, up to the end of the
+    partition, so every ride in progress is picked up with its rider. With `end` (Kafka's committed
+    offset, after a lost live store): only the rides still in progress there, as a ride whose
+    boundary line came before `end` was read whole already."""
     scanner = KafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None,
                             enable_auto_commit=False)
     try:
         scanner.assign([tp])
-        end = scanner.end_offsets([tp])[tp] if end is None else end
+        resuming = end is not None
+        end = end if resuming else scanner.end_offsets([tp])[tp]
         start = max(scanner.beginning_offsets([tp])[tp], end - max_messages)
         scanner.seek(tp, start)
-        in_progress = _rides_in_progress(scanner, tp, end, timeout_s)
+        in_progress = _latest_rides(scanner, tp, end, timeout_s, skip_ended=resuming)
     finally:
         scanner.close()
     return (min(in_progress.values()) if in_progress else end), in_progress
@@ -81,10 +90,10 @@ def committed_offset(bootstrap_servers: str, group_id: str, tp: TopicPartition) 
         reader.close(autocommit=False)
 
 
-def _rides_in_progress(scanner: KafkaConsumer, tp: TopicPartition, end: int,
-                       timeout_s: float) -> dict:
-    """Per message key, the offset of its latest [SYSTEM] line before `end` not followed by a
-    boundary line of the same key (that ride had ended)."""
+def _latest_rides(scanner: KafkaConsumer, tp: TopicPartition, end: int, timeout_s: float,
+                  skip_ended: bool) -> dict:
+    """Per message key, the offset of its latest [SYSTEM] line before `end`; with `skip_ended`,
+    not when a boundary line of the same key follows it (that ride had ended)."""
     latest, deadline = {}, time.monotonic() + timeout_s
     while scanner.position(tp) < end and time.monotonic() < deadline:
         for record in scanner.poll(timeout_ms=500).get(tp, []):
@@ -92,7 +101,7 @@ def _rides_in_progress(scanner: KafkaConsumer, tp: TopicPartition, end: int,
                 continue
             if b"[SYSTEM]" in record.value and _is(record.value, System):
                 latest[record.key] = record.offset
-            elif (b"---" in record.value or b"Getting user" in record.value) \
+            elif skip_ended and (b"---" in record.value or b"Getting user" in record.value) \
                     and _is(record.value, Boundary):
                 latest.pop(record.key, None)
     return latest
