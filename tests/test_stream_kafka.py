@@ -23,7 +23,8 @@ from tests.waiting import wait_for
 pytestmark = pytest.mark.slow
 PROJECT = Path(__file__).resolve().parent.parent
 # The fleet's busiest partition holds about 7,000 messages: look back over all of it.
-FLEET = {"BACKTRACK_MAX_MESSAGES": 20000}
+# The fleet rides now: its alerts must not turn stale (ALERT_MAX_AGE_S) while the module runs.
+FLEET = {"BACKTRACK_MAX_MESSAGES": 20000, "ALERT_MAX_AGE_S": 10 ** 9}
 
 
 def consumer_env(live_db: Path, redis_url: str, **extra) -> dict:
