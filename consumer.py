@@ -5,9 +5,11 @@ import logging
 import signal
 import time
 
+from kafka.errors import KafkaError
+
 from app import start_app
 from app.live import store
-from app.stream import kafka_io, pipeline
+from app.stream import failures, kafka_io, pipeline
 from app.stream.outbox import Relay
 from app.stream.rides import Settings
 from app.stream.simulate import Fleet
@@ -31,6 +33,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--speed", type=float, default=1.0,
                         help="with --simulate: simulated seconds per wall-clock second (0: flat out)")
     parser.add_argument("--seed", type=int, default=None, help="with --simulate: the fleet's seed")
+    parser.add_argument("--from-beginning", action="store_true",
+                        help="backfill: a partition with no saved position starts at its earliest "
+                             "retained offset (as KAFKA_START=earliest)")
     return parser.parse_args(argv)
 
 
@@ -79,17 +84,19 @@ class Idle:
 def run_kafka(args, config, conn, settings, relay, stop) -> None:
     """Poll, store each poll in one transaction, then commit the offsets to Kafka."""
     servers = args.bootstrap_servers or config["KAFKA_BOOTSTRAP_SERVERS"]
-    consumer = kafka_io.build_consumer(servers, args.group_id or config["KAFKA_GROUP_ID"],
-                                       config["KAFKA_MAX_POLL_RECORDS"])
-    assignments = kafka_io.Assignments(consumer, conn, servers, settings.backtrack_max)
+    group_id = args.group_id or config["KAFKA_GROUP_ID"]
+    consumer = kafka_io.build_consumer(servers, group_id, config["KAFKA_MAX_POLL_RECORDS"])
+    start = "earliest" if args.from_beginning else config["KAFKA_START"]
+    assignments = kafka_io.Assignments(consumer, conn, servers, settings.backtrack_max, start, group_id)
     consumer.subscribe(topics=[args.topic or config["KAFKA_TOPIC"]], listener=assignments)
     idle, changes = Idle(args.exit_when_idle, joined=False), 0
     try:
         while not stop.now and not idle.exhausted():
-            messages = kafka_io.to_messages(consumer.poll(timeout_ms=500))
+            messages = assignments.only_new(kafka_io.to_messages(poll(consumer, conn, servers)))
             if messages:
                 pipeline.process_batch(conn, messages, settings)
-                kafka_io.commit(consumer)
+                kafka_io.commit(consumer, messages)
+                failures.clear(conn, messages)
             # Joining the group takes a while: idleness counts from the latest assignment.
             idle.saw(len(messages) + assignments.changes - changes)
             idle.joined = idle.joined or assignments.changes > 0
@@ -97,6 +104,25 @@ def run_kafka(args, config, conn, settings, relay, stop) -> None:
             after_batch(conn, settings, relay, idle, assignments.active_since)
     finally:
         consumer.close(autocommit=False)
+
+
+def poll(consumer, conn, servers: str) -> dict:
+    """One poll. A batch the Kafka client cannot decode pauses its partition and is recorded for
+    /healthz and `deloton stats`, so the other partitions go on; restarting would only meet it again."""
+    try:
+        return consumer.poll(timeout_ms=500)
+    except KafkaError as exc:
+        unreadable = failures.locate(servers, consumer)
+        if not unreadable:
+            raise exc  # not a batch of one partition: an error the operator must see at once
+        for tp, offset, error in unreadable:
+            consumer.pause(tp)
+            reason = failures.describe(error)
+            failures.record(conn, tp, offset, reason)
+            log.error("partition %s/%s cannot be read at offset %s (%s): paused; see "
+                      "docs/reliability.md, 'A batch the consumer cannot decode'",
+                      tp.topic, tp.partition, offset, reason)
+        return {}
 
 
 def run_simulated(args, conn, settings, relay, stop) -> None:

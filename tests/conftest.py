@@ -21,7 +21,7 @@ REDIS_BASE_URL = os.environ.get("TEST_REDIS_URL", "redis://localhost:6379")
 REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "15"))
 KAFKA_SERVERS = os.environ.get("TEST_KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
 LIVE_TABLES = ("bikes", "rides", "readings", "pending_halves", "alerts", "quarantine", "counters",
-               "positions", "outbox")
+               "positions", "outbox", "consumer_failures")
 
 
 def pg_url(dbname: str) -> str:

@@ -115,3 +115,14 @@ def test_the_alerts_raised_on_a_day_are_counted_in_local_time(app):
         assert count_alerts_raised_on(date(2022, 7, 7)) == 6
         assert count_alerts_raised_on(date(2022, 7, 6)) == 0
         assert alerts_warning_today() is False  # none of them is today
+
+
+def test_an_alert_the_consumer_found_too_old_is_recorded_skipped_and_never_sent(make_app, smtp):
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp.port)
+    reason = "not emailed: the reading was older than ALERT_MAX_AGE_S (300 s)"
+    with app.app_context():
+        assert deliver_hr_alert(**alert_kwargs(), skip_reason=reason) == "skipped"
+        assert deliver_hr_alert(**alert_kwargs(), skip_reason=reason) == "skipped"  # final
+        alert = only_alert()
+        assert alert.last_error == reason and alert.sent_at is None and alert.subject
+    assert smtp.messages == []

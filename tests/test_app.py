@@ -1,4 +1,10 @@
 """The web app's base: layout, health, errors."""
+from contextlib import closing
+
+from kafka import TopicPartition
+
+from app.live import store
+from app.stream import failures
 
 
 def test_the_base_layout_serves_vendored_htmx_and_both_themes(client):
@@ -27,13 +33,13 @@ def test_healthz_checks_kafka_when_configured(app):
     assert body["checks"]["kafka"] == {"ok": True}
 
 
-def test_healthz_answers_503_when_redis_is_down(app):
+def test_healthz_answers_503_when_redis_is_down_naming_it_without_its_address(app):
     app.config["REDIS_URL"] = "redis://localhost:6390/0"  # nothing listens there
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     body = response.get_json()
-    assert body["checks"]["redis"]["ok"] is False
-    assert "Connection" in body["checks"]["redis"]["error"]
+    assert body["checks"]["redis"] == {"ok": False} and body["checks"]["consumer"] == {"ok": True}
+    assert "6390" not in response.get_data(as_text=True)  # public: no address, no error text
 
 
 def test_errors_are_json_under_api_and_html_elsewhere(client):
@@ -43,3 +49,14 @@ def test_errors_are_json_under_api_and_html_elsewhere(client):
     page = client.get("/no-such-page")
     assert page.status_code == 404
     assert "<html" in page.get_data(as_text=True)
+
+
+def test_a_partition_the_consumer_paused_fails_healthz_and_is_explained_by_stats(app):
+    reason = "CorruptRecordError: Record batch for partition deloton-2 at offset 1234 failed crc check"
+    with closing(store.connect(app.config["LIVE_DB_PATH"])) as conn:
+        failures.record(conn, TopicPartition("deloton", 2), 1234, reason)
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503 and response.get_json()["checks"]["consumer"] == {"ok": False}
+    assert "crc" not in response.get_data(as_text=True)
+    table = app.test_cli_runner().invoke(args=["deloton", "stats"]).output
+    assert "FAILING" in table and "deloton/2 paused at offset 1234" in table and reason in table

@@ -23,7 +23,8 @@ from tests.waiting import wait_for
 pytestmark = pytest.mark.slow
 PROJECT = Path(__file__).resolve().parent.parent
 # The fleet's busiest partition holds about 7,000 messages: look back over all of it.
-FLEET = {"BACKTRACK_MAX_MESSAGES": 20000}
+# The fleet rides now: its alerts must not turn stale (ALERT_MAX_AGE_S) while the module runs.
+FLEET = {"BACKTRACK_MAX_MESSAGES": 20000, "ALERT_MAX_AGE_S": 10 ** 9}
 
 
 def consumer_env(live_db: Path, redis_url: str, **extra) -> dict:
@@ -32,13 +33,15 @@ def consumer_env(live_db: Path, redis_url: str, **extra) -> dict:
             "KAFKA_BOOTSTRAP_SERVERS": KAFKA_SERVERS, **{k: str(v) for k, v in extra.items()}}
 
 
-def start_consumer(topic: str, group: str, env: dict, idle_s: float = 4) -> subprocess.Popen:
+def start_consumer(topic: str, group: str, env: dict, idle_s: float = 4,
+                   extra_args=()) -> subprocess.Popen:
     """consumer.py as a subprocess; its log goes to a file next to the live store."""
     log_path = Path(env["LIVE_DB_PATH"]).with_suffix(f".{uuid.uuid4().hex[:6]}.log")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, str(PROJECT / "consumer.py"), "--topic", topic,
-                                    "--group-id", group, "--exit-when-idle", str(idle_s)],
+                                    "--group-id", group, "--exit-when-idle", str(idle_s),
+                                    *extra_args],
                                    env=env, cwd=PROJECT, stdout=log, stderr=subprocess.STDOUT)
     process.log_path = log_path
     return process

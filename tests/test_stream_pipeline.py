@@ -212,3 +212,14 @@ def test_any_messages_are_stored_or_quarantined_and_never_stop_the_pipeline(live
     assert after.get("messages", 0) - before.get("messages", 0) == len(batch)
     quarantined = live.execute('SELECT COUNT(*) FROM quarantine WHERE "offset" >= ?', (first,)).fetchone()[0]
     assert quarantined == after.get("quarantined", 0) - before.get("quarantined", 0)
+
+
+
+@pytest.mark.parametrize(("max_age_s", "emailed"), [(300, False), (10 ** 10, True)])
+def test_an_alert_of_a_reading_older_than_the_max_age_carries_why_it_is_not_emailed(
+        live, max_age_s, emailed):
+    lines = [system(0)] + ride_lines(0, [150, 190, 191, 192])  # readings of 2022
+    process_batch(live, messages(lines), Settings(alert_max_age_s=max_age_s))
+    (job,) = live.execute("SELECT kwargs_json FROM outbox").fetchall()
+    reason = json.loads(job["kwargs_json"]).get("skip_reason")
+    assert (reason is None) if emailed else ("ALERT_MAX_AGE_S (300 s)" in reason)

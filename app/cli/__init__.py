@@ -16,17 +16,25 @@ deloton = AppGroup("deloton", help="Deloton Live operations.")
 @deloton.command("stats")
 @click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
 def stats(as_json: bool) -> None:
-    """Print the consumer's counters (quarantined, dropped halves, ...) and failed jobs per queue."""
+    """Print whether the consumer is failing (and why), its counters (quarantined, dropped
+    halves, ...) and failed jobs per queue."""
     with closing(store.connect(current_app.config["LIVE_DB_PATH"])) as conn:
         counters = {name: 0 for name in COUNTERS} | store.get_counters(conn)
         reasons = conn.execute("SELECT reason, COUNT(*) FROM quarantine GROUP BY reason "
                                "ORDER BY COUNT(*) DESC LIMIT 20").fetchall()
+        failing = store.get_failures(conn)
     # Jobs that failed for good (retries used up) stay in RQ's failed registry until requeued.
     failed = {f"failed_jobs_{queue}": counts["failed"] for queue, counts in health.job_counts().items()}
     counters |= failed
     if as_json:
-        click.echo(json.dumps(counters, indent=2, sort_keys=True))
+        click.echo(json.dumps(counters | {"consumer": "failing" if failing else "ok",
+                                          "consumer_failures": failing}, indent=2, sort_keys=True))
         return
+    # The consumer's state first: a paused partition is what the operator must act on.
+    click.echo(f"{'consumer':<24}{'FAILING' if failing else 'ok':>12}")
+    for row in failing:
+        click.echo(f"  partition {row['topic']}/{row['partition']} paused at offset {row['offset']} "
+                   f"since {row['since']}: {row['reason']} (docs/reliability.md)")
     for name, value in sorted(counters.items()):
         click.echo(f"{name:<24}{value:>12}")
     for reason, count in reasons:

@@ -93,3 +93,13 @@ CREATE TABLE IF NOT EXISTS outbox (
     enqueued_at  TEXT
 );
 CREATE INDEX IF NOT EXISTS ix_outbox_pending ON outbox (enqueued_at) WHERE enqueued_at IS NULL;
+
+-- Partitions the consumer cannot read (a batch its Kafka client cannot decode): paused until fixed.
+CREATE TABLE IF NOT EXISTS consumer_failures (
+    topic      TEXT NOT NULL,
+    partition  INTEGER NOT NULL,
+    "offset"   INTEGER NOT NULL,          -- the first offset that cannot be read
+    reason     TEXT NOT NULL,             -- the client's error
+    since      TEXT NOT NULL,
+    PRIMARY KEY (topic, partition)
+);

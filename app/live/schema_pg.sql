@@ -89,3 +89,12 @@ CREATE TABLE IF NOT EXISTS outbox (
     enqueued_at  TEXT
 );
 CREATE INDEX IF NOT EXISTS ix_outbox_pending ON outbox (enqueued_at) WHERE enqueued_at IS NULL;
+
+CREATE TABLE IF NOT EXISTS consumer_failures (
+    topic      TEXT NOT NULL,
+    partition  INTEGER NOT NULL,
+    "offset"   BIGINT NOT NULL,
+    reason     TEXT NOT NULL,
+    since      TEXT NOT NULL,
+    PRIMARY KEY (topic, partition)
+);

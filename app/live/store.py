@@ -110,3 +110,9 @@ def get_readings(conn: Connection, bike_serial: str, started_at: str) -> list:
 def get_counters(conn: Connection) -> dict[str, int]:
     """The consumer's counters (quarantined, dropped halves, orphans, duplicates, ...)."""
     return {row["name"]: row["value"] for row in conn.execute("SELECT name, value FROM counters")}
+
+
+def get_failures(conn: Connection) -> list[dict]:
+    """The partitions the consumer cannot read: topic, partition, offset, reason, since."""
+    return [dict(row) for row in conn.execute(
+        'SELECT topic, partition, "offset", reason, since FROM consumer_failures ORDER BY 1, 2')]

@@ -20,7 +20,8 @@ from app.live.store import from_text
 from app.models import HrAlert, Ride, utcnow
 from app.services.mail_send import has_line_break, send_mail
 
-DONE = ("sent", "stored")
+# Final states: emailed, kept (no mail server), or not to be emailed (a stale reading, see below).
+DONE = ("sent", "stored", "skipped")
 SMTP_ERRORS = (smtplib.SMTPException, OSError)
 
 
@@ -30,8 +31,9 @@ class AlertNotDelivered(Exception):
 
 def deliver_hr_alert(bike_serial: str, ride_started_at: str, duration_s: int, recorded_at: str,
                      heart_rate: int, hr_limit_bpm: float, hr_formula: str, rider: dict,
-                     **_more) -> str:
-    """Store, compose and send (or keep) one alert; return its status. Raises when SMTP fails."""
+                     skip_reason: str | None = None, **_more) -> str:
+    """Store, compose and send (or keep) one alert; return its status. Raises when SMTP fails.
+    An alert the consumer found too old (skip_reason) is stored as 'skipped' with that reason."""
     started_at = from_text(ride_started_at)
     details = parse_rider(rider)
     alert = _lock_alert(bike_serial, started_at, duration_s, from_text(recorded_at),
@@ -41,6 +43,9 @@ def deliver_hr_alert(bike_serial: str, ride_started_at: str, duration_s: int, re
         return alert.status
     alert.ride_id = alert.ride_id or _warehouse_ride_id(bike_serial, started_at)
     _compose(alert, details, hr_formula, started_at)
+    if skip_reason:
+        # Nobody wants an email about last Tuesday: a backfilled alert is kept for staff, not sent.
+        return _finish(alert, "skipped", error=skip_reason)
     if not alert.recipient:
         return _finish(alert, "failed", error="no email address for the rider")
     if has_line_break(alert.recipient):

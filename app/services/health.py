@@ -1,4 +1,5 @@
 """Checks that each part of the system answers, for /healthz and the operator."""
+import logging
 from collections.abc import Callable
 from contextlib import closing
 
@@ -10,7 +11,11 @@ from app.extensions import db
 from app.live import store
 from app.services.jobs import QUEUES
 
-# The RQ queues the workers serve (worker.QUEUES; app/ does not import worker/).
+log = logging.getLogger(__name__)
+
+
+class ConsumerFailing(Exception):
+    """The consumer has paused a partition it cannot read."""
 
 
 def check_warehouse() -> None:
@@ -22,6 +27,16 @@ def check_live_store() -> None:
     """Open the live store and read from it."""
     with closing(store.connect(current_app.config["LIVE_DB_PATH"])) as conn:
         conn.execute("SELECT 1 FROM counters LIMIT 1").fetchall()
+
+
+def check_consumer() -> None:
+    """Fail when the consumer has recorded a partition it cannot read (docs/reliability.md)."""
+    with closing(store.connect(current_app.config["LIVE_DB_PATH"])) as conn:
+        failing = store.get_failures(conn)
+    if failing:
+        raise ConsumerFailing("; ".join(
+            f"partition {row['topic']}/{row['partition']} cannot be read at offset {row['offset']} "
+            f"since {row['since']}: {row['reason']}" for row in failing))
 
 
 def check_redis() -> None:
@@ -45,21 +60,26 @@ def check_kafka() -> None:
 
 def components() -> dict[str, Callable[[], None]]:
     """The checks that apply to this configuration."""
-    checks = {"warehouse": check_warehouse, "live_store": check_live_store, "redis": check_redis}
+    checks = {"warehouse": check_warehouse, "live_store": check_live_store, "consumer": check_consumer,
+              "redis": check_redis}
     if current_app.config["KAFKA_HEALTHCHECK"]:
         checks["kafka"] = check_kafka
     return checks
 
 
-def run_checks() -> dict[str, dict]:
-    """Run every check; each reports ok or the error it met (never raises)."""
+def run_checks(details: bool = False) -> dict[str, dict]:
+    """Run every check; each reports ok or not (never raises). The error met is logged, and is
+    part of the result only with `details` (the operator's CLI): the public /healthz must not
+    show internal addresses or error texts."""
     results = {}
     for name, check in components().items():
         try:
             check()
             results[name] = {"ok": True}
         except Exception as exc:  # a health check reports any failure, whatever its kind
-            results[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+            error = f"{type(exc).__name__}: {exc}"
+            log.warning("health check %s failed: %s", name, error)
+            results[name] = {"ok": False, "error": error[:1000]} if details else {"ok": False}
             if name == "warehouse":
                 db.session.rollback()
     return results

@@ -2,11 +2,11 @@
 import logging
 import time
 
-from kafka import ConsumerRebalanceListener, KafkaConsumer, TopicPartition
+from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.errors import CommitFailedError, KafkaError
 
 from app.live import store
-from app.stream.parse import Quarantined, System, decode_value, parse_line
+from app.stream.parse import Boundary, Quarantined, System, decode_value, parse_line
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +25,15 @@ def to_messages(records: dict) -> list:
     return [record for batch in records.values() for record in batch]
 
 
-def commit(consumer: KafkaConsumer) -> None:
-    """Commit the polled offsets to Kafka; the live store's positions stay the source of truth."""
+def commit(consumer: KafkaConsumer, messages) -> None:
+    """Commit to Kafka the offsets after the messages just stored; the live store's positions stay
+    the source of truth. Only partitions that had messages: a committed offset must be one the
+    live store saved, since a consumer that lost its live store resumes from it."""
+    offsets = {}
+    for message in messages:
+        offsets[TopicPartition(message.topic, message.partition)] = message.offset + 1
     try:
-        consumer.commit()
+        consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in offsets.items()})
     except (CommitFailedError, KafkaError) as exc:
         # A rebalance in progress: the next owner seeks to the position saved in the live store.
         log.warning("offset commit to Kafka failed (the live store keeps the position): %s", exc)
@@ -42,67 +47,153 @@ def saved_position(conn: store.Connection, tp: TopicPartition) -> int | None:
 
 
 def backtrack_offset(bootstrap_servers: str, tp: TopicPartition, max_messages: int,
-                     timeout_s: float = 30.0) -> int:
-    """Where a partition never read starts: the earliest of each bike's latest [SYSTEM] line among
-    the last `max_messages` messages, so every ride in progress is picked up with its rider; the end
-    of the partition when there is none."""
+                     timeout_s: float = 30.0, end: int | None = None) -> tuple[int, dict]:
+    """Where to start reading a partition, looking back over the `max_messages` messages before
+    `end`, and per message key the offset it starts from; `end` when no key has one.
+
+    Without `end` (a partition never read): each key's latest [SYSTEM] line, up to the end of the
+    partition, so every ride in progress is picked up with its rider. With `end` (Kafka's committed
+    offset, after a lost live store): only the rides still in progress there, as a ride whose
+    boundary line came before `end` was read whole already."""
     scanner = KafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None,
                             enable_auto_commit=False)
     try:
         scanner.assign([tp])
-        end = scanner.end_offsets([tp])[tp]
+        resuming = end is not None
+        end = end if resuming else scanner.end_offsets([tp])[tp]
         start = max(scanner.beginning_offsets([tp])[tp], end - max_messages)
         scanner.seek(tp, start)
-        latest = _latest_system_lines(scanner, tp, end, timeout_s)
+        in_progress = _latest_rides(scanner, tp, end, timeout_s, skip_ended=resuming)
     finally:
         scanner.close()
-    return min(latest.values()) if latest else end
+    return (min(in_progress.values()) if in_progress else end), in_progress
 
 
-def _latest_system_lines(scanner: KafkaConsumer, tp: TopicPartition, end: int,
-                         timeout_s: float) -> dict:
-    """Per message key, the offset of its latest [SYSTEM] line before `end`."""
+def earliest_offset(bootstrap_servers: str, tp: TopicPartition) -> int:
+    """The earliest offset the partition still retains (a backfill starts there)."""
+    scanner = KafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None,
+                            enable_auto_commit=False)
+    try:
+        return scanner.beginning_offsets([tp])[tp]
+    finally:
+        scanner.close()
+
+
+def committed_offset(bootstrap_servers: str, group_id: str, tp: TopicPartition) -> int | None:
+    """The group's offset committed in Kafka for a partition (None when it has none). A client of
+    its own: the consumer's cannot block on Kafka inside its rebalance callback."""
+    reader = KafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group_id,
+                           enable_auto_commit=False)
+    try:
+        return reader.committed(tp)
+    finally:
+        reader.close(autocommit=False)
+
+
+def _latest_rides(scanner: KafkaConsumer, tp: TopicPartition, end: int, timeout_s: float,
+                  skip_ended: bool) -> dict:
+    """Per message key, the offset of its latest [SYSTEM] line before `end`; with `skip_ended`,
+    not when a boundary line of the same key follows it (that ride had ended)."""
     latest, deadline = {}, time.monotonic() + timeout_s
     while scanner.position(tp) < end and time.monotonic() < deadline:
         for record in scanner.poll(timeout_ms=500).get(tp, []):
-            if record.offset < end and record.value and b"[SYSTEM]" in record.value \
-                    and _is_system(record.value):
+            if record.offset >= end or not record.value:
+                continue
+            if b"[SYSTEM]" in record.value and _is(record.value, System):
                 latest[record.key] = record.offset
+            elif skip_ended and (b"---" in record.value or b"Getting user" in record.value) \
+                    and _is(record.value, Boundary):
+                latest.pop(record.key, None)
     return latest
 
 
-def _is_system(value: bytes) -> bool:
+def _is(value: bytes, kind: type) -> bool:
     try:
-        return isinstance(parse_line(decode_value(value)), System)
+        return isinstance(parse_line(decode_value(value)), kind)
     except Quarantined:
         return False
 
 
+class Resume:
+    """After a lost live store, the messages before Kafka's committed offset were applied once
+    already: only those of the rides then in progress are read again (from their [SYSTEM] line)."""
+
+    def __init__(self, committed: int, in_progress: dict):
+        self.committed, self.in_progress = committed, in_progress
+
+    def wanted(self, record) -> bool:
+        """Whether a record below the committed offset belongs to a ride in progress."""
+        start = self.in_progress.get(record.key)
+        return start is not None and record.offset >= start
+
+
 class Assignments(ConsumerRebalanceListener):
-    """Seeks each newly assigned partition to its saved position (or backtracks) and remembers
-    since when this consumer has owned it, for the idle timeout."""
+    """Seeks each newly assigned partition to where it starts and remembers since when this
+    consumer has owned it, for the idle timeout. A partition with a position saved in the live
+    store resumes there. Without one: with `start` "earliest" (a backfill) it starts at its
+    earliest retained offset; else it resumes from the group's offset committed in Kafka (a lost
+    live store), or, with none, backtracks from the end to the rides in progress."""
 
     def __init__(self, consumer: KafkaConsumer, conn: store.Connection, bootstrap_servers: str,
-                 backtrack_max: int):
-        self.consumer, self.conn = consumer, conn
-        self.bootstrap_servers, self.backtrack_max = bootstrap_servers, backtrack_max
+                 backtrack_max: int, start: str = "latest", group_id: str | None = None):
+        self.consumer, self.conn, self.group_id = consumer, conn, group_id
+        self.bootstrap_servers, self.backtrack_max, self.start = bootstrap_servers, backtrack_max, start
         self.active_since: dict[int, float] = {}
+        self.resumes: dict[TopicPartition, Resume] = {}
         self.changes = 0  # how many assignments so far (--exit-when-idle counts from the latest)
 
     def on_partitions_revoked(self, revoked):
         """Forget the revoked partitions (their position stays saved in the live store)."""
         for tp in revoked:
             self.active_since.pop(tp.partition, None)
+            self.resumes.pop(tp, None)
 
     def on_partitions_assigned(self, assigned):
-        """Seek each new partition to its saved position, or backtrack."""
+        """Seek each new partition to where it starts."""
         log.info("assigned partitions %s", sorted(tp.partition for tp in assigned))
         for tp in assigned:
             offset = saved_position(self.conn, tp)
             if offset is None:
-                offset = backtrack_offset(self.bootstrap_servers, tp, self.backtrack_max)
-                log.info("partition %s has no saved position: starting at offset %s", tp, offset)
+                offset = self.first_offset(tp)
             self.consumer.seek(tp, offset)
             self.active_since[tp.partition] = time.time()
         if assigned:
             self.changes += 1
+
+    def first_offset(self, tp: TopicPartition) -> int:
+        """Where a partition without a saved position starts (see the class)."""
+        if self.start == "earliest":
+            offset = earliest_offset(self.bootstrap_servers, tp)
+            log.info("partition %s has no saved position: backfilling from its earliest offset %s",
+                     tp, offset)
+            return offset
+        committed = None
+        if self.group_id:
+            committed = committed_offset(self.bootstrap_servers, self.group_id, tp)
+        if committed is not None:
+            offset, in_progress = backtrack_offset(self.bootstrap_servers, tp, self.backtrack_max,
+                                                   end=committed)
+            if offset < committed:
+                self.resumes[tp] = Resume(committed, in_progress)
+            log.info("partition %s has no saved position: resuming from the group's committed "
+                     "offset %s (re-reading the rides in progress from %s)", tp, committed, offset)
+            return offset
+        offset = backtrack_offset(self.bootstrap_servers, tp, self.backtrack_max)[0]
+        log.info("partition %s has no saved position: starting at offset %s", tp, offset)
+        return offset
+
+    def only_new(self, messages: list) -> list:
+        """Leave out what a resume after a lost live store must not read twice."""
+        if not self.resumes:
+            return messages
+        kept = []
+        for record in messages:
+            tp = TopicPartition(record.topic, record.partition)
+            resume = self.resumes.get(tp)
+            if resume is None or record.offset >= resume.committed:
+                if resume is not None:
+                    del self.resumes[tp]  # past the committed offset: nothing more to leave out
+                kept.append(record)
+            elif resume.wanted(record):
+                kept.append(record)
+        return kept

@@ -226,7 +226,8 @@ class Batch:
         ride.alert, due = next_state(ride.alert, duration_s, reading[4], ride.hr_limit,
                                      self.settings.alert_after_s, self.settings.alert_cooldown_s)
         if due:
-            rides.raise_alert(self.conn, bike, reading)
+            rides.raise_alert(self.conn, bike, reading, self.settings.alert_max_age_s,
+                              self.now_wall)
             self.counts["alerts"] += 1
 
     def flush(self) -> None:

@@ -2,6 +2,7 @@
 import json
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from app.domain import rider as riders
 from app.domain.alert_rule import AlertState
@@ -20,12 +21,14 @@ class Settings:
     alert_cooldown_s: int = 300
     idle_timeout_s: float = 120
     backtrack_max: int = 5000
+    alert_max_age_s: float | None = None  # None: every alert is emailed, however old its reading
 
     @classmethod
     def from_config(cls, config) -> "Settings":
         """The settings of a Flask config mapping."""
         return cls(config["HR_MAX_FORMULA"], config["ALERT_AFTER_S"], config["ALERT_COOLDOWN_S"],
-                   config["RIDE_IDLE_TIMEOUT_S"], config["BACKTRACK_MAX_MESSAGES"])
+                   config["RIDE_IDLE_TIMEOUT_S"], config["BACKTRACK_MAX_MESSAGES"],
+                   config["ALERT_MAX_AGE_S"])
 
 
 @dataclass
@@ -128,16 +131,32 @@ def save_alert_state(conn: store.Connection, rides) -> None:
           serial, ride.started_at) for serial, ride in rides])
 
 
-def raise_alert(conn: store.Connection, bike: Bike, reading: tuple) -> None:
-    """Store an alert and its email job in the current transaction."""
+def raise_alert(conn: store.Connection, bike: Bike, reading: tuple, max_age_s: float | None = None,
+                now_wall: float | None = None) -> None:
+    """Store an alert and its email job in the current transaction; the job of a reading older
+    than max_age_s carries the reason it is not to be emailed."""
     ride = bike.ride
     duration_s, recorded_at, heart_rate = reading[2], reading[3], reading[4]
+    skip = stale_reason(recorded_at, max_age_s, now_wall if now_wall is not None else time.time())
     conn.execute("INSERT INTO alerts (bike_serial, started_at, duration_s, recorded_at, heart_rate, "
                  "hr_limit_bpm) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                  (bike.serial, ride.started_at, duration_s, recorded_at, heart_rate, ride.hr_limit))
     outbox.add(conn, jobs.hr_alert_job(
         bike.serial, ride.started_at, duration_s, recorded_at=recorded_at, heart_rate=heart_rate,
-        hr_limit_bpm=ride.hr_limit, hr_formula=ride.hr_formula, rider=json.loads(ride.rider_json)))
+        hr_limit_bpm=ride.hr_limit, hr_formula=ride.hr_formula, rider=json.loads(ride.rider_json),
+        **({"skip_reason": skip} if skip else {})))
+
+
+def stale_reason(recorded_at: str, max_age_s: float | None, now_wall: float) -> str | None:
+    """Why an alert is not emailed: its reading (a `<ts>`, naive UTC) is older than max_age_s."""
+    if max_age_s is None:
+        return None
+    age_s = now_wall - datetime.fromisoformat(recorded_at).replace(tzinfo=timezone.utc).timestamp()
+    if age_s <= max_age_s:
+        return None
+    # No age in the text: the job's arguments stay the same when the stream is read again.
+    return (f"not emailed: the reading ({recorded_at} UTC) was older than ALERT_MAX_AGE_S "
+            f"({max_age_s:g} s) when the consumer read it (a backfill or a late catch-up)")
 
 
 def save_bikes(conn: store.Connection, bikes, now_wall: float) -> None:

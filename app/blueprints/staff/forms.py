@@ -4,7 +4,7 @@ from wtforms import DateField, PasswordField, SelectChoice, SelectField, StringF
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 AGE_BANDS = ("under 18", "18-24", "25-34", "35-44", "45-54", "55+")
-STATUSES = ("pending", "sent", "stored", "failed")
+STATUSES = ("pending", "sent", "stored", "skipped", "failed")
 
 
 def choices(values) -> list[SelectChoice]:
