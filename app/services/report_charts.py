@@ -73,7 +73,8 @@ def rides_per_hour_chart(per_hour: pd.Series) -> str:
 
 
 def gender_chart(grouped: pd.DataFrame) -> str:
-    """Each gender's share of the day's rides and of its riding time (one % axis; counts in the legend)."""
+    """Each gender's share (%) of the day's rides and of its riding time, each bar labelled with its count
+    or hours: one axis, where rides and hours on two axes drew one line over the other."""
     genders = list(grouped.index)
     chart = pygal.Bar(**options(colours=[GENDER_COLOURS.get(g, MUTED) for g in genders],
                                 title="Share of rides and riding time by gender", range=(0, 100),
@@ -82,9 +83,10 @@ def gender_chart(grouped: pd.DataFrame) -> str:
     chart.x_labels = ["Rides", "Riding time"]
     rides, hours = grouped["rides"].sum(), grouped["riding_h"].sum()
     for gender, row in grouped.iterrows():
-        count = int(row["rides"])
-        title = f"{gender.capitalize()}: {count} ride{'s' if count != 1 else ''}, {row['riding_h']:.1f} h"
-        chart.add(title, [share(row["rides"], rides), share(row["riding_h"], hours)])
+        count, riding_h = int(row["rides"]), float(row["riding_h"])
+        chart.add(gender.capitalize(), [
+            {"value": share(count, rides), "formatter": lambda _, count=count: f"{count:,}"},
+            {"value": share(riding_h, hours), "formatter": lambda _, riding_h=riding_h: f"{riding_h:,.1f} h"}])
     return render(chart)
 
 
