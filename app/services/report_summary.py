@@ -40,7 +40,7 @@ def plural(count, word: str) -> str:
 def change_text(comparison: dict, unit: str) -> str:
     """A change as the report shows it: '+12.5 %', or the difference itself when the base was 0."""
     if comparison["pct"] is not None:
-        return f"{comparison['pct']:+.1f} %"
+        return f"{comparison['pct']:+.1f}\u00a0%"  # no-break space: a narrow column keeps "+12.5 %" whole
     if comparison["direction"] in ("up", "down"):
         sign = "+" if comparison["direction"] == "up" else "−"
         return sign + format_value(abs(comparison["delta"]), unit)
