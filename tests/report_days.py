@@ -49,3 +49,24 @@ def land_march_day(app) -> None:
     land(app, "SN0001", at("2026-03-09 16:44:59"), RIDER, 30)                           # previous report
     land(app, "SN0002", at("2026-03-06 12:00:00"), JANE, 90, heart_rate=130)            # 4 reports back
     add_alerts(app, *(at(f"2026-03-09 18:1{n}:00") for n in range(6)), at("2026-03-10 16:45:00"))
+
+
+PRIYA = {**RIDER, "user_id": 500, "name": "Priya Natarajan", "gender": "female",
+         "date_of_birth": 126230400000}  # born 1974-01-01: 52 in 2026, band 45-54
+TOM = {**RIDER, "user_id": 600, "name": "Tom Okafor", "gender": "male",
+       "date_of_birth": 1072915200000}  # born 2004-01-01: 22 in 2026, band 18-24
+
+
+def land_typical_day(app) -> None:
+    """A busier report of 2026-03-12 (window [03-11 16:45, 03-12 16:45) GMT): 14 rides by 6 riders
+    spread over the day in every heart-rate zone, 2 alerts; a quieter day before it and 4 days back."""
+    riders = [RIDER, JANE, OMAR, ALEX, PRIYA, TOM]
+    starts = ["2026-03-11 17:05", "2026-03-11 17:40", "2026-03-11 18:15", "2026-03-11 18:20", "2026-03-11 19:30",
+              "2026-03-11 20:10", "2026-03-12 06:30", "2026-03-12 07:05", "2026-03-12 07:45", "2026-03-12 08:20",
+              "2026-03-12 12:10", "2026-03-12 12:35", "2026-03-12 15:00", "2026-03-12 16:20"]
+    for n, start in enumerate(starts):
+        land(app, f"SN{n % 5 + 1:04d}", at(start + ":00"), riders[n % len(riders)], 90 + 20 * n,
+             heart_rate=95 + 6 * n, power=90.0 + 10 * (n % 4))
+    for n, start in enumerate(["2026-03-10 18:00", "2026-03-11 07:00", "2026-03-11 12:00", "2026-03-08 09:00"]):
+        land(app, f"SN{n + 1:04d}", at(start + ":00"), riders[n], 120, heart_rate=125, power=100.0)
+    add_alerts(app, at("2026-03-12 15:01:00"), at("2026-03-12 16:21:00"))

@@ -32,9 +32,11 @@ def test_every_figure_of_a_fixture_day_against_the_previous_day_and_the_week(app
     # 7-day average: the 7 windows before, days without rides counting as zero rides.
     assert figures["rides"]["week_avg"] == pytest.approx(2 / 7, abs=0.01)
     assert figures["avg_ride_s"]["week_avg"] == 60  # the mean of the days that had rides: 30 s and 90 s
-    assert figures["rides"]["vs_previous"] == {"delta": 4.0, "pct": 400.0, "direction": "up"}
-    assert figures["avg_ride_s"]["vs_week"] == {"delta": -12.0, "pct": -20.0, "direction": "down"}
-    assert figures["alerts"]["vs_previous"] == {"delta": 6.0, "pct": None, "direction": "up"}
+    # The tone is the news by the figure's meaning: more rides good, shorter rides and more alerts bad.
+    assert figures["rides"]["vs_previous"] == {"delta": 4.0, "pct": 400.0, "direction": "up", "tone": "good"}
+    assert figures["avg_ride_s"]["vs_week"] == {"delta": -12.0, "pct": -20.0, "direction": "down", "tone": "bad"}
+    assert figures["alerts"]["vs_previous"] == {"delta": 6.0, "pct": None, "direction": "up", "tone": "bad"}
+    assert figures["avg_heart_rate"]["vs_previous"]["tone"] == "neutral"  # up, but neither good nor bad
     assert report["busiest_hour"] == {"label": "18:00–19:00", "rides": 2}
     assert report["highest_power"]["rider"] == "Steven Pearce" and report["longest_ride"]["rider"] == "Jane Doe"
     assert [(r["rider"], r["rides"], r["energy_kj"]) for r in report["top_riders"]] == [

@@ -74,13 +74,16 @@ def test_the_1645_report_counts_rides_in_progress_and_is_rebuilt_final_when_the_
     assert (report.status, report.version, report.in_progress) == ("provisional", 1, 2)
     assert report.headline["rides"] == 5  # finished rides only; the two in progress are listed apart
     assert "Provisional." in report.html and "Still in progress" in report.html
+    # The mark comes first, before the title, in the HTML (hence the PDF) and the email.
+    assert report.html.index('data-status="provisional"') < report.html.index("<h1>")
     assert "SN0007" in report.html and "Omar Said" in report.html and "riding" in report.html
     assert "SN0008" in report.html and "ended, not yet filed" in report.html
     # 60 s at 150 W and 30 s at 150 W so far: 13.5 kJ over 1.5 minutes.
     assert "2 rides were still in progress at the close (1.5 min, 13.5 kJ so far)" in report.headline["summary"][0]
     [(_, message)] = smtp.messages
     text = message.get_body(("plain",)).get_content()
-    assert "This report is provisional: 2 ride(s) were still in progress at 16:45" in text
+    assert text.startswith("PROVISIONAL: 2 rides were still in progress at 16:45")
+    assert message["Subject"] == "!!WARNING!! Deloton daily report 2026-03-10 (provisional)"
     report_path, archive_path = re.findall(r"https://reports\.deloton\.example(/\S+)", text)
     client = mail_app.test_client()
     assert "Version 1 (provisional)" in client.get(report_path).get_data(as_text=True)
@@ -97,6 +100,7 @@ def test_the_1645_report_counts_rides_in_progress_and_is_rebuilt_final_when_the_
     # The links of that email open the latest version.
     page = client.get(report_path).get_data(as_text=True)
     assert "Version 2 (final)" in page and "Provisional." not in page
+    assert page.index('data-status="final"') < page.index("<h1>")
     archive = client.get(archive_path).get_data(as_text=True)
     assert "2, final" in archive
     with mail_app.app_context():  # the 16:45 job run again for the day: rebuilt, not emailed again

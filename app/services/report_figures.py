@@ -23,6 +23,9 @@ FIGURES = [("rides", "Rides", "count", "sum"), ("riders", "Riders", "count", "su
            ("max_power", "Highest power", "W", "mean"), ("longest_ride_s", "Longest ride", "duration", "mean"),
            ("busiest_hour_rides", "Rides in the busiest hour", "count", "sum")]
 SUMMED = [key for key, _, _, rollup in FIGURES if rollup == "sum"]
+# Which way is good news for each figure: more riding is good, more heart-rate alerts is bad; the
+# average heart rate is neither (a harder day is not better or worse for the business).
+GOOD_WHEN = {key: "up" for key, _, _, _ in FIGURES} | {"alerts": "down", "avg_heart_rate": None}
 
 
 def report_window(report_date: date, tz_name: str) -> tuple[datetime, datetime]:
@@ -106,8 +109,17 @@ def compare(table: pd.DataFrame, report_date: date) -> list[dict]:
     today, previous, average = table.loc[report_date], table.loc[report_date - timedelta(days=1)], week.mean()
     return [{"key": key, "label": label, "unit": unit, "value": _number(today[key]),
              "previous": _number(previous[key]), "week_avg": _number(average[key]),
-             "vs_previous": change(today[key], previous[key]), "vs_week": change(today[key], average[key])}
+             "vs_previous": with_tone(key, change(today[key], previous[key])),
+             "vs_week": with_tone(key, change(today[key], average[key]))}
             for key, label, unit, _ in FIGURES]
+
+
+def with_tone(key: str, comparison: dict) -> dict:
+    """The comparison with its tone: 'good' or 'bad' news by the figure's meaning, else 'neutral'."""
+    good_when, direction = GOOD_WHEN[key], comparison["direction"]
+    tone = "neutral" if good_when is None or direction not in ("up", "down") else (
+        "good" if direction == good_when else "bad")
+    return {**comparison, "tone": tone}
 
 
 def change(value: float, reference: float) -> dict:

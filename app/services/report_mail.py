@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import DailyReport, utcnow
 from app.services.mail_send import send_mail
 from app.services.report_links import archive_link, report_link
-from app.services.report_summary import headline_rows
+from app.services.report_summary import headline_rows, plural
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +44,11 @@ def compose_email(report: DailyReport, recipient: str) -> Message:
     """The email: a warning when due, the summary, the headline figures and the signed links."""
     context = {"report": report, "rows": headline_rows(report.headline),
                "report_url": report_link(report.report_date), "archive_url": archive_link(),
-               "max_age_days": current_app.config["REPORT_LINK_MAX_AGE_S"] / 86400}
+               "max_age_days": current_app.config["REPORT_LINK_MAX_AGE_S"] / 86400, "plural": plural}
     warning = "!!WARNING!! " if report.headline.get("warning") else ""
-    subject = f"{warning}Deloton daily report {report.report_date.isoformat()}"
+    # A provisional report says so in the subject too: the inbox list is all some readers see.
+    status = " (provisional)" if report.headline.get("status") == "provisional" else ""
+    subject = f"{warning}Deloton daily report {report.report_date.isoformat()}{status}"
     return Message(subject=subject, recipients=[recipient],
                    body=render_template("reports/email.txt", **context),
                    html=render_template("reports/email.html", **context))

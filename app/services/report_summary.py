@@ -32,12 +32,27 @@ def format_value(value, unit: str) -> str:
     return f"{value:,.1f} {unit}"
 
 
+def plural(count, word: str) -> str:
+    """'1 ride', '2 rides', '1,024 rides'."""
+    return f"{format_value(count, 'count')} {word if count == 1 else word + 's'}"
+
+
+def change_text(comparison: dict, unit: str) -> str:
+    """A change as the report shows it: '+12.5 %', or the difference itself when the base was 0."""
+    if comparison["pct"] is not None:
+        return f"{comparison['pct']:+.1f}\u00a0%"  # no-break space: a narrow column keeps "+12.5 %" whole
+    if comparison["direction"] in ("up", "down"):
+        sign = "+" if comparison["direction"] == "up" else "−"
+        return sign + format_value(abs(comparison["delta"]), unit)
+    return ""
+
+
 def _in_progress_line(totals: dict | None) -> str | None:
     """Provisional: how many rides were still going at the close, and their figures so far."""
     if not totals or not totals["rides"]:
         return None
     rides = totals["rides"]
-    return (f"Provisional: {rides} ride{'s were' if rides != 1 else ' was'} still in progress at the close "
+    return (f"Provisional: {plural(rides, 'ride')} {'was' if rides == 1 else 'were'} still in progress at the close "
             f"({format_value(totals['riding_time_s'], 'duration')}, {format_value(totals['energy_kj'], 'kJ')} "
             "so far) and not in the figures below; the report is rebuilt as final once they have ended.")
 
@@ -45,8 +60,7 @@ def _in_progress_line(totals: dict | None) -> str | None:
 def _day_line(figures: dict) -> str:
     rides, riders, new = (figures[key]["value"] for key in ("rides", "riders", "new_riders"))
     time = format_value(figures["riding_time_s"]["value"], "duration")
-    return (f"{rides:,} ride{'s' if rides != 1 else ''} by {riders:,} rider{'s' if riders != 1 else ''}"
-            f" ({new:,} new), {time} of riding in all.")
+    return f"{plural(rides, 'ride')} by {plural(riders, 'rider')} ({new:,} new), {time} of riding in all."
 
 
 def _biggest_change(figures: dict) -> str | None:
@@ -73,20 +87,19 @@ def _week_line(figures: dict) -> str | None:
 
 def _previous_day_line(figures: dict) -> str:
     previous = figures["rides"]["previous"] or 0
-    return f"The day before had {previous:,} ride{'s' if previous != 1 else ''}."
+    return f"The day before had {plural(previous, 'ride')}."
 
 
 def _busiest_line(report: dict) -> str | None:
     busiest = report["busiest_hour"]
-    return busiest and f"The busiest hour was {busiest['label']} with {busiest['rides']:,} rides started."
+    return busiest and f"The busiest hour was {busiest['label']} with {plural(busiest['rides'], 'ride')} started."
 
 
 def _top_rider_line(report: dict) -> str | None:
     if not report["top_riders"]:
         return None
     top = report["top_riders"][0]
-    return (f"Top rider: {top['rider']}, {top['energy_kj']:,.1f} kJ over {top['rides']} "
-            f"ride{'s' if top['rides'] != 1 else ''}.")
+    return f"Top rider: {top['rider']}, {top['energy_kj']:,.1f} kJ over {plural(top['rides'], 'ride')}."
 
 
 def _alerts_line(alerts: int) -> str:
@@ -94,7 +107,7 @@ def _alerts_line(alerts: int) -> str:
         return (f"Needs attention: {alerts} heart-rate alerts were raised, more than {WARNING_THRESHOLD}; "
                 "check the riders concerned and their bikes' heart-rate settings.")
     if alerts:
-        return f"{alerts} heart-rate alert{'s were' if alerts != 1 else ' was'} raised."
+        return f"{plural(alerts, 'heart-rate alert')} {'was' if alerts == 1 else 'were'} raised."
     return "No heart-rate alerts were raised."
 
 

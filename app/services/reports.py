@@ -15,7 +15,7 @@ from app.services.alerts_today import WARNING_THRESHOLD
 from app.services.report_data import load_alert_times, load_first_rides, load_rides
 from app.services.report_figures import (TREND_DAYS, compare, daily_table, history_window,
                                          latest_report_date, prepare, report_window)
-from app.services.report_summary import format_value, write_summary
+from app.services.report_summary import change_text, format_value, plural, write_summary
 
 
 def default_report_date() -> date:
@@ -59,18 +59,22 @@ def assemble(report_date: date, day: pd.DataFrame, table: pd.DataFrame, tz_name:
     alerts = next(row["value"] for row in report["figures"] if row["key"] == "alerts")
     report["warning"] = alerts > WARNING_THRESHOLD
     report["summary"] = write_summary(report)
-    report["charts"] = [] if day.empty else day_charts(day, per_hour, report["top_riders"])
+    report["charts"] = [] if day.empty else day_charts(day, per_hour)
     report["map_svg"] = None if day.empty else ride_map.report_map(window)
     return report
 
 
-def day_charts(day: pd.DataFrame, per_hour: pd.Series, top_riders: list[dict]) -> list[str]:
-    """The day's breakdowns as inline SVG charts."""
+def day_charts(day: pd.DataFrame, per_hour: pd.Series) -> list[dict]:
+    """The day's breakdowns as inline SVG charts ({"svg", "wide"}: wide ones take the page's width).
+    The top riders have their table only: a bar chart of the same five numbers was a page of its own."""
     by_age = bd.by_age_band_and_gender(day)
-    return [charts.rides_per_hour_chart(per_hour), charts.gender_chart(bd.by_gender(day)),
-            charts.age_gender_chart(by_age, "avg_ride_min", "Average ride length (minutes) by age band"),
-            charts.age_gender_chart(by_age, "avg_energy_kj", "Average energy per ride (kJ) by age band"),
-            charts.zones_chart(bd.zone_minutes(day)), charts.top_riders_chart(top_riders)]
+    return [{"svg": charts.rides_per_hour_chart(per_hour), "wide": True},
+            {"svg": charts.gender_chart(bd.by_gender(day)), "wide": False},
+            {"svg": charts.zones_chart(bd.zone_minutes(day)), "wide": False},
+            {"svg": charts.age_gender_chart(by_age, "avg_ride_min", "Average ride length (min) by age band"),
+             "wide": False},
+            {"svg": charts.age_gender_chart(by_age, "avg_energy_kj", "Average energy per ride (kJ) by age band"),
+             "wide": False}]
 
 
 def window_label(window: tuple[datetime, datetime]) -> str:
@@ -89,8 +93,8 @@ def headline(report: dict) -> dict:
 
 def render_html(report: dict, version: int = 1) -> str:
     """The self-contained HTML file of a report (version: the how-many-th build of its date)."""
-    return render_template("reports/report.html", report=report, fmt=format_value, built_at=utcnow(),
-                           version=version)
+    return render_template("reports/report.html", report=report, fmt=format_value, plural=plural,
+                           change_text=change_text, built_at=utcnow(), version=version)
 
 
 def render_pdf(html: str) -> bytes:
