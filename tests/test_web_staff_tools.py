@@ -193,3 +193,9 @@ def test_today_answers_htmx_with_its_fragment(staff_client, one_alert):
     assert "HX-Request" in fragment.headers["Vary"] and fragment.headers["Cache-Control"] == "no-store"
     page = staff_client.get("/staff/").get_data(as_text=True)
     assert "<html" in page and 'hx-trigger="every 5s"' in page
+
+
+def test_a_poll_after_the_session_ended_reloads_the_page_to_the_login(client):
+    # Not the login page swapped into Today's fragment: htmx reloads the page, which then redirects.
+    response = client.get("/staff/", headers={"HX-Request": "true"})
+    assert response.status_code == 204 and response.headers["HX-Refresh"] == "true"

@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 
 from flask import (Response, abort, current_app, flash, redirect, render_template, request,
                    stream_with_context, url_for)
+from flask_htmx import make_response as htmx_response
 from flask_login import current_user, login_user, logout_user
 
 from app.blueprints.api.schemas import BIGINT_MAX
@@ -25,6 +26,8 @@ PUBLIC_ENDPOINTS = {"staff.login"}
 def require_login():
     """Every staff page but the login needs a logged-in member of staff."""
     if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
+        if htmx:  # Today's polled fragment: reload the whole page, which then goes to the login
+            return htmx_response("", 204, refresh=True)
         return login_manager.unauthorized()
     return None
 
