@@ -155,6 +155,11 @@ class HrAlert(db.Model):
     body_html: Mapped[str | None] = mapped_column(sa.Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Acknowledged by a member of staff: who, when and a note (the account may go; the time stays).
+    acknowledged_by: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("staff_users.staff_id", ondelete="SET NULL"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledgement_note: Mapped[str | None] = mapped_column(sa.String(500))
 
 
 class DailyReport(db.Model):

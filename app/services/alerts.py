@@ -140,3 +140,15 @@ def mark_failed(bike_serial: str, ride_started_at: str, duration_s: int, error: 
         alert.last_error = alert.last_error or error[:2000]
         db.session.commit()
     db.session.rollback()
+
+
+def acknowledge_alert(alert_id: int, staff_id: int, note: str) -> bool:
+    """Mark an alert acknowledged by a member of staff with a note; False when it was already
+    acknowledged (the first acknowledgement stands) or does not exist."""
+    # One UPDATE with the condition in it: two members of staff acknowledging at once, one wins.
+    done = db.session.execute(
+        db.update(HrAlert).where(HrAlert.alert_id == alert_id, HrAlert.acknowledged_at.is_(None))
+        .values(acknowledged_by=staff_id, acknowledged_at=utcnow(),
+                acknowledgement_note=note.strip() or None))
+    db.session.commit()
+    return done.rowcount == 1

@@ -7,12 +7,25 @@ from flask import current_app
 
 from app.extensions import db
 from app.live import store
-from app.models import HrAlert, Ride, User
+from app.models import HrAlert, Ride, StaffUser, User
 from app.services.alerts_today import count_alerts_raised_on, local_day_bounds, today_local
 from app.services.live_view import live_db, rider_card
+from app.services.table_sort import Sort, apply_sort
 from app.services.text_fold import contains_folded
 
 QUARANTINE_SHOWN = 100
+
+# The columns each table may be sorted by (the query string's sort=), and its default order.
+ALERT_SORTS = {"raised": HrAlert.raised_at, "rider": User.name, "bike": HrAlert.bike_serial,
+               "heart_rate": HrAlert.heart_rate, "limit": HrAlert.hr_limit_bpm,
+               "status": HrAlert.status, "acknowledged": HrAlert.acknowledged_at}
+ALERT_DEFAULT = Sort("raised", "desc")
+RIDE_SORTS = {"started": Ride.started_at, "rider": User.name, "bike": Ride.bike_serial,
+              "time": Ride.duration_s, "heart_rate": Ride.avg_heart_rate, "power": Ride.avg_power,
+              "energy": Ride.energy_kj, "alerts": Ride.alerts_count}
+RIDE_DEFAULT = Sort("started", "desc")
+RIDER_SORTS = ("id", "name", "gender", "born", "city", "email", "rides", "last_ride")
+RIDER_DEFAULT = Sort("name", "asc")
 
 
 def today_summary() -> dict:
@@ -27,10 +40,16 @@ def today_summary() -> dict:
             "alerts": count_alerts_raised_on(today), "in_progress": in_progress}
 
 
-def alerts_query(day: date | None = None, status: str | None = None):
-    """Alerts newest first with the rider's name, optionally of one day and one status."""
-    query = (db.select(HrAlert, User.name).outerjoin(User, User.user_id == HrAlert.user_id)
-             .order_by(HrAlert.raised_at.desc()))
+def alerts_query(day: date | None = None, status: str | None = None, sort: Sort = ALERT_DEFAULT,
+                 user_id: int | None = None):
+    """Alerts with the rider's name and who acknowledged them (newest first unless sorted),
+    optionally of one day, one status and one rider."""
+    query = (db.select(HrAlert, User.name, StaffUser.username)
+             .outerjoin(User, User.user_id == HrAlert.user_id)
+             .outerjoin(StaffUser, StaffUser.staff_id == HrAlert.acknowledged_by))
+    query = apply_sort(query, ALERT_SORTS, sort, HrAlert.alert_id.desc())
+    if user_id is not None:
+        query = query.where(HrAlert.user_id == user_id)
     if day is not None:
         start, end = local_day_bounds(day, current_app.config["DELOTON_TZ"])
         query = query.where(HrAlert.raised_at >= start, HrAlert.raised_at < end)
@@ -40,15 +59,15 @@ def alerts_query(day: date | None = None, status: str | None = None):
 
 
 def with_rider_names(rows) -> list[tuple]:
-    """(alert, rider name) rows, naming the rider of a ride still in progress from the live store
-    (the warehouse learns of the rider only when the ride is closed out)."""
+    """(alert, rider name, acknowledged by) rows, naming the rider of a ride still in progress from
+    the live store (the warehouse learns of the rider only when the ride is closed out)."""
     named = []
-    for alert, name in rows:
+    for alert, name, acknowledged_by in rows:
         if name is None:
             ride = store.get_ride(live_db(), alert.bike_serial, store.to_text(alert.ride_started_at))
             if ride is not None:
                 name = rider_card(json.dumps(ride["rider"]), ride["started_at"]).get("name")
-        named.append((alert, name))
+        named.append((alert, name, acknowledged_by))
     return named
 
 
@@ -64,10 +83,14 @@ def quarantine() -> tuple[list[dict], dict[str, int], int]:
 
 
 def rides_query(q: str = "", bike: str = "", gender: str = "", age_band: str = "",
-                date_from: date | None = None, date_to: date | None = None):
-    """Rides newest first, searched by rider name or id and filtered by bike, gender, age, dates."""
-    query = (db.select(Ride, User.name, User.gender).join(User, User.user_id == Ride.user_id)
-             .order_by(Ride.started_at.desc()))
+                date_from: date | None = None, date_to: date | None = None,
+                sort: Sort = RIDE_DEFAULT, user_id: int | None = None):
+    """Rides (newest first unless sorted), searched by rider name or id and filtered by bike,
+    gender, age, dates and rider."""
+    query = db.select(Ride, User.name, User.gender).join(User, User.user_id == Ride.user_id)
+    query = apply_sort(query, RIDE_SORTS, sort, Ride.ride_id.desc())
+    if user_id is not None:
+        query = query.where(Ride.user_id == user_id)
     if q:
         query = query.where(_rider_matches(q))
     if bike:
@@ -83,8 +106,8 @@ def rides_query(q: str = "", bike: str = "", gender: str = "", age_band: str = "
     return query
 
 
-def riders_query(q: str = "", gender: str = ""):
-    """Riders by name with their ride count and last ride, searched and filtered."""
+def riders_query(q: str = "", gender: str = "", sort: Sort = RIDER_DEFAULT):
+    """Riders (by name unless sorted) with their ride count and last ride, searched and filtered."""
     stats = (db.select(Ride.user_id, sa.func.count(Ride.ride_id).label("rides"),
                        sa.func.max(Ride.started_at).label("last_ride_at"))
              .group_by(Ride.user_id).subquery())
@@ -92,7 +115,10 @@ def riders_query(q: str = "", gender: str = ""):
     last_ride_id = (db.select(Ride.ride_id).where(Ride.user_id == User.user_id)
                     .order_by(Ride.started_at.desc()).limit(1).correlate(User).scalar_subquery())
     query = (db.select(User, stats.c.rides, stats.c.last_ride_at, last_ride_id.label("last_ride_id"))
-             .outerjoin(stats, stats.c.user_id == User.user_id).order_by(User.name, User.user_id))
+             .outerjoin(stats, stats.c.user_id == User.user_id))
+    columns = dict(zip(RIDER_SORTS, (User.user_id, User.name, User.gender, User.date_of_birth,
+                                     User.city, User.email, stats.c.rides, stats.c.last_ride_at)))
+    query = apply_sort(query, columns, sort, User.user_id)
     if q:
         query = query.where(sa.or_(_rider_matches(q), contains_folded(User.email, q)))
     if gender:

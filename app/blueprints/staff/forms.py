@@ -52,3 +52,10 @@ class SearchForm(FlaskForm):
         """A field's value when it validated, else None (an invalid filter is ignored and shown)."""
         field = self[name]
         return None if field.errors else (field.data or None)
+
+
+class AcknowledgeForm(FlaskForm):
+    """Acknowledge an alert with an optional note (CSRF-protected)."""
+
+    note = StringField("Note", validators=[Optional(), Length(max=500)])
+    next = StringField("Back to", validators=[Optional(), Length(max=2000)])

@@ -1,16 +1,23 @@
 """Views of the staff pages: thin, the queries live in app/services/staff_view.py."""
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import (Response, abort, current_app, flash, redirect, render_template, request,
+                   stream_with_context, url_for)
+from flask_htmx import make_response as htmx_response
 from flask_login import current_user, login_user, logout_user
 
+from app.blueprints.api.schemas import BIGINT_MAX
 from app.blueprints.staff import bp
-from app.blueprints.staff.forms import LoginForm, LogoutForm, SearchForm, choices
-from app.extensions import db, limiter, login_manager
-from app.services import leaderboards, ride_deletes, staff_view
+from app.blueprints.staff.forms import AcknowledgeForm, LoginForm, LogoutForm, SearchForm, choices
+from app.extensions import db, htmx, limiter, login_manager
+from app.models import User
+from app.services import leaderboards, ride_deletes, staff_csv, staff_view
+from app.services.alerts import acknowledge_alert
+from app.services.csv_export import csv_lines
 from app.services.pagination import paginate_rows
 from app.services.alerts_today import alerts_warning_today, today_local
 from app.services.staff_users import authenticate, end_sessions_of
+from app.services.table_sort import read_sort
 
 PUBLIC_ENDPOINTS = {"staff.login"}
 
@@ -19,6 +26,8 @@ PUBLIC_ENDPOINTS = {"staff.login"}
 def require_login():
     """Every staff page but the login needs a logged-in member of staff."""
     if request.endpoint not in PUBLIC_ENDPOINTS and not current_user.is_authenticated:
+        if htmx:  # Today's polled fragment: reload the whole page, which then goes to the login
+            return htmx_response("", 204, refresh=True)
         return login_manager.unauthorized()
     return None
 
@@ -28,7 +37,15 @@ def staff_context() -> dict:
     """The warning banner and the logout form on every page."""
     if not current_user.is_authenticated:
         return {"warning_today": False}
-    return {"warning_today": alerts_warning_today(), "logout_form": LogoutForm()}
+    return {"warning_today": alerts_warning_today(), "logout_form": LogoutForm(),
+            "url_with": url_with}
+
+
+def url_with(endpoint: str | None = None, **changes) -> str:
+    """This page's address (or another endpoint's) with the same query string but for `changes`;
+    a change to None removes that argument. Keeps filters and sort in pager, sort and CSV links."""
+    args = {**(request.view_args or {}), **request.args.to_dict(), **changes}
+    return url_for(endpoint or request.endpoint, **{k: v for k, v in args.items() if v is not None})
 
 
 def login_limit() -> str:
@@ -73,10 +90,28 @@ def logout():
 
 @bp.get("/")
 def today():
-    """Today at a glance."""
+    """Today at a glance; its fragment alone when htmx polls it (it refreshes itself)."""
     rows = db.session.execute(staff_view.alerts_query(today_local()).limit(10)).all()
-    return render_template("staff/today.html", summary=staff_view.today_summary(),
-                           alerts=staff_view.with_rider_names(rows))
+    fragment = bool(htmx) and not htmx.history_restore_request
+    response = current_app.make_response(render_template(
+        "staff/_today.html" if fragment else "staff/today.html", summary=staff_view.today_summary(),
+        alerts=staff_view.with_rider_names(rows), ack_form=AcknowledgeForm()))
+    response.vary.add("HX-Request")  # the page and its fragment share a URL
+    return response
+
+
+@bp.post(f"/alerts/<int(max={BIGINT_MAX}):alert_id>/acknowledge")
+def acknowledge(alert_id: int):
+    """Acknowledge an alert as the logged-in member of staff, with a note; back to the page."""
+    form = AcknowledgeForm()
+    back = safe_next(form.next.data)
+    if not form.validate_on_submit():
+        flash("Not acknowledged: " + " ".join(e for errors in form.errors.values() for e in errors))
+    elif acknowledge_alert(alert_id, current_user.staff_id, form.note.data or ""):
+        flash(f"Alert {alert_id} acknowledged.")
+    else:
+        flash(f"Alert {alert_id} was already acknowledged (or no longer exists): nothing changed.")
+    return redirect(back)
 
 
 def search_form() -> SearchForm:
@@ -92,14 +127,38 @@ def page_of(query):
     return paginate_rows(query, per_page=current_app.config["STAFF_PAGE_SIZE"])
 
 
+def sort_of(columns, default):
+    """The sort of the query string (sort=column&dir=asc|desc), if whitelisted, else the default."""
+    return read_sort(columns, default, request.args.get("sort"), request.args.get("dir"))
+
+
+def csv_response(name: str, header: list[str], rows) -> Response:
+    """A streamed CSV download of every row."""
+    response = Response(stream_with_context(csv_lines(header, rows)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+def alerts_of_filters():
+    """The alerts the filters and sort of the query string select, and the form and sort."""
+    form, sort = search_form(), sort_of(staff_view.ALERT_SORTS, staff_view.ALERT_DEFAULT)
+    return staff_view.alerts_query(form.value("day"), form.value("status"), sort), form, sort
+
+
 @bp.get("/alerts")
 def alerts():
-    """Heart-rate alerts: who, when, heart rate, limit, delivery status."""
-    form = search_form()
-    query = staff_view.alerts_query(form.value("day"), form.value("status"))
+    """Heart-rate alerts: who, when, heart rate, limit, delivery status, acknowledgement."""
+    query, form, sort = alerts_of_filters()
     page = page_of(query)
-    return render_template("staff/alerts.html", form=form, page=page,
-                           alerts=staff_view.with_rider_names(page.items))
+    return render_template("staff/alerts.html", form=form, page=page, sort=sort,
+                           alerts=staff_view.with_rider_names(page.items), ack_form=AcknowledgeForm())
+
+
+@bp.get("/alerts.csv")
+def alerts_csv():
+    """The alerts the filters select, sorted as on the page, as CSV."""
+    query, _form, _sort = alerts_of_filters()
+    return csv_response("alerts", staff_csv.ALERT_HEADER, staff_csv.alert_rows(query))
 
 
 @bp.get("/quarantine")
@@ -117,22 +176,59 @@ def deletes():
     return render_template("staff/deletes.html", page=page)
 
 
-@bp.get("/rides")
-def rides():
-    """Rides with search, filters and pagination."""
-    form = search_form()
+def rides_of_filters(user_id: int | None = None):
+    """The rides the filters and sort of the query string select, and the form and sort."""
+    form, sort = search_form(), sort_of(staff_view.RIDE_SORTS, staff_view.RIDE_DEFAULT)
     query = staff_view.rides_query(form.value("q") or "", form.value("bike") or "",
                                    form.value("gender") or "", form.value("age_band") or "",
-                                   form.value("date_from"), form.value("date_to"))
-    return render_template("staff/rides.html", form=form, page=page_of(query))
+                                   form.value("date_from"), form.value("date_to"), sort, user_id)
+    return query, form, sort
+
+
+@bp.get("/rides")
+def rides():
+    """Rides with search, filters, sorting and pagination."""
+    query, form, sort = rides_of_filters()
+    return render_template("staff/rides.html", form=form, page=page_of(query), sort=sort)
+
+
+@bp.get("/rides.csv")
+def rides_csv():
+    """The rides the filters select, sorted as on the page, as CSV."""
+    query, _form, _sort = rides_of_filters()
+    return csv_response("rides", staff_csv.RIDE_HEADER, staff_csv.ride_rows(query))
+
+
+def riders_of_filters():
+    """The riders the filters and sort of the query string select, and the form and sort."""
+    form, sort = search_form(), sort_of(staff_view.RIDER_SORTS, staff_view.RIDER_DEFAULT)
+    return staff_view.riders_query(form.value("q") or "", form.value("gender") or "", sort), form, sort
 
 
 @bp.get("/riders")
 def riders():
-    """Riders with search, filters and pagination."""
-    form = search_form()
-    query = staff_view.riders_query(form.value("q") or "", form.value("gender") or "")
-    return render_template("staff/riders.html", form=form, page=page_of(query))
+    """Riders with search, filters, sorting and pagination."""
+    query, form, sort = riders_of_filters()
+    return render_template("staff/riders.html", form=form, page=page_of(query), sort=sort)
+
+
+@bp.get("/riders.csv")
+def riders_csv():
+    """The riders the filters select, sorted as on the page, as CSV."""
+    query, _form, _sort = riders_of_filters()
+    return csv_response("riders", staff_csv.RIDER_HEADER, staff_csv.rider_rows(query))
+
+
+@bp.get(f"/riders/<int(max={BIGINT_MAX}):user_id>")
+def rider(user_id: int):
+    """One rider: details, rides (sortable, paged) and latest alerts."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404, f"There is no rider {user_id}.")
+    query, _form, sort = rides_of_filters(user_id)
+    alert_rows = db.session.execute(staff_view.alerts_query(user_id=user_id).limit(10)).all()
+    return render_template("staff/rider.html", user=user, page=page_of(query), sort=sort,
+                           alerts=staff_view.with_rider_names(alert_rows), ack_form=AcknowledgeForm())
 
 
 @bp.get("/leaderboards")

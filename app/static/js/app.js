@@ -1,6 +1,6 @@
 // Theme switch (remembered in localStorage), the CSRF header on every htmx request, the
 // screen-reader status of a bike's screen (announced only when it changes, not every second)
-// and the steady pulse of its above-limit banner.
+// the steady pulse of its above-limit banner, and Today's refresh held back while a note is written.
 (function () {
   var root = document.documentElement;
   var button = document.getElementById("theme-toggle");
@@ -48,6 +48,18 @@
   }
   document.body.addEventListener("htmx:afterSwap", keepPulse);
   keepPulse();
+
+  // Today's page refreshes itself, replacing its alerts table: a refresh waits while someone is in
+  // one of its fields or has started a note, so no typing is lost (data-refresh says which).
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    var region = event.detail.elt;
+    if (!region.hasAttribute || !region.hasAttribute("data-pause-while-editing")) { return; }
+    var active = document.activeElement;
+    var editing = (region.contains(active) && active.matches("input, textarea, select")) ||
+      Array.prototype.some.call(region.querySelectorAll("input[name=note]"), function (f) { return f.value; });
+    region.dataset.refresh = editing ? "paused" : "on";
+    if (editing) { event.preventDefault(); }
+  });
 
   // A stored report is shown in a frame as tall as the report, so the page alone scrolls.
   function fitFrame(frame) {
