@@ -33,10 +33,12 @@
   // The time axis in minutes: ticks on whole minutes once the ride is long enough, as M:SS before.
   var TIME_STEPS = [15, 30, 60, 120, 300, 600, 900, 1800, 3600];
   function minutes(u, splits) {
-    return splits.map(function (s) {
+    var labels = splits.map(function (s) {
       var m = Math.floor(s / 60), sec = Math.round(s % 60);
       return sec ? m + ":" + (sec < 10 ? "0" : "") + sec : String(m);
     });
+    u.root.dataset.timeTicks = labels.join(" ");  // the canvas's tick labels, readable by tests
+    return labels;
   }
 
   function LiveCharts(box) {
@@ -119,7 +121,8 @@
   function shadeZones(chart, kind, box, limit) {
     if (kind !== "hr" || !limit || !box.dataset.zoneBounds) { return; }
     chart.hooks.drawClear = [zoneBands(box.dataset.zoneBounds.split(",").map(Number), limit)];
-    chart.redraw(false, false);
+    // A chart with no readings yet has no axes to redraw (uPlot throws): its first data draws the bands.
+    if (chart.data[0].length) { chart.redraw(false, false); }
   }
 
   function drawRidePage(box, data) {
