@@ -1,8 +1,9 @@
 """Take the README's screenshots: the fleet, a bike's cockpit and a ride summary, light and dark, on seeded data.
 
 Usage: .venv/bin/python scripts/screenshots.py [--out docs/screenshots]
-Seeds a throwaway live store with the recorded ride of tests/data on
-a few bikes (and the warehouse with earlier rides to pace against and a finished ride), serves the app on a free port and drives Debian's headless Chromium with Playwright.
+Seeds a throwaway live store with the recorded ride of tests/data on a few bikes (and a throwaway
+warehouse with earlier rides to pace against and a finished ride), serves the app on a free port
+and drives Debian's headless Chromium with Playwright.
 """
 import argparse
 import json
