@@ -372,11 +372,12 @@ def test_live_and_staff_pages_pass_axe(app, browse, live, theme, stored_report):
     with app.app_context():
         add_user(100, "Steven Pearce")
         add_ride(100, "SN0001", now() - timedelta(hours=2))
+        add_ride(100, "SN0003", now() - timedelta(hours=1), power=180.0)  # SN0003's ride summary
         db.session.commit()
     # The pages' CSP refuses axe's injected script: this context bypasses it (axe only reads).
     recorded = browse(bypass_csp=True, color_scheme=theme)
     found = {}
-    for path in ("/", "/bikes/SN0001", "/bikes/SN0002", "/bikes/SN0001?view=recent"):
+    for path in ("/", "/bikes/SN0001", "/bikes/SN0002", "/bikes/SN0003", "/bikes/SN0001?view=recent"):
         page = recorded.goto(path)
         page.wait_for_load_state("load")
         assert page.evaluate("document.documentElement.dataset.theme") == theme

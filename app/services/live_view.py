@@ -25,6 +25,8 @@ ORDER BY b.bike_serial
 
 TOTALS_SQL = """
 SELECT COUNT(*) AS n, COALESCE(SUM(power), 0) AS power_sum, MIN(duration_s) AS first_s,
+       AVG(CASE WHEN heart_rate > 0 THEN heart_rate END) AS avg_hr, MAX(heart_rate) AS max_hr,
+       MAX(power) AS max_power, AVG(rpm) AS avg_rpm, MAX(rpm) AS max_rpm,
        MAX(CASE WHEN heart_rate > 0 THEN duration_s END) AS last_hr_s,
        SUM(CASE WHEN heart_rate > 0 AND heart_rate < :b1 * :lim THEN 1 ELSE 0 END) AS z1,
        SUM(CASE WHEN heart_rate >= :b1 * :lim AND heart_rate < :b2 * :lim THEN 1 ELSE 0 END) AS z2,
@@ -129,7 +131,10 @@ def current_ride(bike_serial: str) -> dict | None:
         return view
     ride = store.get_ride(live_db(), bike_serial, bike["ride_started_at"])
     if ride is not None:
+        from app.services.pacing import pacing
+
         view["ride"] = ride_figures(ride)
+        view["ride"]["pacing"] = pacing(bike_serial, view["ride"])
     return view
 
 
@@ -142,7 +147,7 @@ def ride_figures(ride: dict) -> dict:
     figures = {"started_at": ride["started_at"], "user_id": ride["user_id"], "rider": rider,
                "limit": limit, "formula": formula_description(ride["hr_formula"], rider.get("gender")),
                "energy_kj": totals["power_sum"] / 1000, "readings": totals["n"],
-               "alerts": totals["alerts"],
+               "alerts": totals["alerts"], "stats": ride_stats(totals),
                "zones": [totals[f"z{i}"] or 0 for i in range(1, 6)], "latest": None,
                "elapsed_s": 0, "zone": None, "hr_pct": None, "above_limit": False,
                "hold_handlebars": False}
@@ -150,6 +155,14 @@ def ride_figures(ride: dict) -> dict:
         figures.update(latest_figures(latest, limit, totals))
     figures["email"] = alert_email_status(ride["bike_serial"], ride["started_at"]) if totals["alerts"] else None
     return figures
+
+
+def ride_stats(totals: store.Row) -> dict:
+    """This ride's averages and maxima of heart rate (seconds with hand contact), power and cadence."""
+    n = totals["n"]
+    return {"avg_hr": totals["avg_hr"], "max_hr": totals["max_hr"] or None,
+            "avg_power": totals["power_sum"] / n if n else None, "max_power": totals["max_power"],
+            "avg_rpm": totals["avg_rpm"], "max_rpm": totals["max_rpm"]}
 
 
 def alert_email_status(bike_serial: str, started_at: str) -> str | None:
@@ -198,21 +211,3 @@ def last_ended_ride(bike_serial: str) -> dict | None:
     ride = store.get_ride(live_db(), bike_serial, row["started_at"])
     return ride_figures(ride)
 
-
-def last_ride_summary(bike_serial: str) -> dict | None:
-    """The bike's latest finished ride: from the live store if not yet closed out, else the warehouse."""
-    from app.services.ride_history import recent_rides_of_bike, rider
-
-    ended = last_ended_ride(bike_serial)
-    closed = recent_rides_of_bike(bike_serial, 1)
-    if ended is not None and (not closed or ended["started_at"] > store.to_text(closed[0].started_at)):
-        return {"rider_name": ended["rider"].get("name"), "started_at": store.from_text(ended["started_at"]),
-                "duration_s": ended.get("elapsed_s") or 0, "energy_kj": ended["energy_kj"],
-                "user_id": ended["user_id"]}
-    if not closed:
-        return None
-    ride = closed[0]
-    user = rider(ride.user_id)
-    return {"rider_name": user.name if user else None, "started_at": ride.started_at,
-            "duration_s": ride.duration_s, "energy_kj": ride.energy_kj, "avg_power": ride.avg_power,
-            "avg_heart_rate": ride.avg_heart_rate, "user_id": ride.user_id}

@@ -25,6 +25,17 @@ def num(value, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
+@bp.app_template_filter("signed")
+def signed(value, digits: int = 0, duration: bool = False) -> str:
+    """A difference with its sign (+, − or ±0), as a figure or as M:SS; a dash when there is none."""
+    if value is None:
+        return "–"
+    shown = elapsed(abs(value)) if duration else num(abs(value), digits)
+    if shown.strip("0:.,") == "":
+        return f"±{shown}"
+    return f"{'+' if value > 0 else '−'}{shown}"
+
+
 @bp.app_template_filter("local")
 def local(moment: datetime | None, fmt: str = "%d %b %Y %H:%M") -> str:
     """A time in DELOTON_TZ."""

@@ -5,8 +5,9 @@ from flask import abort, jsonify, render_template, request
 
 from app.blueprints.api.schemas import BIGINT_MAX, INT_MAX
 from app.blueprints.live import bp
+from app.domain.figures import ZONE_BOUNDS
 from app.extensions import htmx
-from app.services import live_view, ride_history
+from app.services import live_view, ride_history, ride_summary
 
 VIEWS = ("current", "recent")
 
@@ -35,10 +36,11 @@ def bike(serial: str):
     if view not in VIEWS:
         abort(400, description=f"view must be one of {', '.join(VIEWS)}")
     current = live_view.current_ride(serial)
-    last = live_view.last_ride_summary(serial) if not (current and current["ride"]) else None
+    last = ride_summary.ride_end_summary(serial) if not (current and current["ride"]) else None
     if current is None and last is None:
         abort(404, description=f"No bike {serial} has been seen.")
-    context = {"serial": serial, "view": view, "current": current, "last": last}
+    context = {"serial": serial, "view": view, "current": current, "last": last,
+               "zone_bounds": ",".join(map(str, ZONE_BOUNDS))}
     fragment = bool(htmx) and not htmx.history_restore_request  # a history restore needs the page
     if fragment and htmx.target == "live-figures":
         return render_template("live/_live.html", **context)

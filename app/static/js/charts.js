@@ -19,11 +19,26 @@
     }
     var axis = { stroke: css("--text"), grid: { stroke: css("--border") }, ticks: { stroke: css("--border") } };
     el.innerHTML = "";
-    return new uPlot({ width: width(el), height: height || 200, legend: { show: false },
+    height = height || el.clientHeight || 200;
+    // A short chart (a phone's cockpit) keeps its plot: no axis titles (the caption names the unit).
+    var titled = height >= 200;
+    return new uPlot({ width: width(el), height: height, legend: { show: false },
                        cursor: { show: false }, scales: { x: { time: false } },
-                       axes: [Object.assign({ label: "seconds" }, axis),
-                              Object.assign({ label: KINDS[kind].unit }, axis)], series: series },
+                       axes: [Object.assign({ label: titled ? "minutes" : null, incrs: TIME_STEPS, values: minutes,
+                                              size: titled ? 50 : 30 }, axis),
+                              Object.assign({ label: titled ? KINDS[kind].unit : null }, axis)], series: series },
                      data, el);
+  }
+
+  // The time axis in minutes: ticks on whole minutes once the ride is long enough, as M:SS before.
+  var TIME_STEPS = [15, 30, 60, 120, 300, 600, 900, 1800, 3600];
+  function minutes(u, splits) {
+    var labels = splits.map(function (s) {
+      var m = Math.floor(s / 60), sec = Math.round(s % 60);
+      return sec ? m + ":" + (sec < 10 ? "0" : "") + sec : String(m);
+    });
+    u.root.dataset.timeTicks = labels.join(" ");  // the canvas's tick labels, readable by tests
+    return labels;
   }
 
   function LiveCharts(box) {
@@ -48,6 +63,7 @@
     this.box.querySelectorAll("[data-chart]").forEach(function (el) {
       var kind = el.dataset.chart;
       self.charts[kind] = makeChart(el, kind, self.columns(kind), self.limit);
+      shadeZones(self.charts[kind], kind, self.box, self.limit);
     });
   };
   LiveCharts.prototype.update = function () {
@@ -101,8 +117,15 @@
     };
   }
 
+  // The heart-rate chart of a ride page or a bike's screen: its zones shaded under the line.
+  function shadeZones(chart, kind, box, limit) {
+    if (kind !== "hr" || !limit || !box.dataset.zoneBounds) { return; }
+    chart.hooks.drawClear = [zoneBands(box.dataset.zoneBounds.split(",").map(Number), limit)];
+    // A chart with no readings yet has no axes to redraw (uPlot throws): its first data draws the bands.
+    if (chart.data[0].length) { chart.redraw(false, false); }
+  }
+
   function drawRidePage(box, data) {
-    var bounds = box.dataset.zoneBounds.split(",").map(Number);
     var cols = { x: [], hr: [], power: [], rpm: [], lim: [] };
     data.points.forEach(function (p) {
       cols.x.push(p[0]); cols.hr.push(p[1]); cols.power.push(p[2]); cols.rpm.push(p[3]);
@@ -112,10 +135,7 @@
       var kind = el.dataset.chart;
       var chart = makeChart(el, kind, kind === "hr" ? [cols.x, cols.hr, cols.lim] : [cols.x, cols[kind]],
                             data.limit, kind === "hr" ? 260 : 200);
-      if (kind === "hr" && data.limit) {
-        chart.hooks.drawClear = [zoneBands(bounds, data.limit)];
-        chart.redraw(false, false);
-      }
+      shadeZones(chart, kind, box, data.limit);
     });
     box.dataset.points = String(data.points.length);
   }
