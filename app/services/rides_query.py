@@ -56,6 +56,17 @@ def rides_on(day: date):
     return db.select(Ride).where(Ride.ride_date == day).order_by(Ride.started_at, Ride.ride_id)
 
 
+def after(query, started_at, ride_id: int, newest_first: bool):
+    """The rides of `query` that come after (started_at, ride_id) in its order: a keyset page.
+
+    Written as a range on started_at plus a tie-break, so the started_at indexes serve it."""
+    if newest_first:
+        return query.where(Ride.started_at <= started_at,
+                           db.or_(Ride.started_at < started_at, Ride.ride_id < ride_id))
+    return query.where(Ride.started_at >= started_at,
+                       db.or_(Ride.started_at > started_at, Ride.ride_id > ride_id))
+
+
 def get_rider_or_none(user_id: int) -> User | None:
     """One rider by id."""
     return db.session.get(User, user_id)
@@ -70,16 +81,19 @@ def rider_fields(rider: User) -> dict:
 
 
 def rider_totals(user_id: int) -> dict:
-    """Totals over all the rider's rides; avg_heart_rate over all their hr readings (hr > 0)."""
+    """Totals over all the rider's rides, from `rides` alone (one indexed query, whatever their history).
+
+    avg_heart_rate is over all their heart-rate readings (hr > 0): each ride keeps the mean of its
+    own such readings and how many there were, so their weighted mean is the mean over every one."""
+    weighted = Ride.avg_heart_rate.is_not(None)
+    hr_sum = db.func.sum(Ride.avg_heart_rate * Ride.hr_readings_count).filter(weighted)
+    hr_count = db.func.sum(Ride.hr_readings_count).filter(weighted)
     totals = db.session.execute(
         db.select(db.func.count(Ride.ride_id), db.func.coalesce(db.func.sum(Ride.energy_kj), 0.0),
                   db.func.coalesce(db.func.sum(Ride.duration_s), 0),
-                  db.func.min(Ride.started_at), db.func.max(Ride.started_at))
+                  db.func.min(Ride.started_at), db.func.max(Ride.started_at),
+                  hr_sum / db.func.nullif(hr_count, 0))
         .where(Ride.user_id == user_id)).one()
-    avg_hr = db.session.scalar(
-        db.select(db.func.avg(RideReading.heart_rate)).join(Ride, Ride.ride_id == RideReading.ride_id)
-        .where(Ride.user_id == user_id, RideReading.heart_rate > 0))
     return {"rides_count": totals[0], "total_energy_kj": float(totals[1]),
             "total_duration_s": int(totals[2]), "first_ride_at": totals[3], "last_ride_at": totals[4],
-            "avg_heart_rate": None if avg_hr is None else float(avg_hr)}
-
+            "avg_heart_rate": None if totals[5] is None else float(totals[5])}

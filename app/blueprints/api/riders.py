@@ -3,6 +3,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from app.blueprints.api import make_blueprint, may_read_personal_data, paginate
+from app.blueprints.api.cursor import CURSOR_HEADERS, CursorArgsSchema
 from app.blueprints.api.schemas import BIGINT_MAX, RiderSchema, RideSchema
 from app.services import rides_query
 
@@ -39,11 +40,12 @@ class RiderById(MethodView):
 class RiderRides(MethodView):
     """A rider's rides."""
 
-    @blp.response(200, RideSchema(many=True))
+    @blp.arguments(CursorArgsSchema, location="query")
+    @blp.response(200, RideSchema(many=True), headers=CURSOR_HEADERS)
     @blp.alt_response(404, description="No rider with this id.")
     @blp.paginate()
-    def get(self, user_id, pagination_parameters):
+    def get(self, position, user_id, pagination_parameters):
         """The rider's rides, newest first."""
         rider_or_404(user_id)
         query = rides_query.filtered_rides({"user_id": user_id})
-        return paginate(query, pagination_parameters).items
+        return paginate(query, pagination_parameters, position.get("cursor"), newest_first=True)
