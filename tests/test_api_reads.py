@@ -183,3 +183,24 @@ def test_a_list_page_costs_the_same_few_queries_whatever_its_size(app, client, m
                                   headers=reader).get_json()) == size
         counts.append(len(seen))
     assert counts[0] == counts[1]
+
+
+def test_a_verified_key_costs_no_query_and_a_revoke_takes_effect(app, client, runner, ride):
+    key = runner.invoke(args=["deloton", "create-api-key", "--role", "reader"]).output.split()[-1]
+    headers = {"Authorization": f"Bearer {key}"}
+    assert client.get(f"/api/ride/{ride}", headers=headers).status_code == 200
+    with statements(app) as seen:
+        assert client.get(f"/api/ride/{ride}", headers=headers).status_code == 200
+    assert not [s for s in seen if "api_keys" in s]
+    assert runner.invoke(args=["deloton", "revoke-api-key", key.split("_")[1]]).exit_code == 0
+    assert client.get(f"/api/ride/{ride}", headers=headers).status_code == 401
+
+
+def test_only_a_429_carries_the_rate_limit_headers(app, client, reader, ride):
+    app.config["API_RATE_LIMIT"] = "2 per minute"
+    served = [client.get(f"/api/ride/{ride}", headers=reader) for _ in range(2)]
+    assert all(r.status_code == 200 and "X-RateLimit-Limit" not in r.headers for r in served)
+    limited = client.get(f"/api/ride/{ride}", headers=reader)
+    assert limited.status_code == 429
+    assert limited.headers["X-RateLimit-Limit"] == "2" and limited.headers["X-RateLimit-Remaining"] == "0"
+    assert 0 < int(limited.headers["Retry-After"]) <= 60
