@@ -2,8 +2,10 @@
 
 Measures requests per second and p50/p99 latency of GET /api/ride/<id>, /api/rider/<id> and
 /api/daily?date= against /livez (a trivial endpoint of the same server) in the same run.
-Usage: .venv/bin/python bench/api.py [--rides 100000] [--readings 60] [--seconds 10] [--threads 8]
-Needs `make services` (PostgreSQL, Redis).
+Usage: .venv/bin/python bench/api.py [--rides 100000] [--readings 100] [--seconds 10] [--threads 8 32]
+                                    [--reuse] [--code-dir DIR]
+Needs `make services` (PostgreSQL, Redis). --reuse keeps a bench database already filled (10 million
+readings take minutes to write); --code-dir serves another checkout of the app (a "before" run).
 """
 import argparse
 import json
@@ -88,15 +90,15 @@ def existing_rides(url: str) -> int | None:
         return None
 
 
-def start_server(database_url: str) -> tuple[subprocess.Popen, str]:
-    """gunicorn serving the app; returns the process and an admin key."""
+def start_server(database_url: str, code_dir: Path) -> tuple[subprocess.Popen, str]:
+    """gunicorn serving the app of code_dir; returns the process and a reader key."""
     env = {**os.environ, "DATABASE_URL": database_url, "API_RATE_LIMIT": "10000000 per minute",
-           "REDIS_URL": "redis://localhost:6379/9", "SECRET_KEY": "bench"}
+           "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/9"), "SECRET_KEY": "bench"}
     key = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "deloton", "create-api-key",
-                          "--role", "reader", "--name", "bench"], cwd=ROOT, env=env, check=True,
+                          "--role", "reader", "--name", "bench"], cwd=code_dir, env=env, check=True,
                          capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "--threads", "4", "-b",
-                               f"127.0.0.1:{PORT}", "wsgi:app"], cwd=ROOT, env=env,
+    server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-w", "2", "--threads",
+                               "4", "-b", f"127.0.0.1:{PORT}", "wsgi:app"], cwd=code_dir, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(100):
         try:
@@ -121,12 +123,14 @@ def main() -> None:
     parser.add_argument("--rides", type=int, default=100_000)
     parser.add_argument("--readings", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, nargs="+", default=[8, 32],
+                        help="concurrent clients; one round of every endpoint per value")
     parser.add_argument("--reuse", action="store_true",
                         help="keep the bench database when it already holds --rides rides")
+    parser.add_argument("--code-dir", type=Path, default=ROOT, help="the checkout whose app is served")
     args = parser.parse_args()
     database_url = build_warehouse(args.rides, args.readings, args.reuse)
-    server, key = start_server(database_url)
+    server, key = start_server(database_url, args.code_dir)
     rng = random.Random(7)
     users = max(1, args.rides // 20)
     targets = {
@@ -136,15 +140,22 @@ def main() -> None:
         "GET /api/daily?date=": [f"/api/daily?date={d:02d}-03-2026" for d in range(1, 29)],
     }
     try:
-        results = {name: load(args.seconds, args.threads, key, paths) for name, paths in targets.items()}
+        for threads in args.threads:
+            results = {name: load(args.seconds, threads, key, paths) for name, paths in targets.items()}
+            report(results, threads)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-    baseline = results["GET /livez (baseline)"]["rps"]
-    print(f"{'endpoint':<24}{'req/s':>9}{'vs base':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+
+
+def report(results: dict, threads: int) -> None:
+    """One table: each endpoint's figures and its ratios to the baseline's."""
+    base = results["GET /livez (baseline)"]
+    print(f"\n{threads} concurrent clients")
+    print(f"{'endpoint':<24}{'req/s':>9}{'x base':>8}{'p50 ms':>9}{'p99 ms':>9}{'x base':>8}{'errors':>8}")
     for name, r in results.items():
-        print(f"{name:<24}{r['rps']:>9.0f}{r['rps'] / baseline:>9.2f}{r['p50_ms']:>9.1f}"
-              f"{r['p99_ms']:>9.1f}{r['errors']:>8}")
+        print(f"{name:<24}{r['rps']:>9.0f}{r['rps'] / base['rps']:>8.2f}{r['p50_ms']:>9.1f}"
+              f"{r['p99_ms']:>9.1f}{r['p99_ms'] / base['p99_ms']:>8.2f}{r['errors']:>8}")
 
 
 if __name__ == "__main__":

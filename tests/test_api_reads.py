@@ -204,3 +204,12 @@ def test_only_a_429_carries_the_rate_limit_headers(app, client, reader, ride):
     assert limited.status_code == 429
     assert limited.headers["X-RateLimit-Limit"] == "2" and limited.headers["X-RateLimit-Remaining"] == "0"
     assert 0 < int(limited.headers["Retry-After"]) <= 60
+
+
+def test_a_ride_reads_the_same_alone_in_lists_and_expanded(client, many, reader):
+    alone = client.get(f"/api/ride/{many[0]}", headers=reader).get_json()
+    expanded = client.get(f"/api/ride/{many[0]}?expand=readings", headers=reader).get_json()
+    listed = [r for r in client.get("/api/daily?date=2026-05-01", headers=reader).get_json()
+              if r["ride_id"] == many[0]]
+    assert expanded.pop("readings") and alone == expanded == listed[0]
+    assert isinstance(alone["avg_power"], float) and alone["started_at"].endswith("+00:00")

@@ -4,6 +4,7 @@ from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint, abort
 
 from app.blueprints.api.cursor import NEXT_CURSOR, decode, encode
+from app.blueprints.api.ride_json import json_response
 from app.extensions import db, limiter
 from app.models import ApiKey, utcnow
 from app.openapi import MAX_PAGE
@@ -95,7 +96,7 @@ def make_blueprint(name: str, description: str) -> Blueprint:
 
 
 def paginate(query, pagination_parameters, cursor: str | None, newest_first: bool):
-    """One page of a ride list and its headers: by `cursor` (keyset: no OFFSET, no count) when one
+    """One page of a ride list (its JSON) and its headers: by `cursor` (keyset: no OFFSET, no count) when one
     is given, else by page/page_size with the total in X-Pagination. Either way X-Next-Cursor
     names the next page while more rides follow."""
     size = pagination_parameters.page_size
@@ -112,7 +113,7 @@ def paginate(query, pagination_parameters, cursor: str | None, newest_first: boo
                            count=True)
         pagination_parameters.item_count = page.total
         more, rides = page.has_next, page.items
-    return rides, ({NEXT_CURSOR: encode(rides[-1])} if more and rides else {})
+    return json_response(rides), ({NEXT_CURSOR: encode(rides[-1])} if more and rides else {})
 
 
 def resources() -> list[Blueprint]:

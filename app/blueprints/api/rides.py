@@ -7,6 +7,7 @@ from app.blueprints.api import make_blueprint, paginate, require_admin
 from app.blueprints.api.conditional import (CONDITIONAL_PARAMETERS, VALIDATOR_HEADERS, not_modified,
                                             validators)
 from app.blueprints.api.cursor import CURSOR_HEADERS, CursorArgsSchema
+from app.blueprints.api.ride_json import json_response
 from app.blueprints.api.schemas import (BIGINT_MAX, RideQueryArgsSchema, RideSchema, RidesFilterSchema,
                                         RideWithReadingsSchema)
 from app.services import ride_deletes, rides_query
@@ -39,7 +40,7 @@ class RideById(MethodView):
         if unchanged is not None:
             return unchanged
         if not expand:
-            return ride, headers
+            return json_response(ride), headers
         return {**rides_query.ride_values(ride), "readings": rides_query.ride_readings(ride_id)}, headers
 
     @blp.response(204)
