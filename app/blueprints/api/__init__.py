@@ -1,5 +1,5 @@
 """The REST API under /api (flask-smorest): one module per resource, keys checked on every call."""
-from flask import current_app, g
+from flask import current_app, g, request
 from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint, abort
 
@@ -35,6 +35,7 @@ def verified_key() -> ApiKey | None:
     """The request's active API key, looked up once per request (None without a valid key)."""
     key = g.get("api_key", NOT_CHECKED)
     if key is NOT_CHECKED:
+        reads_without_transaction()  # the first use of the database in every API request
         token = bearer_token()
         key = find_active_key(token) if token else None
         g.api_key = key
@@ -62,6 +63,15 @@ def require_api_key() -> None:
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         key.last_used_at = now
         db.session.commit()
+
+
+def reads_without_transaction() -> None:
+    """A GET reads with autocommit: no BEGIN and no ROLLBACK, two database round trips fewer.
+
+    Its few statements need no common snapshot, and a write it makes (a key's last use) is one
+    statement. Called before anything else in the request uses the session."""
+    if request.method in ("GET", "HEAD") and not db.session().in_transaction():
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def require_admin() -> None:
