@@ -18,6 +18,11 @@ def get_ride_or_none(ride_id: int) -> Ride | None:
     return db.session.get(Ride, ride_id)
 
 
+def ride_closed_at(ride_id: int):
+    """When the ride was closed (None for an unknown ride): all a conditional request needs."""
+    return db.session.scalar(db.select(Ride.closed_at).where(Ride.ride_id == ride_id))
+
+
 def ride_values(ride: Ride) -> dict:
     """A ride's columns and its zone seconds as a plain dict."""
     values = {column.key: getattr(ride, column.key) for column in Ride.__table__.columns}
@@ -80,20 +85,25 @@ def rider_fields(rider: User) -> dict:
     return fields
 
 
-def rider_totals(user_id: int) -> dict:
-    """Totals over all the rider's rides, from `rides` alone (one indexed query, whatever their history).
+def rider_with_totals(user_id: int) -> tuple[User, dict] | None:
+    """The rider and their totals over all their rides, in one indexed query on `users` and `rides`
+    whatever their history (None for an unknown rider).
 
     avg_heart_rate is over all their heart-rate readings (hr > 0): each ride keeps the mean of its
     own such readings and how many there were, so their weighted mean is the mean over every one."""
     weighted = Ride.avg_heart_rate.is_not(None)
     hr_sum = db.func.sum(Ride.avg_heart_rate * Ride.hr_readings_count).filter(weighted)
     hr_count = db.func.sum(Ride.hr_readings_count).filter(weighted)
-    totals = db.session.execute(
-        db.select(db.func.count(Ride.ride_id), db.func.coalesce(db.func.sum(Ride.energy_kj), 0.0),
+    row = db.session.execute(
+        db.select(User, db.func.count(Ride.ride_id), db.func.coalesce(db.func.sum(Ride.energy_kj), 0.0),
                   db.func.coalesce(db.func.sum(Ride.duration_s), 0),
                   db.func.min(Ride.started_at), db.func.max(Ride.started_at),
                   hr_sum / db.func.nullif(hr_count, 0))
-        .where(Ride.user_id == user_id)).one()
-    return {"rides_count": totals[0], "total_energy_kj": float(totals[1]),
-            "total_duration_s": int(totals[2]), "first_ride_at": totals[3], "last_ride_at": totals[4],
-            "avg_heart_rate": None if totals[5] is None else float(totals[5])}
+        .outerjoin(Ride, Ride.user_id == User.user_id).where(User.user_id == user_id)
+        .group_by(User.user_id)).first()
+    if row is None:
+        return None
+    rider, count, energy, duration, first, last, avg_hr = row
+    return rider, {"rides_count": count, "total_energy_kj": float(energy),
+                   "total_duration_s": int(duration), "first_ride_at": first, "last_ride_at": last,
+                   "avg_heart_rate": None if avg_hr is None else float(avg_hr)}

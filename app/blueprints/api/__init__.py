@@ -4,9 +4,9 @@ from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint, abort
 
 from app.blueprints.api.cursor import NEXT_CURSOR, decode, encode
-from app.blueprints.api.ride_json import json_response
+from app.blueprints.api.ride_json import json_response, rides_json
 from app.extensions import db, limiter
-from app.models import ApiKey, utcnow
+from app.models import ApiKey, Ride, utcnow
 from app.openapi import MAX_PAGE
 from app.security import no_store
 from app.services import rides_query
@@ -106,24 +106,25 @@ def make_blueprint(name: str, description: str) -> Blueprint:
 
 
 def paginate(query, pagination_parameters, cursor: str | None, newest_first: bool):
-    """One page of a ride list (its JSON) and its headers: by `cursor` (keyset: no OFFSET, no count) when one
-    is given, else by page/page_size with the total in X-Pagination. Either way X-Next-Cursor
-    names the next page while more rides follow."""
+    """One page of a ride list (its JSON) and its headers: by `cursor` (keyset: no OFFSET, no count)
+    when one is given, else by page/page_size with the total in X-Pagination. Either way
+    X-Next-Cursor names the next page while more rides follow."""
     size = pagination_parameters.page_size
+    keys = query.with_only_columns(Ride.ride_id, Ride.closed_at, Ride.started_at)
     if cursor is not None:
         started_at, ride_id = decode(cursor)
-        query = rides_query.after(query, started_at, ride_id, newest_first)
-        rides = list(db.session.scalars(query.limit(size + 1)))
-        more, rides = len(rides) > size, rides[:size]
+        keys = rides_query.after(keys, started_at, ride_id, newest_first)
         pagination_parameters.item_count = NOT_COUNTED
     else:
         if pagination_parameters.page > MAX_PAGE:  # documented as the maximum of `page`
             abort(422, message=f"page is too large: at most {MAX_PAGE}.")
-        page = db.paginate(query, page=pagination_parameters.page, per_page=size, error_out=False,
-                           count=True)
-        pagination_parameters.item_count = page.total
-        more, rides = page.has_next, page.items
-    return json_response(rides), ({NEXT_CURSOR: encode(rides[-1])} if more and rides else {})
+        keys = keys.offset((pagination_parameters.page - 1) * size)
+        pagination_parameters.item_count = db.session.scalar(
+            db.select(db.func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.execute(keys.limit(size + 1)).all()
+    page = rows[:size]
+    headers = {NEXT_CURSOR: encode(page[-1])} if len(rows) > size else {}
+    return json_response(rides_json([(r.ride_id, r.closed_at) for r in page])), headers
 
 
 def resources() -> list[Blueprint]:

@@ -29,11 +29,14 @@ class RiderById(MethodView):
 
         Contact and body details (email, date of birth, address, height, weight and the other
         fields below) come only with a `pii` or `admin` key."""
-        rider = rider_or_404(user_id)
+        found = rides_query.rider_with_totals(user_id)
+        if found is None:
+            abort(404, message=f"No rider with id {user_id}.")
+        rider, totals = found
         details = rides_query.rider_fields(rider)
         if not may_read_personal_data():
             details = {name: details[name] for name in rides_query.PUBLIC_RIDER_FIELDS}
-        return {**details, **rides_query.rider_totals(user_id)}
+        return {**details, **totals}
 
 
 @blp.route(f"/rider/<int(max={BIGINT_MAX}):user_id>/rides")
