@@ -18,11 +18,6 @@ def get_ride_or_none(ride_id: int) -> Ride | None:
     return db.session.get(Ride, ride_id)
 
 
-def ride_closed_at(ride_id: int):
-    """When the ride was closed (None for an unknown ride): all a conditional request needs."""
-    return db.session.scalar(db.select(Ride.closed_at).where(Ride.ride_id == ride_id))
-
-
 def ride_values(ride: Ride) -> dict:
     """A ride's columns and its zone seconds as a plain dict."""
     values = {column.key: getattr(ride, column.key) for column in Ride.__table__.columns}

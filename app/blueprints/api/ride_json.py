@@ -35,6 +35,11 @@ def _remember(ride: Ride) -> str:
     return text
 
 
+def ride_json(ride: Ride) -> str:
+    """The JSON of a ride already loaded."""
+    return _remembered((ride.ride_id, ride.closed_at)) or _remember(ride)
+
+
 def rides_json(keys: list[tuple[int, datetime]]) -> list[str]:
     """The JSON of the rides named by (ride_id, closed_at), in that order; one query for those
     this process has not made yet."""
