@@ -35,8 +35,9 @@ def verified_key() -> ApiKey | None:
     """The request's active API key, looked up once per request (None without a valid key)."""
     key = g.get("api_key", NOT_CHECKED)
     if key is NOT_CHECKED:
-        reads_without_transaction()  # the first use of the database in every API request
         token = bearer_token()
+        if token:
+            reads_without_transaction()  # the first use of the database in an API request
         key = find_active_key(token) if token else None
         g.api_key = key
     return key
