@@ -1,6 +1,7 @@
 """Deloton Live: the Flask application factory."""
 import secrets
 import sys
+import time
 from pathlib import Path
 
 from flask import Flask, Response
@@ -72,7 +73,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     if not app.config.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = limits_storage_uri(app.config["REDIS_URL"])
-    # Registered before the limiter so that it runs after the limiter has added its headers.
+    # Registered before the limiter so that it runs after the limiter has handled the response.
     app.after_request(retry_after_only_when_limited)
     limiter.init_app(app)
     api.init_app(app)
@@ -82,9 +83,15 @@ def register_extensions(app: Flask) -> None:
 
 
 def retry_after_only_when_limited(response: Response) -> Response:
-    """Flask-Limiter adds Retry-After to every limited response; it only means something on a 429."""
-    if response.status_code != 429:
-        response.headers.pop("Retry-After", None)
+    """The rate-limit headers (Retry-After, X-RateLimit-*) on a 429 only: reading the window for
+    them costs two Redis round trips, which every other answer is spared (RATELIMIT_HEADERS_ENABLED)."""
+    limit = limiter.current_limit if response.status_code == 429 else None
+    if limit is not None:
+        reset_at = limit.reset_at
+        response.headers["X-RateLimit-Limit"] = str(limit.limit.amount)
+        response.headers["X-RateLimit-Remaining"] = str(limit.remaining)
+        response.headers["X-RateLimit-Reset"] = str(reset_at)
+        response.headers["Retry-After"] = str(max(1, int(reset_at - time.time())))
     return response
 
 

@@ -79,7 +79,7 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = VALUES["SESSION_COOKIE_SECURE"]
-    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = False  # only a 429 carries them: see app.retry_after_only_when_limited
 
     # flask-smorest / OpenAPI (the docs page's assets are served by the app, not a CDN)
     API_TITLE = "Deloton Live API"

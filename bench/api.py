@@ -2,8 +2,10 @@
 
 Measures requests per second and p50/p99 latency of GET /api/ride/<id>, /api/rider/<id> and
 /api/daily?date= against /livez (a trivial endpoint of the same server) in the same run.
-Usage: .venv/bin/python bench/api.py [--rides 100000] [--readings 60] [--seconds 10] [--threads 8]
-Needs `make services` (PostgreSQL, Redis).
+Usage: .venv/bin/python bench/api.py [--rides 100000] [--readings 100] [--seconds 10] [--threads 8 32]
+                                    [--reuse] [--code-dir DIR]
+Needs `make services` (PostgreSQL, Redis). --reuse keeps a bench database already filled (10 million
+readings take minutes to write); --code-dir serves another checkout of the app (a "before" run).
 """
 import argparse
 import json
@@ -43,38 +45,60 @@ FROM (SELECT r, TIMESTAMPTZ '2026-01-01' + make_interval(secs => r * 300) AS ts
       FROM generate_series(1, {rides}) AS r) AS s;
 
 INSERT INTO ride_readings (ride_id, duration_s, recorded_at, heart_rate, rpm, power, resistance)
-SELECT r.ride_id, d, r.started_at + make_interval(secs => d), 100 + (d * 7) % 80, 50 + d % 40,
-       80 + (d * 13) % 150, 30
+SELECT r.ride_id, d, r.started_at + make_interval(secs => d),
+       CASE WHEN (d + r.ride_id) % 17 = 0 THEN 0 ELSE 100 + (d * 7 + r.ride_id) % 80 END,
+       50 + d % 40, 80 + (d * 13) % 150, 30
 FROM rides r CROSS JOIN generate_series(1, {readings}) AS d;
-ANALYZE;
+
+-- The rides' heart-rate figures from their readings, as the closeout computes them (hr > 0).
+UPDATE rides SET avg_heart_rate = h.avg_hr, hr_readings_count = h.n
+FROM (SELECT ride_id, avg(heart_rate) FILTER (WHERE heart_rate > 0) AS avg_hr,
+             count(*) FILTER (WHERE heart_rate > 0) AS n
+      FROM ride_readings GROUP BY ride_id) AS h
+WHERE h.ride_id = rides.ride_id;
 """
 
 
-def build_warehouse(rides: int, readings: int) -> str:
-    """A fresh database with the schema (migrations) and the synthetic rows; its URL."""
+def build_warehouse(rides: int, readings: int, reuse: bool) -> str:
+    """A database with the schema (migrations) and the synthetic rows; its URL.
+
+    With reuse, a bench database that already holds `rides` rides is kept as it is."""
+    url = ADMIN_DSN.rsplit("/", 1)[0] + f"/{DB_NAME}"
+    env = {**os.environ, "DATABASE_URL": url.replace("postgresql://", "postgresql+psycopg://")}
+    if reuse and existing_rides(url) == rides:
+        print(f"reusing {DB_NAME} ({rides} rides)")
+        return env["DATABASE_URL"]
     with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    url = ADMIN_DSN.rsplit("/", 1)[0] + f"/{DB_NAME}"
-    env = {**os.environ, "DATABASE_URL": url.replace("postgresql://", "postgresql+psycopg://")}
     subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
                    env=env, check=True, capture_output=True)
     started = time.perf_counter()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(FILL_SQL.format(users=max(1, rides // 20), rides=int(rides), readings=int(readings)))
+        conn.execute("VACUUM ANALYZE")  # visibility map and statistics, as a live database has them
     print(f"filled {rides} rides x {readings} readings in {time.perf_counter() - started:.0f}s")
     return env["DATABASE_URL"]
 
 
-def start_server(database_url: str) -> tuple[subprocess.Popen, str]:
-    """gunicorn serving the app; returns the process and an admin key."""
+def existing_rides(url: str) -> int | None:
+    """How many rides the bench database holds (None when it does not exist)."""
+    try:
+        with psycopg.connect(url) as conn:
+            return conn.execute("SELECT count(*) FROM rides").fetchone()[0]
+    except psycopg.Error:
+        return None
+
+
+def start_server(database_url: str, code_dir: Path) -> tuple[subprocess.Popen, str]:
+    """gunicorn serving the app of code_dir; returns the process and a reader key."""
     env = {**os.environ, "DATABASE_URL": database_url, "API_RATE_LIMIT": "10000000 per minute",
-           "REDIS_URL": "redis://localhost:6379/9", "SECRET_KEY": "bench"}
+           "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/9"), "SECRET_KEY": "bench"}
     key = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "deloton", "create-api-key",
-                          "--role", "reader", "--name", "bench"], cwd=ROOT, env=env, check=True,
+                          "--role", "reader", "--name", "bench"], cwd=code_dir, env=env, check=True,
                          capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    server = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "--threads", "4", "-b",
-                               f"127.0.0.1:{PORT}", "wsgi:app"], cwd=ROOT, env=env,
+    server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-w", "2", "--threads",
+                               "4", "-b", f"127.0.0.1:{PORT}", "wsgi:app"], cwd=code_dir, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(100):
         try:
@@ -97,12 +121,16 @@ def main() -> None:
     """Build, serve, load each endpoint, print the table of figures and ratios."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rides", type=int, default=100_000)
-    parser.add_argument("--readings", type=int, default=60)
+    parser.add_argument("--readings", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, nargs="+", default=[8, 32],
+                        help="concurrent clients; one round of every endpoint per value")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep the bench database when it already holds --rides rides")
+    parser.add_argument("--code-dir", type=Path, default=ROOT, help="the checkout whose app is served")
     args = parser.parse_args()
-    database_url = build_warehouse(args.rides, args.readings)
-    server, key = start_server(database_url)
+    database_url = build_warehouse(args.rides, args.readings, args.reuse)
+    server, key = start_server(database_url, args.code_dir)
     rng = random.Random(7)
     users = max(1, args.rides // 20)
     targets = {
@@ -112,15 +140,22 @@ def main() -> None:
         "GET /api/daily?date=": [f"/api/daily?date={d:02d}-03-2026" for d in range(1, 29)],
     }
     try:
-        results = {name: load(args.seconds, args.threads, key, paths) for name, paths in targets.items()}
+        for threads in args.threads:
+            results = {name: load(args.seconds, threads, key, paths) for name, paths in targets.items()}
+            report(results, threads)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-    baseline = results["GET /livez (baseline)"]["rps"]
-    print(f"{'endpoint':<24}{'req/s':>9}{'vs base':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+
+
+def report(results: dict, threads: int) -> None:
+    """One table: each endpoint's figures and its ratios to the baseline's."""
+    base = results["GET /livez (baseline)"]
+    print(f"\n{threads} concurrent clients")
+    print(f"{'endpoint':<24}{'req/s':>9}{'x base':>8}{'p50 ms':>9}{'p99 ms':>9}{'x base':>8}{'errors':>8}")
     for name, r in results.items():
-        print(f"{name:<24}{r['rps']:>9.0f}{r['rps'] / baseline:>9.2f}{r['p50_ms']:>9.1f}"
-              f"{r['p99_ms']:>9.1f}{r['errors']:>8}")
+        print(f"{name:<24}{r['rps']:>9.0f}{r['rps'] / base['rps']:>8.2f}{r['p50_ms']:>9.1f}"
+              f"{r['p99_ms']:>9.1f}{r['p99_ms'] / base['p99_ms']:>8.2f}{r['errors']:>8}")
 
 
 if __name__ == "__main__":

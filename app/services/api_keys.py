@@ -2,8 +2,11 @@
 import hashlib
 import hmac
 import secrets
+import time
 
 from flask import request
+from sqlalchemy import event
+from sqlalchemy.orm import make_transient_to_detached
 
 from app.extensions import db
 from app.models import ApiKey, utcnow
@@ -12,6 +15,11 @@ ROLES = ("reader", "pii", "admin")
 # Roles that may read riders' contact and body details (email, birth date, address, height, weight).
 PERSONAL_DATA_ROLES = ("pii", "admin")
 KEY_PREFIX = "dlk"  # every key looks like dlk_<8 hex>_<secret>
+# A verified key is trusted for this long by each web process without asking the database again, so
+# a request costs no key query; a key revoked from another process is refused within this time.
+KEY_CACHE_S = 5.0
+# hash of a verified key -> (when it was verified, its columns); only real keys are kept.
+_verified: dict[str, tuple[float, dict]] = {}
 
 
 def hash_key(plain_key: str) -> str:
@@ -46,17 +54,48 @@ def bearer_token() -> str | None:
 
 
 def find_active_key(plain_key: str) -> ApiKey | None:
-    """The unrevoked key matching plain_key; the hash comparison takes constant time."""
+    """The unrevoked key matching plain_key; the hash comparison takes constant time.
+
+    A key verified less than KEY_CACHE_S ago is taken from this process's memory (no query)."""
+    presented = hash_key(plain_key)
+    cached = _verified.get(presented)
+    if cached is not None and time.monotonic() - cached[0] < KEY_CACHE_S:
+        return _attached(cached[1])
+    key = _query_active_key(plain_key, presented)
+    if key is None:
+        _verified.pop(presented, None)
+    else:
+        _verified[presented] = (time.monotonic(), {c.key: getattr(key, c.key)
+                                                   for c in ApiKey.__table__.columns})
+    return key
+
+
+def _query_active_key(plain_key: str, presented: str) -> ApiKey | None:
+    """The key from the database: found by its prefix, its hash compared in constant time."""
     prefix = parse_prefix(plain_key)
     if prefix is None:
         return None
     candidates = db.session.scalars(db.select(ApiKey).where(
         ApiKey.key_prefix == prefix, ApiKey.revoked_at.is_(None))).all()
-    presented = hash_key(plain_key)
     for key in candidates:
         if hmac.compare_digest(key.key_hash, presented):
             return key
     return None
+
+
+def _attached(columns: dict) -> ApiKey:
+    """A remembered key as a row of this request's session, without a query."""
+    key = ApiKey(**columns)
+    make_transient_to_detached(key)
+    return db.session.merge(key, load=False)
+
+
+@event.listens_for(ApiKey.last_used_at, "set")
+def _remember_last_use(key: ApiKey, value, old_value, initiator) -> None:
+    """Keep a remembered key's last use current, so its once-a-minute update is not repeated."""
+    cached = _verified.get(vars(key).get("key_hash", ""))  # vars: never a load inside an event
+    if cached is not None:
+        cached[1]["last_used_at"] = value
 
 
 def list_api_keys() -> list[ApiKey]:
@@ -72,4 +111,5 @@ def revoke_api_key(prefix: str) -> bool:
         return False
     key.revoked_at = utcnow()
     db.session.commit()
+    _verified.pop(key.key_hash, None)  # refused at once here; other processes within KEY_CACHE_S
     return True

@@ -56,6 +56,17 @@ def rides_on(day: date):
     return db.select(Ride).where(Ride.ride_date == day).order_by(Ride.started_at, Ride.ride_id)
 
 
+def after(query, started_at, ride_id: int, newest_first: bool):
+    """The rides of `query` that come after (started_at, ride_id) in its order: a keyset page.
+
+    Written as a range on started_at plus a tie-break, so the started_at indexes serve it."""
+    if newest_first:
+        return query.where(Ride.started_at <= started_at,
+                           db.or_(Ride.started_at < started_at, Ride.ride_id < ride_id))
+    return query.where(Ride.started_at >= started_at,
+                       db.or_(Ride.started_at > started_at, Ride.ride_id > ride_id))
+
+
 def get_rider_or_none(user_id: int) -> User | None:
     """One rider by id."""
     return db.session.get(User, user_id)
@@ -69,17 +80,25 @@ def rider_fields(rider: User) -> dict:
     return fields
 
 
-def rider_totals(user_id: int) -> dict:
-    """Totals over all the rider's rides; avg_heart_rate over all their hr readings (hr > 0)."""
-    totals = db.session.execute(
-        db.select(db.func.count(Ride.ride_id), db.func.coalesce(db.func.sum(Ride.energy_kj), 0.0),
-                  db.func.coalesce(db.func.sum(Ride.duration_s), 0),
-                  db.func.min(Ride.started_at), db.func.max(Ride.started_at))
-        .where(Ride.user_id == user_id)).one()
-    avg_hr = db.session.scalar(
-        db.select(db.func.avg(RideReading.heart_rate)).join(Ride, Ride.ride_id == RideReading.ride_id)
-        .where(Ride.user_id == user_id, RideReading.heart_rate > 0))
-    return {"rides_count": totals[0], "total_energy_kj": float(totals[1]),
-            "total_duration_s": int(totals[2]), "first_ride_at": totals[3], "last_ride_at": totals[4],
-            "avg_heart_rate": None if avg_hr is None else float(avg_hr)}
+def rider_with_totals(user_id: int) -> tuple[User, dict] | None:
+    """The rider and their totals over all their rides, in one indexed query on `users` and `rides`
+    whatever their history (None for an unknown rider).
 
+    avg_heart_rate is over all their heart-rate readings (hr > 0): each ride keeps the mean of its
+    own such readings and how many there were, so their weighted mean is the mean over every one."""
+    weighted = Ride.avg_heart_rate.is_not(None)
+    hr_sum = db.func.sum(Ride.avg_heart_rate * Ride.hr_readings_count).filter(weighted)
+    hr_count = db.func.sum(Ride.hr_readings_count).filter(weighted)
+    row = db.session.execute(
+        db.select(User, db.func.count(Ride.ride_id), db.func.coalesce(db.func.sum(Ride.energy_kj), 0.0),
+                  db.func.coalesce(db.func.sum(Ride.duration_s), 0),
+                  db.func.min(Ride.started_at), db.func.max(Ride.started_at),
+                  hr_sum / db.func.nullif(hr_count, 0))
+        .outerjoin(Ride, Ride.user_id == User.user_id).where(User.user_id == user_id)
+        .group_by(User.user_id)).first()
+    if row is None:
+        return None
+    rider, count, energy, duration, first, last, avg_hr = row
+    return rider, {"rides_count": count, "total_energy_kj": float(energy),
+                   "total_duration_s": int(duration), "first_ride_at": first, "last_ride_at": last,
+                   "avg_heart_rate": None if avg_hr is None else float(avg_hr)}

@@ -1,16 +1,31 @@
 """The REST API under /api (flask-smorest): one module per resource, keys checked on every call."""
-from flask import current_app, g
+from flask import current_app, g, request
 from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint, abort
 
+from app.blueprints.api.cursor import NEXT_CURSOR, decode, encode
+from app.blueprints.api.ride_json import json_response, rides_json
 from app.extensions import db, limiter
-from app.models import ApiKey, utcnow
+from app.models import ApiKey, Ride, utcnow
 from app.openapi import MAX_PAGE
 from app.security import no_store
+from app.services import rides_query
 from app.services.api_keys import PERSONAL_DATA_ROLES, bearer_token, find_active_key
 
 # Lists paginate with page/page_size: 50 by default, at most 500 (docs/specification.md#rest-api).
 Blueprint.DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 50, "max_page_size": 500}
+
+NOT_COUNTED = object()  # item_count of a page read by cursor: nothing was counted
+
+
+class ApiBlueprint(Blueprint):
+    """flask-smorest's Blueprint, except that a page read by cursor sends no X-Pagination."""
+
+    def _set_pagination_metadata(self, page_params, result, headers):
+        if page_params.item_count is NOT_COUNTED:
+            return result, headers
+        return super()._set_pagination_metadata(page_params, result, headers)
+
 
 UNAUTHORIZED = {"WWW-Authenticate": 'Bearer realm="deloton"'}
 NOT_CHECKED = object()
@@ -21,6 +36,8 @@ def verified_key() -> ApiKey | None:
     key = g.get("api_key", NOT_CHECKED)
     if key is NOT_CHECKED:
         token = bearer_token()
+        if token:
+            reads_without_transaction()  # the first use of the database in an API request
         key = find_active_key(token) if token else None
         g.api_key = key
     return key
@@ -49,6 +66,15 @@ def require_api_key() -> None:
         db.session.commit()
 
 
+def reads_without_transaction() -> None:
+    """A GET reads with autocommit: no BEGIN and no ROLLBACK, two database round trips fewer.
+
+    Its few statements need no common snapshot, and a write it makes (a key's last use) is one
+    statement. Called before anything else in the request uses the session."""
+    if request.method in ("GET", "HEAD") and not db.session().in_transaction():
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def require_admin() -> None:
     """Refuse a reader key on a call that changes data."""
     if g.api_key.role != "admin":
@@ -65,26 +91,41 @@ def api_rate_limit() -> str:
     return current_app.config["API_RATE_LIMIT"]
 
 
+def no_store_by_default(response):
+    """Answers may hold personal data: no-store, unless the view chose a policy (a closed ride's)."""
+    return response if "Cache-Control" in response.headers else no_store(response)
+
+
 def make_blueprint(name: str, description: str) -> Blueprint:
     """A resource blueprint under /api with authentication and the per-key limit."""
-    blp = Blueprint(name, __name__, url_prefix="/api", description=description)
+    blp = ApiBlueprint(name, __name__, url_prefix="/api", description=description)
     blp.before_request(require_api_key)
-    blp.after_request(no_store)  # answers may hold personal data
+    blp.after_request(no_store_by_default)
     # One scope for every resource: the limit counts a key's requests over the whole API.
     limiter.shared_limit(api_rate_limit, scope="api", key_func=api_client_identity)(blp)
     return blp
 
 
-
-
-def paginate(query, pagination_parameters):
-    """Run a paginated query and tell flask-smorest the total (for X-Pagination)."""
-    if pagination_parameters.page > MAX_PAGE:  # documented as the maximum of `page`
-        abort(422, message=f"page is too large: at most {MAX_PAGE}.")
-    page = db.paginate(query, page=pagination_parameters.page,
-                       per_page=pagination_parameters.page_size, error_out=False, count=True)
-    pagination_parameters.item_count = page.total
-    return page
+def paginate(query, pagination_parameters, cursor: str | None, newest_first: bool):
+    """One page of a ride list (its JSON) and its headers: by `cursor` (keyset: no OFFSET, no count)
+    when one is given, else by page/page_size with the total in X-Pagination. Either way
+    X-Next-Cursor names the next page while more rides follow."""
+    size = pagination_parameters.page_size
+    keys = query.with_only_columns(Ride.ride_id, Ride.closed_at, Ride.started_at)
+    if cursor is not None:
+        started_at, ride_id = decode(cursor)
+        keys = rides_query.after(keys, started_at, ride_id, newest_first)
+        pagination_parameters.item_count = NOT_COUNTED
+    else:
+        if pagination_parameters.page > MAX_PAGE:  # documented as the maximum of `page`
+            abort(422, message=f"page is too large: at most {MAX_PAGE}.")
+        keys = keys.offset((pagination_parameters.page - 1) * size)
+        pagination_parameters.item_count = db.session.scalar(
+            db.select(db.func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.execute(keys.limit(size + 1)).all()
+    page = rows[:size]
+    headers = {NEXT_CURSOR: encode(page[-1])} if len(rows) > size else {}
+    return json_response(rides_json([(r.ride_id, r.closed_at) for r in page])), headers
 
 
 def resources() -> list[Blueprint]:

@@ -2,6 +2,7 @@
 from flask.views import MethodView
 
 from app.blueprints.api import make_blueprint, paginate
+from app.blueprints.api.cursor import CURSOR_HEADERS, CursorArgsSchema
 from app.blueprints.api.schemas import DailyArgsSchema, RideSchema
 from app.services import rides_query
 from app.services.alerts_today import today_local
@@ -14,10 +15,11 @@ class Daily(MethodView):
     """Rides by ride_date."""
 
     @blp.arguments(DailyArgsSchema, location="query")
-    @blp.response(200, RideSchema(many=True))
+    @blp.arguments(CursorArgsSchema, location="query")
+    @blp.response(200, RideSchema(many=True), headers=CURSOR_HEADERS)
     @blp.paginate()
-    def get(self, args, pagination_parameters):
+    def get(self, args, position, pagination_parameters):
         """Rides whose ride_date is `date` (default today in DELOTON_TZ), oldest first."""
         day = args.get("date") or today_local()
-        query = rides_query.rides_on(day)
-        return paginate(query, pagination_parameters).items
+        return paginate(rides_query.rides_on(day), pagination_parameters, position.get("cursor"),
+                        newest_first=False)

@@ -3,6 +3,7 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from app.blueprints.api import make_blueprint, may_read_personal_data, paginate
+from app.blueprints.api.cursor import CURSOR_HEADERS, CursorArgsSchema
 from app.blueprints.api.schemas import BIGINT_MAX, RiderSchema, RideSchema
 from app.services import rides_query
 
@@ -28,22 +29,26 @@ class RiderById(MethodView):
 
         Contact and body details (email, date of birth, address, height, weight and the other
         fields below) come only with a `pii` or `admin` key."""
-        rider = rider_or_404(user_id)
+        found = rides_query.rider_with_totals(user_id)
+        if found is None:
+            abort(404, message=f"No rider with id {user_id}.")
+        rider, totals = found
         details = rides_query.rider_fields(rider)
         if not may_read_personal_data():
             details = {name: details[name] for name in rides_query.PUBLIC_RIDER_FIELDS}
-        return {**details, **rides_query.rider_totals(user_id)}
+        return {**details, **totals}
 
 
 @blp.route(f"/rider/<int(max={BIGINT_MAX}):user_id>/rides")
 class RiderRides(MethodView):
     """A rider's rides."""
 
-    @blp.response(200, RideSchema(many=True))
+    @blp.arguments(CursorArgsSchema, location="query")
+    @blp.response(200, RideSchema(many=True), headers=CURSOR_HEADERS)
     @blp.alt_response(404, description="No rider with this id.")
     @blp.paginate()
-    def get(self, user_id, pagination_parameters):
+    def get(self, position, user_id, pagination_parameters):
         """The rider's rides, newest first."""
         rider_or_404(user_id)
         query = rides_query.filtered_rides({"user_id": user_id})
-        return paginate(query, pagination_parameters).items
+        return paginate(query, pagination_parameters, position.get("cursor"), newest_first=True)

@@ -4,6 +4,10 @@ from flask.views import MethodView
 from flask_smorest import abort
 
 from app.blueprints.api import make_blueprint, paginate, require_admin
+from app.blueprints.api.conditional import (CONDITIONAL_PARAMETERS, VALIDATOR_HEADERS, not_modified,
+                                            validators)
+from app.blueprints.api.cursor import CURSOR_HEADERS, CursorArgsSchema
+from app.blueprints.api.ride_json import json_response, ride_json
 from app.blueprints.api.schemas import (BIGINT_MAX, RideQueryArgsSchema, RideSchema, RidesFilterSchema,
                                         RideWithReadingsSchema)
 from app.services import ride_deletes, rides_query
@@ -16,16 +20,28 @@ class RideById(MethodView):
     """One ride."""
 
     @blp.arguments(RideQueryArgsSchema, location="query")
-    @blp.response(200, RideWithReadingsSchema)
+    @blp.response(200, RideWithReadingsSchema, headers=VALIDATOR_HEADERS)
+    @blp.alt_response(304, description="Your copy (If-None-Match / If-Modified-Since) is current.",
+                      headers=VALIDATOR_HEADERS)
     @blp.alt_response(404, description="No ride with this id.")
+    @blp.doc(parameters=CONDITIONAL_PARAMETERS)
     def get(self, args, ride_id):
-        """A ride with every figure; `?expand=readings` adds its readings."""
+        """A ride with every figure; `?expand=readings` adds its readings.
+
+        A closed ride never changes: the answer carries `ETag` and `Last-Modified`, and a request
+        with `If-None-Match` or `If-Modified-Since` naming the current copy gets 304 without a body."""
         ride = rides_query.get_ride_or_none(ride_id)
         if ride is None:
             abort(404, message=f"No ride with id {ride_id}.")
-        if args.get("expand") != "readings":
-            return ride
-        return {**rides_query.ride_values(ride), "readings": rides_query.ride_readings(ride_id)}
+        expand = args.get("expand") == "readings"
+        headers = validators(f"ride-{ride_id}-{ride.closed_at.timestamp():.6f}-{int(expand)}",
+                             ride.closed_at)
+        unchanged = not_modified(headers)
+        if unchanged is not None:
+            return unchanged
+        if not expand:
+            return json_response([ride_json(ride)], many=False), headers
+        return {**rides_query.ride_values(ride), "readings": rides_query.ride_readings(ride_id)}, headers
 
     @blp.response(204)
     @blp.alt_response(403, description="A reader key cannot delete.")
@@ -42,9 +58,10 @@ class Rides(MethodView):
     """Rides with filters."""
 
     @blp.arguments(RidesFilterSchema, location="query")
-    @blp.response(200, RideSchema(many=True))
+    @blp.arguments(CursorArgsSchema, location="query")
+    @blp.response(200, RideSchema(many=True), headers=CURSOR_HEADERS)
     @blp.paginate()
-    def get(self, filters, pagination_parameters):
+    def get(self, filters, position, pagination_parameters):
         """Rides, newest first, filtered by rider, bike, date range and minimum figures."""
-        page = paginate(rides_query.filtered_rides(filters), pagination_parameters)
-        return page.items
+        return paginate(rides_query.filtered_rides(filters), pagination_parameters,
+                        position.get("cursor"), newest_first=True)
