@@ -1,0 +1,96 @@
+"""The fleet page at any size: one compact snapshot of every bike a second, shared by all viewers,
+searched, filtered and paged in memory; and the rendered pages of that second, shared too."""
+import threading
+import time
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+from app.services import live_view
+from app.services.text_fold import fold
+
+PER_PAGE = 100
+# The fleet's order of urgency, with each state's label.
+STATES = {"above": "Above the limit", "hold": "Hold the handlebars", "riding": "Riding",
+          "idle": "Idle", "silent": "Silent"}
+RANK = {state: rank for rank, state in enumerate(STATES)}
+MAX_QUERY = 100  # characters of a search
+
+_lock = threading.Lock()
+_snapshots: dict[str, "Snapshot"] = {}  # live store -> its latest snapshot
+
+
+@dataclass
+class Snapshot:
+    """Every bike's tile, in order of urgency, as of one wall-clock second."""
+
+    second: int
+    tiles: list[dict]
+    counts: dict[str, int]
+    pages: dict[tuple, str] = field(default_factory=dict)  # rendered fragments of this second
+
+
+def urgent_state(bike: dict, limit: float | None) -> str:
+    """above, hold, riding, idle or silent: a riding bike above its rider's limit, or with no hand
+    on the sensors (heart rate 0), needs someone's eyes first."""
+    if bike["state"] != "riding" or bike["heart_rate"] is None:
+        return bike["state"]
+    if limit and bike["heart_rate"] > limit:
+        return "above"
+    return "hold" if bike["heart_rate"] == 0 else "riding"
+
+
+def build_tiles() -> list[dict]:
+    """Every bike's tile from the live store (one query), sorted by urgency then serial."""
+    tiles = []
+    for row in live_view.live_db().execute(live_view.FLEET_SQL):
+        riding = row["ride_started_at"] is not None
+        rider = live_view.rider_card(row["rider_json"], row["ride_started_at"]) if riding else {}
+        tile = {"bike_serial": row["bike_serial"], "riding": riding,
+                "state": live_view.bike_state(row["last_seen_wall"], riding),
+                "first_name": rider.get("first_name"), "name": rider.get("name"),
+                "user_id": rider.get("user_id"), "elapsed_s": row["duration_s"],
+                "heart_rate": row["heart_rate"], "power": row["power"],
+                "zone": live_view.zone_of(row["heart_rate"], row["hr_limit_bpm"])}
+        tile["state"] = urgent_state(tile, row["hr_limit_bpm"])
+        tile["search"] = fold(f"{row['bike_serial']} {rider.get('name') or ''}")
+        tiles.append(tile)
+    tiles.sort(key=lambda t: (RANK[t["state"]], t["bike_serial"]))
+    return tiles
+
+
+def snapshot() -> Snapshot:
+    """This second's snapshot, built by the first request of the second and shared by the rest."""
+    path, second = current_app.config["LIVE_DB_PATH"], int(time.time())
+    current = _snapshots.get(path)
+    if current is not None and current.second == second:
+        return current
+    with _lock:  # one request builds it; the others of this second wait and share it
+        current = _snapshots.get(path)
+        if current is None or current.second != second:
+            tiles = build_tiles()
+            counts = {state: 0 for state in STATES}
+            for tile in tiles:
+                counts[tile["state"]] += 1
+            current = _snapshots[path] = Snapshot(second, tiles, counts)
+    return current
+
+
+def fleet_page(snap: Snapshot, q: str = "", state: str = "", page: int = 1) -> dict:
+    """One page of at most PER_PAGE tiles whose serial or rider's name contains q (case and
+    accents aside) and whose state is `state` (any when empty); a page past the end is the last."""
+    needle = fold(q.strip())
+    tiles = [t for t in snap.tiles if (not state or t["state"] == state)
+             and (not needle or needle in t["search"])]
+    pages = max(1, -(-len(tiles) // PER_PAGE))
+    page = min(max(page, 1), pages)
+    return {"tiles": tiles[(page - 1) * PER_PAGE:page * PER_PAGE], "total": len(tiles),
+            "page": page, "pages": pages, "counts": snap.counts, "fleet_size": len(snap.tiles)}
+
+
+def rendered(snap: Snapshot, key: tuple, render) -> str:
+    """The fragment for `key` in this second, rendered once by `render()` whoever asks."""
+    html = snap.pages.get(key)
+    if html is None:
+        html = snap.pages[key] = render()
+    return html
