@@ -18,11 +18,13 @@ MAX_QUERY = 100  # characters of a search
 
 _lock = threading.Lock()
 _snapshots: dict[str, "Snapshot"] = {}  # live store -> its latest snapshot
+_riders: dict[str, dict[tuple, dict]] = {}  # live store -> (bike, ride start) -> its rider
 
 
 @dataclass
 class Snapshot:
-    """Every bike's tile, in order of urgency, as of one wall-clock second."""
+    """Every bike's tile, in order of urgency, as of one wall-clock second (built once a second per
+    process, whoever is watching)."""
 
     second: int
     tiles: list[dict]
@@ -40,40 +42,74 @@ def urgent_state(bike: dict, limit: float | None) -> str:
     return "hold" if bike["heart_rate"] == 0 else "riding"
 
 
-def build_tiles() -> list[dict]:
-    """Every bike's tile from the live store (one query), sorted by urgency then serial."""
-    tiles = []
+def build_tiles(riders: dict[tuple, dict]) -> list[dict]:
+    """Every bike's tile from the live store (one query), sorted by urgency then serial. `riders`
+    holds each ride's rider from the last snapshot (a ride's rider never changes): only the riders
+    of new rides are parsed, and it is trimmed to the rides in progress."""
+    tiles, seen = [], {}
     for row in live_view.live_db().execute(live_view.FLEET_SQL):
         riding = row["ride_started_at"] is not None
-        rider = live_view.rider_card(row["rider_json"], row["ride_started_at"]) if riding else {}
+        ride = (row["bike_serial"], row["ride_started_at"])
+        rider = riders.get(ride) or rider_of(row)
+        seen[ride] = rider
         tile = {"bike_serial": row["bike_serial"], "riding": riding,
-                "state": live_view.bike_state(row["last_seen_wall"], riding),
-                "first_name": rider.get("first_name"), "name": rider.get("name"),
-                "user_id": rider.get("user_id"), "elapsed_s": row["duration_s"],
-                "heart_rate": row["heart_rate"], "power": row["power"],
+                "state": live_view.bike_state(row["last_seen_wall"], riding), **rider,
+                "elapsed_s": row["duration_s"], "heart_rate": row["heart_rate"], "power": row["power"],
                 "zone": live_view.zone_of(row["heart_rate"], row["hr_limit_bpm"])}
         tile["state"] = urgent_state(tile, row["hr_limit_bpm"])
-        tile["search"] = fold(f"{row['bike_serial']} {rider.get('name') or ''}")
         tiles.append(tile)
+    riders.clear()
+    riders.update(seen)
     tiles.sort(key=lambda t: (RANK[t["state"]], t["bike_serial"]))
     return tiles
 
 
+def rider_of(row) -> dict:
+    """A ride's rider as a tile shows it (none for a bike not riding), and the folded text a
+    search looks in."""
+    card = live_view.rider_card(row["rider_json"], row["ride_started_at"]) if row["rider_json"] else {}
+    return {"first_name": card.get("first_name"), "name": card.get("name"), "user_id": card.get("user_id"),
+            "search": fold(f"{row['bike_serial']} {card.get('name') or ''}")}
+
+
 def snapshot() -> Snapshot:
-    """This second's snapshot, built by the first request of the second and shared by the rest."""
+    """The latest snapshot. The first request waits for it; after that, the first request of a new
+    second starts the next one in the background and every request is served the latest at once
+    (at most a second or two old), so no viewer waits for a build over the whole fleet."""
     path, second = current_app.config["LIVE_DB_PATH"], int(time.time())
     current = _snapshots.get(path)
-    if current is not None and current.second == second:
-        return current
-    with _lock:  # one request builds it; the others of this second wait and share it
-        current = _snapshots.get(path)
-        if current is None or current.second != second:
-            tiles = build_tiles()
-            counts = {state: 0 for state in STATES}
-            for tile in tiles:
-                counts[tile["state"]] += 1
-            current = _snapshots[path] = Snapshot(second, tiles, counts)
+    if current is None:
+        with _lock:
+            if path not in _snapshots:
+                build(path, second)
+        return _snapshots[path]
+    if current.second != second and _lock.acquire(blocking=False):
+        app = current_app._get_current_object()
+        threading.Thread(target=build_in_background, args=(app, path, second), daemon=True).start()
     return current
+
+
+def build(path: str, second: int) -> None:
+    """Build the snapshot of `second` from the live store (in an app context)."""
+    tiles = build_tiles(_riders.setdefault(path, {}))
+    counts = {state: 0 for state in STATES}
+    for tile in tiles:
+        counts[tile["state"]] += 1
+    _snapshots[path] = Snapshot(second, tiles, counts)
+
+
+def build_in_background(app, path: str, second: int) -> None:
+    """build() in a thread of its own, then release the lock its starter took."""
+    try:
+        with app.app_context():
+            try:
+                build(path, second)
+            finally:
+                live_view.close_live_db()
+    except Exception:  # noqa: BLE001 (a failed build keeps the last snapshot; the next second retries)
+        app.logger.exception("the fleet snapshot could not be built")
+    finally:
+        _lock.release()
 
 
 def fleet_page(snap: Snapshot, q: str = "", state: str = "", page: int = 1) -> dict:
