@@ -6,9 +6,9 @@ page, --screens bike screens (each polling a different bike's live fragment ever
 --fleet-pages fleet pages (polling their grid every second: the first page, the second, a state
 filter, a search) run for --seconds in bench/screens.py, while a probe bike times the delay from
 its reading produced to Kafka to its figure in its fragment (bench/fleet_probe.py). Baseline in
-the same run: /livez polled as often as the bike screens.
+the same run: --baseline screens polling /livez, a trivial view of the same server.
 Usage: .venv/bin/python bench/live.py [--sizes 1000 5000] [--screens 500] [--fleet-pages 20]
-       [--seconds 60] [--poller-threads 48]
+       [--seconds 60] [--baseline 20] [--poller-threads 32]
 Needs `make services` (Kafka, PostgreSQL, Redis). Redis: BENCH_REDIS_URL (default database 4), which
 the script flushes: do not point it at a database anything else uses.
 """
@@ -58,9 +58,11 @@ def screens(args, web_url: str, serials: list[str]) -> dict:
     """bench/screens.py with every bike screen, fleet page and baseline poll; its figures."""
     specs = [f"bike=/bikes/{serial}" for serial in serials[:args.screens]]
     specs += [f"fleet={FLEET_VIEWS[i % len(FLEET_VIEWS)]}" for i in range(args.fleet_pages)]
-    specs += ["baseline=/livez" for _ in range(args.screens)]
+    specs += ["baseline=/livez" for _ in range(args.baseline)]
     out = subprocess.run([sys.executable, str(ROOT / "bench" / "screens.py"), web_url, str(args.seconds),
-                          str(args.poller_threads), *specs], capture_output=True, text=True, check=True)
+                          str(args.poller_threads), *specs], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"bench/screens.py failed ({out.returncode}): {out.stderr[-2000:]}")
     return json.loads(out.stdout)
 
 
@@ -92,15 +94,16 @@ def run_size(args, bikes: int, warehouse: Warehouse, tmp: Path) -> dict:
 
 def report(rows: list[dict]) -> None:
     """Print the table of BENCHMARKS.md."""
-    print("| bikes | measure | requests (errors) | p50 ms | p99 ms | bytes on the wire / page |")
-    print("|---|---|---|---|---|---|")
+    print("| bikes | measure | requests (errors) | req/s served / asked | p50 ms | p99 ms | bytes on the wire / page |")
+    print("|---|---|---|---|---|---|---|")
     names = {"baseline": "/livez (baseline)", "bike": "bike live fragment", "fleet": "fleet fragment",
              "delay": "reading produced -> in the fragment"}
     for row in rows:
         for kind, name in names.items():
             f = row[kind]
             size = f"{f['wire_bytes']:,.0f} / {f['page_bytes']:,.0f}" if "wire_bytes" in f else "n/a"
-            print(f"| {row['bikes']:,} | {name} | {f['requests']} ({f.get('errors', 0)}) | "
+            rate = f"{f['rate']:.0f} / {f['asked']}" if "rate" in f else "n/a"
+            print(f"| {row['bikes']:,} | {name} | {f['requests']} ({f.get('errors', 0)}) | {rate} | "
                   f"{f['p50_ms']:.1f} | {f['p99_ms']:.1f} | {size} |")
     print("load average (1 min) at the end of each size: " + ", ".join(f"{r['load']:.1f}" for r in rows))
 
@@ -111,7 +114,8 @@ def main() -> None:
     parser.add_argument("--screens", type=int, default=500)
     parser.add_argument("--fleet-pages", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--poller-threads", type=int, default=48)
+    parser.add_argument("--baseline", type=int, default=20, help="screens polling /livez")
+    parser.add_argument("--poller-threads", type=int, default=32)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="deloton-bench-live-"))
     with Warehouse() as warehouse:

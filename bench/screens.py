@@ -2,8 +2,9 @@
 second, as htmx does, for S seconds; a pool of threads serves the schedule.
 
 Usage: python bench/screens.py BASE_URL SECONDS THREADS KIND=PATH [KIND=PATH ...]
-Prints one JSON object: for each kind, requests, errors, p50/p99 latency in ms and mean bytes on the
-wire (compressed) and in the page.
+Prints one JSON object: for each kind, requests, errors, requests per second against the rate the
+screens asked for, p50/p99 latency in ms (request sent to answer read) and mean bytes on the wire
+(compressed) and in the page.
 """
 import heapq
 import json
@@ -33,7 +34,8 @@ class Schedule:
         with self.lock:
             due, i, kind, path = heapq.heappop(self.heap)
             heapq.heappush(self.heap, (due + 1.0, i, kind, path))
-        return (due, kind, path) if due < self.until else None
+        # Stop at the deadline, also when behind: what could not be served in time is not sent.
+        return (due, kind, path) if due < self.until and time.perf_counter() < self.until else None
 
 
 def poll(base: str, schedule: Schedule, results: dict) -> None:
@@ -59,16 +61,19 @@ def main() -> None:
     base, seconds, threads, *specs = sys.argv[1:]
     screens = [tuple(spec.split("=", 1)) for spec in specs]
     results = {kind: [] for kind, _ in screens}
-    schedule = Schedule(screens, time.perf_counter() + float(seconds))
+    started = time.perf_counter()
+    schedule = Schedule(screens, started + float(seconds))
     workers = [threading.Thread(target=poll, args=(base, schedule, results)) for _ in range(int(threads))]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
+    elapsed = time.perf_counter() - started
     summary = {}
     for kind, rows in results.items():
         times = [r[0] for r in rows if r[1]]
         summary[kind] = {"requests": len(rows), "errors": sum(not r[1] for r in rows),
+                         "rate": len(rows) / elapsed, "asked": sum(k == kind for k, _ in screens),
                          "p50_ms": 1000 * percentile(times, 50), "p99_ms": 1000 * percentile(times, 99),
                          "wire_bytes": sum(r[2] for r in rows) / max(1, len(rows)),
                          "page_bytes": sum(r[3] for r in rows) / max(1, len(rows))}
