@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask, Response
 
 from app.config import Config
-from app.extensions import api, csrf, db, htmx, limiter, login_manager, mail, migrate
+from app.extensions import api, compress, csrf, db, htmx, limiter, login_manager, mail, migrate
 from app.live import store
 from app.settings import SettingsError
 
@@ -70,6 +70,7 @@ def register_extensions(app: Flask) -> None:
     mail.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
+    compress.init_app(app)
     login_manager.init_app(app)
     if not app.config.get("RATELIMIT_STORAGE_URI"):
         app.config["RATELIMIT_STORAGE_URI"] = limits_storage_uri(app.config["REDIS_URL"])

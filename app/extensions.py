@@ -1,6 +1,7 @@
 """Flask extension objects, created unbound and initialised by create_app."""
 import sqlite3
 
+from flask_compress import Compress
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -27,6 +28,7 @@ migrate = Migrate()
 mail = Mail()
 csrf = CSRFProtect()
 htmx = HTMX()
+compress = Compress()  # pages, fragments and JSON in zstd, brotli or gzip, as the browser accepts
 login_manager = LoginManager()
 login_manager.login_view = "staff.login"
 login_manager.login_message = "Please log in to see the staff pages."

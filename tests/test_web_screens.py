@@ -1,6 +1,7 @@
 """What a rider and staff see in real Chromium: zone bars, the switch, Back, focus, the banner's
 pulse, alert names and email status, ride charts, reports, layout, search and accessibility (axe)."""
 import io
+import time
 from contextlib import ExitStack
 from datetime import date, timedelta
 from pathlib import Path
@@ -185,6 +186,64 @@ def test_fleet_cards_keep_the_serial_clear_of_the_badge(browse, live):
         assert card["serial"]["bottom"] <= card["badge"]["top"] or card["serial"]["right"] <= card["badge"]["left"]
         # Time, heart rate and power side by side, no label wrapped to a second line.
         assert len({tuple(label) for label in card["labels"]}) == 1
+
+
+def test_fleet_search_filters_sorting_and_pages(app, browse, live):
+    for n in range(120):  # idle bikes: two pages
+        live.execute("INSERT INTO bikes (bike_serial, last_seen_wall) VALUES (?, ?)", (f"ID{n:04d}", time.time()))
+    live.commit()
+    ride_above_limit(live, serial="ZZ0001", user_id=1, name="Bob Stone")
+    hold = lw.start_ride(live, "ZZ0002", lw.rider_json(user_id=2, name="Ayşe Stone", bike_serial="ZZ0002"))
+    lw.add_reading(live, "ZZ0002", hold, 1, 0)
+    page = browse().goto("/")
+    tiles = page.locator("li.bike")
+    # By urgency: above the limit, then hold the handlebars, then the idle bikes by serial.
+    expect(tiles.nth(0)).to_have_attribute("data-bike", "ZZ0001")
+    expect(tiles.nth(0).locator(".badge")).to_have_text("Above the limit")
+    expect(tiles.nth(1).locator(".badge")).to_have_text("Hold the handlebars")
+    expect(tiles.nth(2)).to_have_attribute("data-bike", "ID0000")
+    expect(tiles).to_have_count(100)
+    page.get_by_role("link", name="Next").click()
+    expect(page.locator(".pager span")).to_have_text("Page 2 of 2 · 122 bikes")
+    expect(tiles).to_have_count(22)
+    expect(tiles.nth(0)).to_have_attribute("data-bike", "ID0098")
+    # Search by the rider's name, accents aside.
+    page.get_by_label("Serial or rider").fill("ayse")
+    page.get_by_role("button", name="Search").click()
+    expect(tiles).to_have_count(1)
+    expect(tiles.nth(0)).to_have_attribute("data-bike", "ZZ0002")
+    # A state filter; the grid's updates keep the search: a new matching bike appears, no other.
+    page.get_by_label("Serial or rider").fill("stone")
+    page.get_by_label("State").select_option(label="Above the limit")
+    page.get_by_role("button", name="Search").click()
+    expect(tiles).to_have_count(1)
+    ride_above_limit(live, serial="ZZ0003", user_id=3, name="Cal Stone")
+    ride_above_limit(live, serial="ZZ0004", user_id=4, name="Dee Rock")
+    expect(tiles).to_have_count(2, timeout=10000)
+    assert page.evaluate("[...document.querySelectorAll('li.bike')].map(t => t.dataset.bike)") == ["ZZ0001", "ZZ0003"]
+
+
+def test_fleet_updates_touch_only_the_tiles_that_changed(app, browse, live):
+    for n in range(60):  # enough to scroll
+        live.execute("INSERT INTO bikes (bike_serial, last_seen_wall) VALUES (?, ?)", (f"ID{n:04d}", time.time()))
+    live.commit()
+    feeder = lw.FleetFeeder(app.config["LIVE_DB_PATH"], {"SN0001": [120, 130]})
+    feeder.start()
+    try:
+        page = browse().goto("/")
+        page.mouse.wheel(0, 600)
+        page.wait_for_function("window.scrollY > 0")
+        scrolled = page.evaluate("window.scrollY")
+        # Mark every tile's element: the same elements must still be there after updates.
+        page.evaluate("document.querySelectorAll('li.bike').forEach(t => { t.kept = true; })")
+        elapsed = page.locator('[data-bike="SN0001"] .elapsed')
+        for _ in range(2):
+            first = elapsed.inner_text()
+            expect(elapsed).not_to_have_text(first, timeout=10000)
+        assert page.evaluate("[...document.querySelectorAll('li.bike')].every(t => t.kept)")
+        assert page.evaluate("window.scrollY") == scrolled
+    finally:
+        feeder.stop()
 
 
 # The above-limit banner --------------------------------------------------------------------------
@@ -377,13 +436,13 @@ def test_live_and_staff_pages_pass_axe(app, browse, live, theme, stored_report):
     # The pages' CSP refuses axe's injected script: this context bypasses it (axe only reads).
     recorded = browse(bypass_csp=True, color_scheme=theme)
     found = {}
-    for path in ("/", "/bikes/SN0001", "/bikes/SN0002", "/bikes/SN0003", "/bikes/SN0001?view=recent"):
+    for path in ("/", "/?q=sn&state=above", "/bikes/SN0001", "/bikes/SN0002", "/bikes/SN0003", "/bikes/SN0001?view=recent"):
         page = recorded.goto(path)
         page.wait_for_load_state("load")
         assert page.evaluate("document.documentElement.dataset.theme") == theme
         found[path] = axe_violations(page)
     log_in(recorded)
-    for path in ("/staff/", "/staff/alerts", "/staff/quarantine", "/staff/rides", "/staff/riders",
+    for path in ("/", "/staff/", "/staff/alerts", "/staff/quarantine", "/staff/rides", "/staff/riders",
                  "/staff/leaderboards", "/reports/", f"/reports/{stored_report}",
                  f"/reports/{stored_report}/report.html"):
         page = recorded.goto(path)

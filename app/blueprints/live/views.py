@@ -2,12 +2,13 @@
 import re
 
 from flask import abort, jsonify, render_template, request
+from flask_login import current_user
 
 from app.blueprints.api.schemas import BIGINT_MAX, INT_MAX
 from app.blueprints.live import bp
 from app.domain.figures import ZONE_BOUNDS
 from app.extensions import htmx
-from app.services import live_view, ride_history, ride_summary
+from app.services import fleet_view, fragment_cache, live_view, ride_history, ride_summary
 
 VIEWS = ("current", "recent")
 
@@ -24,9 +25,32 @@ def keep_fragments_out_of_caches(response):
 
 @bp.get("/")
 def fleet():
-    """The fleet page: every bike and its ride in progress; the grid alone when htmx polls."""
-    template = "live/_fleet.html" if htmx and not htmx.history_restore_request else "live/fleet.html"
-    return render_template(template, bikes=live_view.fleet())
+    """The fleet page: a page of bikes by urgency, searched and filtered; the grid alone when htmx
+    polls (rendered once a second for every viewer asking for the same page)."""
+    q, state, page = fleet_args()
+    staff = current_user.is_authenticated
+    snap = fleet_view.snapshot()
+
+    def render(template: str) -> str:
+        return render_template(template, fleet=fleet_view.fleet_page(snap, q, state, page), q=q,
+                               state=state, states=fleet_view.STATES, staff=staff)
+
+    if htmx and not htmx.history_restore_request:
+        return fleet_view.rendered(snap, (q, state, page, staff), lambda: render("live/_fleet.html"))
+    return render("live/fleet.html")
+
+
+def fleet_args() -> tuple[str, str, int]:
+    """The fleet's search, state and page from the query string; 400 for any it cannot take."""
+    q, state = request.args.get("q", ""), request.args.get("state", "")
+    if len(q) > fleet_view.MAX_QUERY:
+        abort(400, description=f"q must be at most {fleet_view.MAX_QUERY} characters.")
+    if state and state not in fleet_view.STATES:
+        abort(400, description=f"state must be one of {', '.join(fleet_view.STATES)}.")
+    raw = request.args.get("page", "1")
+    if not re.fullmatch(r"[0-9]{1,6}", raw) or int(raw) < 1:
+        abort(400, description="page must be a whole number from 1.")
+    return q, state, int(raw)
 
 
 @bp.get("/bikes/<serial>")
@@ -35,6 +59,15 @@ def bike(serial: str):
     view = request.args.get("view", "current")
     if view not in VIEWS:
         abort(400, description=f"view must be one of {', '.join(VIEWS)}")
+    if htmx and not htmx.history_restore_request and htmx.target == "live-figures":
+        key = fragment_cache.reading_key(serial)  # rendered once per reading for every screen
+        if key is not None:
+            return fragment_cache.cached((*key, view), lambda: bike_page(serial, view))
+    return bike_page(serial, view)
+
+
+def bike_page(serial: str, view: str) -> str:
+    """A bike's screen, its panel or its live figures, as the request asks."""
     current = live_view.current_ride(serial)
     last = ride_summary.ride_end_summary(serial) if not (current and current["ride"]) else None
     if current is None and last is None:

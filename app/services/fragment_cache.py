@@ -1,0 +1,50 @@
+"""A short cache of rendered live fragments, shared by every screen this process serves: a bike's
+figures are rendered once per reading, however many screens watch that bike."""
+import threading
+import time
+from collections import OrderedDict
+
+from flask import current_app
+
+from app.services import live_view
+
+TTL_S = 2.0  # also refreshes what a reading does not change (an alert email's status)
+MAX_ENTRIES = 20_000  # about one per bike and view; the oldest go first
+
+_lock = threading.Lock()
+_entries: OrderedDict[tuple, tuple[float, str]] = OrderedDict()
+
+
+KEY_SQL = """
+SELECT b.ride_started_at, b.last_line_at, b.last_seen_wall,
+       (SELECT COUNT(*) FROM alerts a WHERE a.bike_serial = b.bike_serial
+           AND a.started_at = b.ride_started_at) AS alerts
+FROM bikes b WHERE b.bike_serial = ?
+"""
+
+
+def reading_key(serial: str) -> tuple | None:
+    """What a bike's live fragment depends on: its ride, its latest line, its alerts and whether it
+    is silent (one indexed read); None for a bike never seen."""
+    bike = live_view.live_db().execute(KEY_SQL, (serial,)).fetchone()
+    if bike is None:
+        return None
+    state = live_view.bike_state(bike["last_seen_wall"], bike["ride_started_at"] is not None)
+    return (current_app.config["LIVE_DB_PATH"], serial, bike["ride_started_at"], bike["last_line_at"],
+            bike["alerts"], state)
+
+
+def cached(key: tuple, render) -> str:
+    """The fragment stored under `key` if fresh, else `render()` stored for TTL_S seconds."""
+    now = time.monotonic()
+    with _lock:
+        hit = _entries.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+    html = render()  # outside the lock: two screens of one bike may both render on a miss
+    with _lock:
+        _entries[key] = (now + TTL_S, html)
+        _entries.move_to_end(key)
+        while len(_entries) > MAX_ENTRIES:
+            _entries.popitem(last=False)
+    return html
