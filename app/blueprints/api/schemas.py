@@ -2,9 +2,9 @@
 from marshmallow import Schema, fields, validate
 
 from app.blueprints.api.fields import FlexibleDate, Rounded
-from app.services.leaderboards import METRICS
+from app.domain.rider import AGE_BANDS
+from app.services.leaderboards import API_PERIODS, METRICS
 
-PERIODS = ("day", "week", "month", "all")
 BIGINT_MAX = 2**63 - 1  # the database's integer ranges: larger values are refused as bad input
 INT_MAX = 2**31 - 1
 
@@ -129,12 +129,11 @@ class LeaderboardArgsSchema(Schema):
 
     metric = fields.String(required=True, validate=validate.OneOf(list(METRICS)),
                            metadata={"example": "total_energy"})
-    period = fields.String(load_default="all", validate=validate.OneOf(PERIODS),
+    period = fields.String(load_default="all", validate=validate.OneOf(list(API_PERIODS)),
                            metadata={"description": "day (today in DELOTON_TZ), week (the last 7 "
                                                     "days), month (the last 30 days) or all"})
     gender = fields.String(validate=validate.Length(min=1, max=50))
-    age_band = fields.String(validate=validate.OneOf(
-        ["under 18", "18-24", "25-34", "35-44", "45-54", "55+"]))
+    age_band = fields.String(validate=validate.OneOf(AGE_BANDS))
     limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100))
 
 
