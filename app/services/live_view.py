@@ -189,7 +189,8 @@ def last_ended_ride(bike_serial: str) -> dict | None:
 
 def last_ride_summary(bike_serial: str) -> dict | None:
     """The bike's latest finished ride: from the live store if not yet closed out, else the warehouse."""
-    from app.services.ride_history import recent_rides_of_bike, rider
+    from app.services.ride_history import recent_rides_of_bike
+    from app.services.rides_query import get_rider_or_none
 
     ended = last_ended_ride(bike_serial)
     closed = recent_rides_of_bike(bike_serial, 1)
@@ -200,7 +201,7 @@ def last_ride_summary(bike_serial: str) -> dict | None:
     if not closed:
         return None
     ride = closed[0]
-    user = rider(ride.user_id)
+    user = get_rider_or_none(ride.user_id)
     return {"rider_name": user.name if user else None, "started_at": ride.started_at,
             "duration_s": ride.duration_s, "energy_kj": ride.energy_kj, "avg_power": ride.avg_power,
             "avg_heart_rate": ride.avg_heart_rate, "user_id": ride.user_id}
