@@ -33,6 +33,14 @@ def test_every_api_call_needs_a_valid_key(client, runner):
     assert client.get("/api/daily", headers={"Authorization": f"Bearer {key}"}).status_code == 200
 
 
+def test_the_key_list_shows_when_a_key_was_last_used(client, runner):
+    key = create_key(runner, "reader")
+    assert "last used never" in runner.invoke(args=["deloton", "list-api-keys"]).output
+    assert client.get("/api/daily", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    listing = runner.invoke(args=["deloton", "list-api-keys"]).output
+    assert "last used never" not in listing and "last used 20" in listing
+
+
 def test_a_revoked_key_is_refused(client, runner):
     key = create_key(runner, "admin")
     prefix = key.split("_")[1]

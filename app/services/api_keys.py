@@ -12,6 +12,7 @@ ROLES = ("reader", "pii", "admin")
 # Roles that may read riders' contact and body details (email, birth date, address, height, weight).
 PERSONAL_DATA_ROLES = ("pii", "admin")
 KEY_PREFIX = "dlk"  # every key looks like dlk_<8 hex>_<secret>
+USE_NOTED_EVERY_S = 60  # last_used_at is written at most this often per key
 
 
 def hash_key(plain_key: str) -> str:
@@ -57,6 +58,16 @@ def find_active_key(plain_key: str) -> ApiKey | None:
         if hmac.compare_digest(key.key_hash, presented):
             return key
     return None
+
+
+def mark_key_used(key: ApiKey) -> None:
+    """Note when a key was last used, so operators see which keys are in use.
+
+    At most once a minute per key: cheap bookkeeping, not a write on every request."""
+    now = utcnow()
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > USE_NOTED_EVERY_S:
+        key.last_used_at = now
+        db.session.commit()
 
 
 def list_api_keys() -> list[ApiKey]:

@@ -4,10 +4,10 @@ from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint, abort
 
 from app.extensions import db, limiter
-from app.models import ApiKey, utcnow
+from app.models import ApiKey
 from app.openapi import MAX_PAGE
 from app.security import no_store
-from app.services.api_keys import PERSONAL_DATA_ROLES, bearer_token, find_active_key
+from app.services.api_keys import PERSONAL_DATA_ROLES, bearer_token, find_active_key, mark_key_used
 
 # Lists paginate with page/page_size: 50 by default, at most 500 (docs/specification.md#rest-api).
 Blueprint.DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 50, "max_page_size": 500}
@@ -42,11 +42,7 @@ def require_api_key() -> None:
     key = verified_key()
     if key is None:
         abort(401, message="Unknown or revoked API key.", headers=UNAUTHORIZED)
-    # Cheap bookkeeping so operators can see which keys are used; at most once a minute per key.
-    now = utcnow()
-    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
-        key.last_used_at = now
-        db.session.commit()
+    mark_key_used(key)
 
 
 def require_admin() -> None:
@@ -73,8 +69,6 @@ def make_blueprint(name: str, description: str) -> Blueprint:
     # One scope for every resource: the limit counts a key's requests over the whole API.
     limiter.shared_limit(api_rate_limit, scope="api", key_func=api_client_identity)(blp)
     return blp
-
-
 
 
 def paginate(query, pagination_parameters):
