@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.domain.alert_rule import AlertState, advance, exceeds, next_state
+from app.domain.alert_rule import AlertState, advance, next_state
 from app.domain.rider import age_years, formula_description, hr_limit_bpm
 
 LIMIT = 180.0
@@ -99,6 +99,11 @@ def test_the_consumers_in_place_step_agrees_with_next_state(readings, limit, rul
         assert given_state == as_given  # next_state leaves the state it was given alone
 
 
+def exceeds(heart_rate: int, limit: float | None) -> bool:
+    """Above the ride's limit; a heart rate of 0 (no hand contact) never is."""
+    return limit is not None and heart_rate > 0 and heart_rate > limit
+
+
 def alerts_by_definition(readings, limit, alert_after_s, cooldown_s) -> list[int]:
     """The rule as the specification words it, recomputed from the whole ride at each reading."""
     seen, raised = [], []
@@ -107,8 +112,7 @@ def alerts_by_definition(readings, limit, alert_after_s, cooldown_s) -> list[int
             continue  # already seen, or late
         seen.append((duration_s, heart_rate))
         run = 0  # consecutive seconds above the limit, ending at this reading
-        while run < len(seen) and exceeds(seen[-1 - run][1], limit) \
-                and seen[-1 - run][0] == duration_s - run:
+        while run < len(seen) and exceeds(seen[-1 - run][1], limit) and seen[-1 - run][0] == duration_s - run:
             run += 1
         if run >= alert_after_s and (not raised or duration_s - raised[-1] >= cooldown_s):
             raised.append(duration_s)

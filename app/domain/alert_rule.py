@@ -11,11 +11,6 @@ class AlertState:
     last_alert_duration_s: int | None = None
 
 
-def exceeds(heart_rate: int, limit: float | None) -> bool:
-    """A reading exceeds when its heart rate is above the ride's limit (0 never does)."""
-    return limit is not None and heart_rate > 0 and heart_rate > limit
-
-
 def advance(state: AlertState, duration_s: int, heart_rate: int, limit: float | None,
             alert_after_s: int = 3, cooldown_s: int = 300) -> bool:
     """Feed one reading (in duration order) into `state` in place; return whether it raises an alert.
@@ -26,8 +21,8 @@ def advance(state: AlertState, duration_s: int, heart_rate: int, limit: float | 
     if last is not None and duration_s <= last:
         return False  # a reading seen again (Kafka redelivers) or late changes nothing
     state.last_duration_s = duration_s
-    if not exceeds(heart_rate, limit):
-        state.run_length = 0
+    if limit is None or heart_rate <= 0 or heart_rate <= limit:
+        state.run_length = 0  # does not exceed: no limit, no heart rate (0), or not above the limit
     elif last is not None and duration_s == last + 1:
         state.run_length += 1
     else:
