@@ -1,9 +1,12 @@
 """The alert rule and the heart-rate limit formulas (docs/specification.md), on plain values."""
+from dataclasses import replace
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from app.domain.alert_rule import AlertState, next_state
+from app.domain.alert_rule import AlertState, advance, next_state
 from app.domain.rider import age_years, formula_description, hr_limit_bpm
 
 LIMIT = 180.0
@@ -66,6 +69,60 @@ def test_a_ride_without_a_limit_never_alerts():
 def test_a_reading_seen_again_changes_nothing():
     readings = [(1, 190), (2, 190), (2, 190), (3, 190), (3, 190), (1, 190)]
     assert alerts_raised(readings) == [3]
+
+
+def ride_of(steps) -> list[tuple[int, int]]:
+    """(duration_s, heart_rate) readings from (step from the previous second, heart_rate) pairs."""
+    readings, duration_s = [], 0
+    for step, heart_rate in steps:
+        duration_s = max(0, duration_s + step)
+        readings.append((duration_s, heart_rate))
+    return readings
+
+
+# Whole rides as the stream may deliver them: mostly the next second, sometimes one repeated, late
+# or missing; heart rates around the limit (0 is "no reading"); any run length and cooldown.
+READINGS = st.lists(st.tuples(st.sampled_from([1, 1, 1, 1, 2, 0, -2]),
+                              st.sampled_from([0, 120, 180, 181, 200])), max_size=60).map(ride_of)
+LIMITS = st.one_of(st.none(), st.sampled_from([180.0, 180.5, 150.0]))
+RULE_SETTINGS = st.tuples(st.integers(0, 5), st.integers(0, 12))
+
+
+@given(READINGS, LIMITS, RULE_SETTINGS)
+def test_the_consumers_in_place_step_agrees_with_next_state(readings, limit, rule_settings):
+    state, in_place = AlertState(), AlertState()
+    for duration_s, heart_rate in readings:
+        given_state, as_given = state, replace(state)
+        state, alert = next_state(given_state, duration_s, heart_rate, limit, *rule_settings)
+        assert advance(in_place, duration_s, heart_rate, limit, *rule_settings) == alert
+        assert in_place == state
+        assert given_state == as_given  # next_state leaves the state it was given alone
+
+
+def exceeds(heart_rate: int, limit: float | None) -> bool:
+    """Above the ride's limit; a heart rate of 0 (no hand contact) never is."""
+    return limit is not None and heart_rate > 0 and heart_rate > limit
+
+
+def alerts_by_definition(readings, limit, alert_after_s, cooldown_s) -> list[int]:
+    """The rule as the specification words it, recomputed from the whole ride at each reading."""
+    seen, raised = [], []
+    for duration_s, heart_rate in readings:
+        if seen and duration_s <= seen[-1][0]:
+            continue  # already seen, or late
+        seen.append((duration_s, heart_rate))
+        run = 0  # consecutive seconds above the limit, ending at this reading
+        while run < len(seen) and exceeds(seen[-1 - run][1], limit) and seen[-1 - run][0] == duration_s - run:
+            run += 1
+        if run >= alert_after_s and (not raised or duration_s - raised[-1] >= cooldown_s):
+            raised.append(duration_s)
+    return raised
+
+
+@given(READINGS, LIMITS, RULE_SETTINGS)
+def test_the_rule_raises_exactly_the_alerts_of_its_definition(readings, limit, rule_settings):
+    assert alerts_raised(readings, limit, *rule_settings) == alerts_by_definition(readings, limit,
+                                                                                    *rule_settings)
 
 
 def test_a_birthday_on_the_ride_date_counts():

@@ -33,6 +33,14 @@ def test_every_api_call_needs_a_valid_key(client, runner):
     assert client.get("/api/daily", headers={"Authorization": f"Bearer {key}"}).status_code == 200
 
 
+def test_the_key_list_shows_when_a_key_was_last_used(client, runner):
+    key = create_key(runner, "reader")
+    assert "last used never" in runner.invoke(args=["deloton", "list-api-keys"]).output
+    assert client.get("/api/daily", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    listing = runner.invoke(args=["deloton", "list-api-keys"]).output
+    assert "last used never" not in listing and "last used 20" in listing
+
+
 def test_a_revoked_key_is_refused(client, runner):
     key = create_key(runner, "admin")
     prefix = key.split("_")[1]
@@ -67,8 +75,9 @@ def test_requests_past_the_limit_get_429_with_retry_after(app, runner, redis_con
 def test_the_docs_page_works_offline(client):
     page = client.get("/api/docs").get_data(as_text=True)
     assert "swagger-ui-bundle.js" in page and "http" not in page.replace("http-equiv", "")
-    assert client.get("/static/vendor/swagger-ui-5.35.0/swagger-ui-bundle.js").status_code == 200
-    assert client.get("/static/js/swagger-init.js").status_code == 200
+    for asset in ("/static/vendor/swagger-ui-5.35.0/swagger-ui-bundle.js", "/static/js/swagger-init.js"):
+        with client.get(asset) as response:  # a static file stays open until its response is closed
+            assert response.status_code == 200
     document = client.get("/api/openapi.json").get_json()
     ride = document["components"]["schemas"]["Ride"]["properties"]
     assert ride["bike_serial"]["example"] == "SD2e4219ce4a"

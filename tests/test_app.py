@@ -14,9 +14,10 @@ def test_the_base_layout_serves_vendored_htmx_and_both_themes(client):
     assert '/static/vendor/htmx-2.0.11.min.js' in html
     assert 'id="theme-toggle"' in html
     assert "https://" not in html  # no asset leaves the machine
-    assert client.get("/static/vendor/htmx-2.0.11.min.js").status_code == 200
-    css = client.get("/static/css/app.css").get_data(as_text=True)
-    assert '[data-theme="dark"]' in css
+    with client.get("/static/vendor/htmx-2.0.11.min.js") as htmx:  # closed: a static file stays open
+        assert htmx.status_code == 200
+    with client.get("/static/css/app.css") as css:
+        assert '[data-theme="dark"]' in css.get_data(as_text=True)
 
 
 def test_healthz_reports_every_component(client):

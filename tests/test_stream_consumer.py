@@ -15,8 +15,9 @@ def test_the_simulated_fleet_fills_the_live_store_and_sigterm_stops_it_cleanly(t
                                 env=consumer_env(live_db, redis_url), stderr=subprocess.PIPE, text=True)
     wait_for(lambda: count(live_db, "SELECT COUNT(DISTINCT bike_serial) FROM readings") == 6)
     consumer.send_signal(signal.SIGTERM)
-    assert consumer.wait(timeout=30) == 0
-    assert "consumer stopped cleanly" in consumer.stderr.read()
+    _, stderr = consumer.communicate(timeout=30)  # reads and closes the pipe
+    assert consumer.returncode == 0
+    assert "consumer stopped cleanly" in stderr
     conn = store.connect(str(live_db))
     counters = store.get_counters(conn)
     assert counters["rides_started"] >= 6 and counters["readings"] > 0

@@ -1,5 +1,5 @@
 """The heart-rate alert rule (docs/specification.md#heart-rate-alerts), over plain values."""
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass
@@ -11,24 +11,32 @@ class AlertState:
     last_alert_duration_s: int | None = None
 
 
-def exceeds(heart_rate: int, limit: float | None) -> bool:
-    """A reading exceeds when its heart rate is above the ride's limit (0 never does)."""
-    return limit is not None and heart_rate > 0 and heart_rate > limit
+def advance(state: AlertState, duration_s: int, heart_rate: int, limit: float | None,
+            alert_after_s: int = 3, cooldown_s: int = 300) -> bool:
+    """Feed one reading (in duration order) into `state` in place; return whether it raises an alert.
+
+    The rule itself, written for the consumer's hot loop: it changes the state where it is
+    instead of making a new one for every reading."""
+    last = state.last_duration_s
+    if last is not None and duration_s <= last:
+        return False  # a reading seen again (Kafka redelivers) or late changes nothing
+    state.last_duration_s = duration_s
+    if limit is None or heart_rate <= 0 or heart_rate <= limit:
+        state.run_length = 0  # does not exceed: no limit, no heart rate (0), or not above the limit
+    elif last is not None and duration_s == last + 1:
+        state.run_length += 1
+    else:
+        state.run_length = 1  # a missing second breaks the run
+    if state.run_length < alert_after_s:
+        return False
+    if state.last_alert_duration_s is not None and duration_s - state.last_alert_duration_s < cooldown_s:
+        return False
+    state.last_alert_duration_s = duration_s
+    return True
 
 
 def next_state(state: AlertState, duration_s: int, heart_rate: int, limit: float | None,
                alert_after_s: int = 3, cooldown_s: int = 300) -> tuple[AlertState, bool]:
     """Feed one reading (in duration order); return the new state and whether it raises an alert."""
-    if state.last_duration_s is not None and duration_s <= state.last_duration_s:
-        return state, False  # a reading seen again (Kafka redelivers) or late changes nothing
-    consecutive = state.last_duration_s is not None and duration_s == state.last_duration_s + 1
-    if exceeds(heart_rate, limit):
-        run = state.run_length + 1 if consecutive else 1
-    else:
-        run = 0
-    cooled_down = (state.last_alert_duration_s is None
-                   or duration_s - state.last_alert_duration_s >= cooldown_s)
-    raise_alert = run >= alert_after_s and cooled_down
-    return AlertState(run_length=run, last_duration_s=duration_s,
-                      last_alert_duration_s=duration_s if raise_alert else state.last_alert_duration_s
-                      ), raise_alert
+    new_state = replace(state)
+    return new_state, advance(new_state, duration_s, heart_rate, limit, alert_after_s, cooldown_s)

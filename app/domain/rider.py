@@ -1,10 +1,16 @@
 """A rider's details, age, age band and heart-rate limit (docs/specification.md#names-and-addresses)."""
 import re
+from bisect import bisect_right
 from datetime import date, datetime, timedelta, timezone
 
 TITLES = {"mr", "mrs", "ms", "miss", "dr", "mx", "prof"}
 FORMULAS = ("tanaka", "fox", "gulati", "nes")
-AGE_BANDS = ((18, "under 18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"))
+# The age bands, said once: each edge starts a band. Everything else (the API, the staff filters,
+# the report's order) reads AGE_BANDS: "under 18", "18-24", "25-34", "35-44", "45-54", "55+".
+AGE_BAND_EDGES = (18, 25, 35, 45, 55)
+AGE_BANDS = (f"under {AGE_BAND_EDGES[0]}",
+             *(f"{low}-{high - 1}" for low, high in zip(AGE_BAND_EDGES, AGE_BAND_EDGES[1:])),
+             f"{AGE_BAND_EDGES[-1]}+")
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -80,10 +86,7 @@ def age_band(age: int | None) -> str | None:
     """The age band of an age (docs/specification.md#ride-figures)."""
     if age is None:
         return None
-    for upper, band in AGE_BANDS:
-        if age < upper:
-            return band
-    return "55+"
+    return AGE_BANDS[bisect_right(AGE_BAND_EDGES, age)]
 
 
 def hr_limit_bpm(age: int | None, gender: str | None, formula: str = "tanaka") -> float | None:

@@ -21,6 +21,8 @@ KEY_CACHE_S = 5.0
 # hash of a verified key -> (when it was verified, its columns); only real keys are kept.
 _verified: dict[str, tuple[float, dict]] = {}
 
+USE_NOTED_EVERY_S = 60  # last_used_at is written at most this often per key
+
 
 def hash_key(plain_key: str) -> str:
     """The stored form of a key."""
@@ -96,6 +98,16 @@ def _remember_last_use(key: ApiKey, value, old_value, initiator) -> None:
     cached = _verified.get(vars(key).get("key_hash", ""))  # vars: never a load inside an event
     if cached is not None:
         cached[1]["last_used_at"] = value
+
+
+def mark_key_used(key: ApiKey) -> None:
+    """Note when a key was last used, so operators see which keys are in use.
+
+    At most once a minute per key: cheap bookkeeping, not a write on every request."""
+    now = utcnow()
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > USE_NOTED_EVERY_S:
+        key.last_used_at = now
+        db.session.commit()
 
 
 def list_api_keys() -> list[ApiKey]:

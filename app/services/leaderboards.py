@@ -7,7 +7,24 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Ride, RideReading, User
 
-PERIODS = {"today": 0, "7d": 6, "30d": 29, "all": None}
+
+@dataclass(frozen=True)
+class Period:
+    """A leaderboard period: its name on the staff pages and in the API, its label, its length."""
+
+    key: str                # the staff pages' ?period= (and the services')
+    api_name: str           # the API's ?period=
+    label: str
+    days_before: int | None  # the period starts this many days before today; None: all time
+
+
+# Every leaderboard period, said once: the API, the staff pages and the services read it.
+PERIODS = {period.key: period for period in (Period("today", "day", "Today", 0),
+                                            Period("7d", "week", "Last 7 days", 6),
+                                            Period("30d", "month", "Last 30 days", 29),
+                                            Period("all", "all", "All time", None))}
+API_PERIODS = {period.api_name: period.key for period in PERIODS.values()}
+
 # Resistance at or above this is "high": the top setting seen in the recordings of the bikes
 # (151 and 170, tests/data); the analytics views (migration 0006) use the same threshold.
 HIGH_RESISTANCE = 150
@@ -65,7 +82,7 @@ def period_filters(period: str, today: date, **others) -> Filters:
     """Filters for a named period (today, 7d, 30d, all) ending today."""
     if period not in PERIODS:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}")
-    days = PERIODS[period]
+    days = PERIODS[period].days_before
     return Filters(date_from=None if days is None else today - timedelta(days=days),
                    date_to=None if days is None else today, **others)
 

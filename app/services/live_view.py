@@ -86,6 +86,21 @@ def bike_state(last_seen_wall: float | None, riding: bool, now: float | None = N
     return "riding" if riding else "idle"
 
 
+def fleet() -> list[dict]:
+    """Every bike the consumer knows, with its ride in progress and latest reading."""
+    bikes = []
+    for row in live_db().execute(FLEET_SQL):
+        riding = row["ride_started_at"] is not None
+        bikes.append({"bike_serial": row["bike_serial"],
+                      "state": bike_state(row["last_seen_wall"], riding),
+                      "riding": riding,
+                      "rider": rider_card(row["rider_json"], row["ride_started_at"]),
+                      "elapsed_s": row["duration_s"], "heart_rate": row["heart_rate"],
+                      "power": row["power"], "rpm": row["rpm"],
+                      "zone": zone_of(row["heart_rate"], row["hr_limit_bpm"])})
+    return bikes
+
+
 def get_bike(bike_serial: str) -> store.Row | None:
     """The bike's row in the live store, or None when the consumer never heard of it."""
     return live_db().execute("SELECT * FROM bikes WHERE bike_serial = ?", (bike_serial,)).fetchone()

@@ -4,10 +4,12 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from app.domain.rider import AGE_BANDS
+
 WINDOW_EDGE = time(16, 45)
 TREND_DAYS = 7
 ZONES = [f"hr_zone_z{i}_s" for i in range(1, 6)]
-AGE_BAND_ORDER = ["under 18", "18-24", "25-34", "35-44", "45-54", "55+", "unknown"]
+AGE_BAND_ORDER = [*AGE_BANDS, "unknown"]
 GENDER_ORDER = ["female", "male", "other"]
 # Wall-clock shift mapping the window [D-1 16:45, D 16:45) onto the calendar day D. Done on local
 # wall-clock times it is exact across clock changes (they happen at night, far from 16:45).

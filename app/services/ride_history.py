@@ -1,6 +1,6 @@
 """Finished rides from the warehouse: a bike's and a rider's recent rides and personal bests."""
 from app.extensions import db
-from app.models import Ride, RideReading, User
+from app.models import Ride, RideReading
 
 RECENT_LIMIT = 5
 BESTS = (("Longest ride", Ride.duration_s, "duration"),
@@ -32,11 +32,6 @@ def personal_bests(user_id: int) -> list[dict]:
             bests.append({"label": label, "value": getattr(ride, column.key), "unit": unit,
                           "ride": ride})
     return bests
-
-
-def rider(user_id: int) -> User | None:
-    """The rider's warehouse record."""
-    return db.session.get(User, user_id)
 
 
 def ride_series(ride_id: int) -> dict | None:

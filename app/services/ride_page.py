@@ -1,19 +1,9 @@
-"""What a ride page shows beyond the ride's own figures: its rider, its alerts, its zones in bpm."""
+"""What a ride page shows beyond the ride and its rider (rides_query): its alerts, its zones in bpm."""
 import sqlalchemy as sa
 
 from app.domain.figures import ZONE_BOUNDS
 from app.extensions import db
-from app.models import HrAlert, Ride, User
-
-
-def get_ride(ride_id: int) -> Ride | None:
-    """The finished ride, or None."""
-    return db.session.get(Ride, ride_id)
-
-
-def rider(ride: Ride) -> User | None:
-    """The ride's rider."""
-    return db.session.get(User, ride.user_id)
+from app.models import HrAlert, Ride
 
 
 def ride_alerts(ride: Ride) -> list[HrAlert]:

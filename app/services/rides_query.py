@@ -6,9 +6,9 @@ from app.extensions import db
 from app.models import Ride, RideReading, User
 from app.services.alerts_today import today_local
 
-RIDER_FIELDS = ("user_id", "name", "title", "first_name", "last_name", "gender", "date_of_birth",
-                "email", "height_cm", "weight_kg", "address_line1", "address_line2", "city",
-                "postcode", "postcode_area", "account_created_on", "original_source")
+# Columns of `users` that keep the warehouse's books rather than describe the rider.
+BOOKKEEPING_COLUMNS = ("details_from_ride_at", "first_seen_at", "updated_at")
+RIDER_FIELDS = tuple(column.key for column in User.__table__.columns if column.key not in BOOKKEEPING_COLUMNS)
 # What any key may read about a rider; the rest (contact and body details) needs a role made for it.
 PUBLIC_RIDER_FIELDS = ("user_id", "name", "gender", "age_years", "age_band", "postcode_area")
 

@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from app.domain.alert_rule import exceeds, next_state
+from app.domain.alert_rule import advance
 from app.live import store
 from app.stream import rides
 from app.stream.parse import (Boundary, Quarantined, RideHalf, System, TelemetryHalf, decode_key,
@@ -214,17 +214,10 @@ class Batch:
 
     def evaluate_alert(self, bike: Bike, reading: tuple) -> None:
         """Feed the alert rule in duration order; raise an alert in this transaction when due."""
-        ride, duration_s = bike.ride, reading[2]
-        state = ride.alert
-        if state.last_duration_s is not None and duration_s <= state.last_duration_s:
-            return  # a repeated or late second: the rule has seen this part of the ride
-        self.alert_dirty[bike.serial] = bike
-        if state.run_length == 0 and not exceeds(reading[4], ride.hr_limit) \
-                and self.settings.alert_after_s > 0:
-            state.last_duration_s = duration_s  # what next_state gives, without its allocation
-            return
-        ride.alert, due = next_state(ride.alert, duration_s, reading[4], ride.hr_limit,
-                                     self.settings.alert_after_s, self.settings.alert_cooldown_s)
+        ride = bike.ride
+        self.alert_dirty[bike.serial] = bike  # a repeated or late second leaves the state as it was
+        due = advance(ride.alert, reading[2], reading[4], ride.hr_limit,
+                      self.settings.alert_after_s, self.settings.alert_cooldown_s)
         if due:
             rides.raise_alert(self.conn, bike, reading, self.settings.alert_max_age_s,
                               self.now_wall)

@@ -10,7 +10,7 @@ from app.models import ApiKey, Ride, utcnow
 from app.openapi import MAX_PAGE
 from app.security import no_store
 from app.services import rides_query
-from app.services.api_keys import PERSONAL_DATA_ROLES, bearer_token, find_active_key
+from app.services.api_keys import PERSONAL_DATA_ROLES, bearer_token, find_active_key, mark_key_used
 
 # Lists paginate with page/page_size: 50 by default, at most 500 (docs/specification.md#rest-api).
 Blueprint.DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 50, "max_page_size": 500}
@@ -59,11 +59,7 @@ def require_api_key() -> None:
     key = verified_key()
     if key is None:
         abort(401, message="Unknown or revoked API key.", headers=UNAUTHORIZED)
-    # Cheap bookkeeping so operators can see which keys are used; at most once a minute per key.
-    now = utcnow()
-    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
-        key.last_used_at = now
-        db.session.commit()
+    mark_key_used(key)
 
 
 def reads_without_transaction() -> None:

@@ -8,9 +8,6 @@ from app.services.alerts_today import today_local
 
 blp = make_blueprint("leaderboard", "Leaderboards over rides and riders.")
 
-# The API's period names and the leaderboard service's.
-PERIODS = {"day": "today", "week": "7d", "month": "30d", "all": "all"}
-
 
 @blp.route("/leaderboard")
 class Leaderboard(MethodView):
@@ -21,7 +18,7 @@ class Leaderboard(MethodView):
     def get(self, args):
         """The top riders (or rides) for a metric over a period, filterable by gender and age band."""
         metric = leaderboards.METRICS[args["metric"]]
-        filters = leaderboards.period_filters(PERIODS[args["period"]], today_local(),
+        filters = leaderboards.period_filters(leaderboards.API_PERIODS[args["period"]], today_local(),
                                               gender=args.get("gender"), age_band=args.get("age_band"))
         entries = leaderboards.leaderboard(args["metric"], filters, limit=args["limit"])
         return {"metric": args["metric"], "label": metric.label, "period": args["period"],

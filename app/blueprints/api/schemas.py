@@ -2,22 +2,26 @@
 from marshmallow import Schema, fields, validate
 
 from app.blueprints.api.fields import FlexibleDate, Rounded
-from app.services.leaderboards import METRICS
+from app.blueprints.api.model_schema import ModelSchema, in_model_order
+from app.domain.rider import AGE_BANDS
+from app.models import Ride, RideReading, User
+from app.services import rides_query
+from app.services.leaderboards import API_PERIODS, METRICS
 
-PERIODS = ("day", "week", "month", "all")
+ZONE_COLUMNS = tuple(f"hr_zone_z{i}_s" for i in range(1, 6))
 BIGINT_MAX = 2**63 - 1  # the database's integer ranges: larger values are refused as bad input
 INT_MAX = 2**31 - 1
 
 
-class ReadingSchema(Schema):
+class ReadingSchema(ModelSchema):
     """One second of a ride."""
 
-    duration_s = fields.Integer(metadata={"example": 12})
-    recorded_at = fields.AwareDateTime(metadata={"example": "2022-07-06T10:00:12.5+00:00"})
-    heart_rate = fields.Integer(metadata={"example": 131})
-    rpm = fields.Integer(metadata={"example": 48})
-    power = Rounded(metadata={"example": 31.63})
-    resistance = fields.Integer(metadata={"example": 30})
+    EXAMPLES = {"duration_s": 12, "recorded_at": "2022-07-06T10:00:12.5+00:00", "heart_rate": 131,
+                "rpm": 48, "power": 31.63, "resistance": 30}
+
+    class Meta(ModelSchema.Meta):
+        model = RideReading
+        exclude = ("ride_id",)
 
 
 class ZoneSecondsSchema(Schema):
@@ -30,35 +34,23 @@ class ZoneSecondsSchema(Schema):
     z5 = fields.Integer()
 
 
-class RideSchema(Schema):
+class RideSchema(ModelSchema):
     """A ride with every ride figure (docs/specification.md#ride-figures)."""
 
-    ride_id = fields.Integer(metadata={"example": 1})
-    user_id = fields.Integer(metadata={"example": 100})
-    bike_serial = fields.String(metadata={"example": "SD2e4219ce4a"})
-    started_at = fields.AwareDateTime(metadata={"example": "2022-07-06T10:00:00+00:00"})
-    ended_at = fields.AwareDateTime()
-    ride_date = fields.Date(metadata={"example": "2022-07-06"})
-    duration_s = fields.Integer(metadata={"example": 498})
-    readings_count = fields.Integer(metadata={"example": 498})
-    avg_heart_rate = Rounded(allow_none=True, metadata={"example": 128.4})
-    min_heart_rate = fields.Integer(allow_none=True)
-    max_heart_rate = fields.Integer()
-    avg_power = Rounded()
-    max_power = Rounded()
-    avg_rpm = Rounded()
-    max_rpm = fields.Integer()
-    avg_resistance = Rounded()
-    max_resistance = fields.Integer()
-    energy_kj = Rounded(metadata={"example": 41.7})
-    calories_kcal = Rounded(metadata={"example": 41.53})
-    age_years = fields.Integer(allow_none=True)
-    age_band = fields.String(allow_none=True, metadata={"example": "25-34"})
-    hr_limit_bpm = Rounded(allow_none=True, metadata={"example": 187.0})
-    hr_formula = fields.String(metadata={"example": "tanaka"})
+    EXAMPLES = {"ride_id": 1, "user_id": 100, "bike_serial": "SD2e4219ce4a",
+                "started_at": "2022-07-06T10:00:00+00:00", "ride_date": "2022-07-06", "duration_s": 498,
+                "readings_count": 498, "avg_heart_rate": 128.4, "energy_kj": 41.7, "calories_kcal": 41.53,
+                "age_band": "25-34", "hr_limit_bpm": 187.0, "hr_formula": "tanaka"}
+
+    class Meta(ModelSchema.Meta):
+        model = Ride
+        # The zones are shown as one object; the rest is bookkeeping of the warehouse.
+        exclude = ("hr_readings_count", *ZONE_COLUMNS, "closed_at")
+
     hr_zone_seconds = fields.Nested(ZoneSecondsSchema)
-    trimp = Rounded()
-    alerts_count = fields.Integer()
+
+
+in_model_order(RideSchema, hr_zone_seconds="hr_formula")
 
 
 class RideWithReadingsSchema(RideSchema):
@@ -94,26 +86,15 @@ class DailyArgsSchema(Schema):
                                   "example": "06-07-2022"})
 
 
-class RiderSchema(Schema):
+class RiderSchema(ModelSchema):
     """A rider with their totals; contact and body details only for `pii` and `admin` keys."""
 
-    user_id = fields.Integer(metadata={"example": 100})
-    name = fields.String(metadata={"example": "Mr Stuart Austin"})
-    title = fields.String(allow_none=True)
-    first_name = fields.String(allow_none=True)
-    last_name = fields.String(allow_none=True)
-    gender = fields.String(allow_none=True)
-    date_of_birth = fields.Date(allow_none=True)
-    email = fields.String(allow_none=True)
-    height_cm = Rounded(allow_none=True)
-    weight_kg = Rounded(allow_none=True)
-    address_line1 = fields.String(allow_none=True)
-    address_line2 = fields.String(allow_none=True)
-    city = fields.String(allow_none=True)
-    postcode = fields.String(allow_none=True)
-    postcode_area = fields.String(allow_none=True)
-    account_created_on = fields.Date(allow_none=True)
-    original_source = fields.String(allow_none=True)
+    EXAMPLES = {"user_id": 100, "name": "Mr Stuart Austin"}
+
+    class Meta(ModelSchema.Meta):
+        model = User
+        exclude = rides_query.BOOKKEEPING_COLUMNS
+
     age_years = fields.Integer(allow_none=True)
     age_band = fields.String(allow_none=True, metadata={"example": "25-34"})
     rides_count = fields.Integer()
@@ -124,17 +105,19 @@ class RiderSchema(Schema):
     last_ride_at = fields.AwareDateTime(allow_none=True)
 
 
+in_model_order(RiderSchema)
+
+
 class LeaderboardArgsSchema(Schema):
     """?metric=&period= and the filters of GET /api/leaderboard."""
 
     metric = fields.String(required=True, validate=validate.OneOf(list(METRICS)),
                            metadata={"example": "total_energy"})
-    period = fields.String(load_default="all", validate=validate.OneOf(PERIODS),
+    period = fields.String(load_default="all", validate=validate.OneOf(list(API_PERIODS)),
                            metadata={"description": "day (today in DELOTON_TZ), week (the last 7 "
                                                     "days), month (the last 30 days) or all"})
     gender = fields.String(validate=validate.Length(min=1, max=50))
-    age_band = fields.String(validate=validate.OneOf(
-        ["under 18", "18-24", "25-34", "35-44", "45-54", "55+"]))
+    age_band = fields.String(validate=validate.OneOf(AGE_BANDS))
     limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100))
 
 

@@ -8,7 +8,7 @@ from app.blueprints.api.schemas import BIGINT_MAX, INT_MAX
 from app.blueprints.live import bp
 from app.domain.figures import ZONE_BOUNDS
 from app.extensions import htmx
-from app.services import fleet_view, fragment_cache, live_view, ride_history, ride_summary
+from app.services import fleet_view, fragment_cache, live_view, ride_history, ride_summary, rides_query
 
 VIEWS = ("current", "recent")
 
@@ -89,7 +89,7 @@ def recent_context(serial: str, current: dict | None, last: dict | None) -> dict
     user_id = (current["ride"]["user_id"] if current and current["ride"]
                else last["user_id"] if last else None)
     return {"bike_rides": ride_history.recent_rides_of_bike(serial),
-            "rider": ride_history.rider(user_id) if user_id is not None else None,
+            "rider": rides_query.get_rider_or_none(user_id) if user_id is not None else None,
             "rider_rides": ride_history.recent_rides_of_rider(user_id) if user_id is not None else [],
             "bests": ride_history.personal_bests(user_id) if user_id is not None else []}
 

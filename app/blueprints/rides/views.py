@@ -5,7 +5,7 @@ from flask_login import login_required
 from app.blueprints.rides import bp
 from app.blueprints.staff.views import staff_context
 from app.domain.figures import ZONE_BOUNDS
-from app.services import ride_export, ride_page
+from app.services import ride_export, ride_page, rides_query
 from app.services.report_links import LinkRefused
 from app.services.ride_links import read_ride_token, ride_link, ride_token
 
@@ -19,7 +19,7 @@ bp.add_app_template_global(ride_token, "ride_token")
 
 def ride_or_404(ride_id: int):
     """The finished ride, else a 404 page."""
-    ride = ride_page.get_ride(ride_id)
+    ride = rides_query.get_ride_or_none(ride_id)
     if ride is None:
         abort(404, f"There is no finished ride {ride_id}.")
     return ride
@@ -27,8 +27,9 @@ def ride_or_404(ride_id: int):
 
 def page_context(ride, file_url) -> dict:
     """Everything the ride page shows; file_url(fmt) gives each download's address."""
-    return {"ride": ride, "rider": ride_page.rider(ride), "alerts": ride_page.ride_alerts(ride),
-            "zones": ride_page.zones(ride), "zone_bounds": ",".join(map(str, ZONE_BOUNDS)),
+    return {"ride": ride, "rider": rides_query.get_rider_or_none(ride.user_id),
+            "alerts": ride_page.ride_alerts(ride), "zones": ride_page.zones(ride),
+            "zone_bounds": ",".join(map(str, ZONE_BOUNDS)),
             "file_url": file_url, "formats": list(ride_export.FORMATS)}
 
 

@@ -3,7 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, PasswordField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-AGE_BANDS = ("under 18", "18-24", "25-34", "35-44", "45-54", "55+")
+from app.domain.rider import AGE_BANDS
+
 STATUSES = ("pending", "sent", "stored", "skipped", "failed")
 
 

@@ -6,7 +6,8 @@ from app.extensions import htmx
 from app.services import leaderboards, live_view, ride_map
 from app.services.alerts_today import today_local
 
-PERIODS = {"today": "Today", "7d": "Last 7 days", "30d": "Last 30 days"}
+# The leaderboards' periods, but for all time (a map of every ride ever says little about now).
+PERIODS = {key: period.label for key, period in leaderboards.PERIODS.items() if period.days_before is not None}
 
 
 def live_context() -> dict:
