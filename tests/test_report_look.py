@@ -130,7 +130,7 @@ def rgb(hex_colour: str) -> str:
 
 
 BAR_FILLS = """title => [...document.querySelectorAll('svg')]
-    .filter(svg => svg.querySelector('.title').textContent.startsWith(title))
+    .filter(svg => svg.querySelector('.title')?.textContent.startsWith(title))
     .flatMap(svg => [...svg.querySelectorAll('.series rect')].map(rect => getComputedStyle(rect).fill))"""
 
 
