@@ -8,7 +8,8 @@ from app.live import store
 from app.models import Ride
 from app.services import live_view
 from app.services.pacing import CACHE_RIDES, LruCache
-from app.services.ride_history import recent_rides_of_bike, rider
+from app.services.ride_history import recent_rides_of_bike
+from app.services.rides_query import get_rider_or_none
 
 # The personal bests a ride can beat: (badge, summary key, warehouse column).
 BADGES = (("Longest ride", "duration_s", Ride.duration_s), ("Most energy", "energy_kj", Ride.energy_kj),
@@ -44,7 +45,7 @@ def from_live(figures: dict) -> dict:
 
 def from_warehouse(ride: Ride) -> dict:
     """The summary of a closed ride."""
-    user = rider(ride.user_id)
+    user = get_rider_or_none(ride.user_id)
     return {"rider_name": user.name if user else None, "user_id": ride.user_id, "started_at": ride.started_at,
             "duration_s": ride.duration_s, "energy_kj": ride.energy_kj, "avg_hr": ride.avg_heart_rate,
             "max_hr": ride.max_heart_rate or None, "avg_power": ride.avg_power, "max_power": ride.max_power,
