@@ -76,6 +76,10 @@ class Config:
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # What the app renders is compressed; static files are not: Flask-Compress reads a file response
+    # into memory and leaves the file for the garbage collector to close (a server in front of the
+    # app, or the browser's cache, serves them better).
+    COMPRESS_MIMETYPES = ["text/html", "application/json"]
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_SECURE = VALUES["SESSION_COOKIE_SECURE"]
