@@ -1,5 +1,5 @@
 """Named operations on the live store for the jobs, the staff pages, health, the CLI and the stream's
-bookkeeping (outbox, failures, positions): the only SQL on the live store outside app/live/store.py.
+bookkeeping (outbox, failures); the consumer's batch statements are in app/live/ingest.py.
 
 Each takes an open connection (store.connect, or app.live.db.get_live in a request); a function
 that writes commits its own short transaction unless it says it runs in the caller's."""
@@ -60,13 +60,6 @@ def quarantine_reasons(conn: Connection, limit: int = 20) -> list[tuple[str, int
     return [tuple(row) for row in conn.execute(
         "SELECT reason, COUNT(*) FROM quarantine GROUP BY reason ORDER BY COUNT(*) DESC LIMIT ?",
         (limit,)).fetchall()]
-
-
-def saved_position(conn: Connection, topic: str, partition: int) -> int | None:
-    """The next offset saved for a partition, or None for a partition never read."""
-    row = conn.execute("SELECT next_offset FROM positions WHERE topic = ? AND partition = ?",
-                       (topic, partition)).fetchone()
-    return row[0] if row else None
 
 
 def add_job(conn: Connection, job_id: str, queue: str, func: str, kwargs_json: str, created_at: str) -> None:

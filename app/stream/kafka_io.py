@@ -5,7 +5,7 @@ import time
 from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.errors import CommitFailedError, KafkaError
 
-from app.live import queries, store
+from app.live import ingest, store
 from app.stream.parse import Boundary, Quarantined, System, decode_value, parse_line
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,8 @@ def commit(consumer: KafkaConsumer, messages) -> None:
 
 def saved_position(conn: store.Connection, tp: TopicPartition) -> int | None:
     """The next offset the live store has for a partition, or None for a partition never read."""
-    return queries.saved_position(conn, tp.topic, tp.partition)
+    row = ingest.position(conn, tp.topic, tp.partition)
+    return row[0] if row else None
 
 
 def backtrack_offset(bootstrap_servers: str, tp: TopicPartition, max_messages: int,
