@@ -79,8 +79,10 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     api.init_app(app)
     from app import security
+    from app.live import db as live_db
 
     security.init_app(app)
+    live_db.init_app(app)
 
 
 def retry_after_only_when_limited(response: Response) -> Response:

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.live import store
+from app.live import queries, store
 from app.services import health
 from app.stream.pipeline import COUNTERS
 
@@ -20,8 +20,7 @@ def stats(as_json: bool) -> None:
     halves, ...) and failed jobs per queue."""
     with closing(store.connect(current_app.config["LIVE_DB_PATH"])) as conn:
         counters = {name: 0 for name in COUNTERS} | store.get_counters(conn)
-        reasons = conn.execute("SELECT reason, COUNT(*) FROM quarantine GROUP BY reason "
-                               "ORDER BY COUNT(*) DESC LIMIT 20").fetchall()
+        reasons = queries.quarantine_reasons(conn, limit=20)
         failing = store.get_failures(conn)
     # Jobs that failed for good (retries used up) stay in RQ's failed registry until requeued.
     failed = {f"failed_jobs_{queue}": counts["failed"] for queue, counts in health.job_counts().items()}

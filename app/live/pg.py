@@ -1,12 +1,9 @@
 """The live store on PostgreSQL: a psycopg 3 connection that behaves like the sqlite3 one we use."""
 import re
 from functools import lru_cache
-from pathlib import Path
-
 import psycopg
 from psycopg.pq import TransactionStatus
 
-SCHEMA = (Path(__file__).parent / "schema_pg.sql").read_text()
 # Advisory lock keys (any constants, unique to the live store): writers, and schema creation.
 WRITE_LOCK, SCHEMA_LOCK = 0x44454C01, 0x44454C02
 _PARAM = re.compile(r"\?|:([A-Za-z_]\w*)")
@@ -61,11 +58,13 @@ class PgConnection:
         cursor.executemany(translate(sql), list(seq))
         return cursor
 
-    def create_schema(self) -> None:
-        """Create the tables once, serialised so concurrent first starts do not collide."""
+    def create_schema(self, ddl: str, upgrade) -> None:
+        """Create the tables (`ddl`), then `upgrade(self)` their version, in one transaction
+        serialised so that concurrent first starts do not collide."""
         with self:
             self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-            self.raw.execute(SCHEMA)
+            self.raw.execute(ddl)
+            upgrade(self)
 
     def begin_write(self) -> None:
         """Start a write transaction that serialises writers, as BEGIN IMMEDIATE does on SQLite."""

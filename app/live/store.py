@@ -3,20 +3,26 @@
 The live store is a SQLite file (WAL) by default, or PostgreSQL when LIVE_DB_PATH is a
 postgresql:// URL; every dialect difference lives here and in app/live/pg.py."""
 import json
+import re
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
 import psycopg
 
+from app.live import schema
 from app.live.pg import PgConnection
 
-SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
+SCHEMA = schema.script("sqlite")
 # What a failing live store raises, whichever it is.
 Error = (sqlite3.Error, psycopg.Error)
 Connection = sqlite3.Connection | PgConnection
 Row = sqlite3.Row | tuple  # sqlite3.Row, or app.live.pg.Row (a tuple readable by name)
 _created: set[str] = set()  # PostgreSQL live stores whose schema this process has created
+
+
+class VersionError(RuntimeError):
+    """The live store was written by a newer version of Deloton Live than this one."""
 
 
 def is_url(path: str) -> bool:
@@ -34,8 +40,11 @@ def connect(path: str, readonly: bool = False):
 
 def _connect_pg(url: str, readonly: bool) -> PgConnection:
     conn = PgConnection(url)
-    if not readonly and url not in _created:
-        conn.create_schema()
+    if readonly:
+        refuse_newer(conn, url)
+    elif url not in _created:
+        conn.create_schema(schema.script("postgresql"),
+                           lambda locked: upgrade(locked, url, "postgresql"))
         _created.add(url)
     return conn
 
@@ -75,7 +84,50 @@ def _connect_sqlite(path: str, readonly: bool) -> sqlite3.Connection:
         # several batches is copied back once (BENCHMARKS.md, "Stream ingest").
         conn.execute("PRAGMA cache_size=-65536")
         conn.execute("PRAGMA wal_autocheckpoint=10000")
+        if refuse_newer(conn, path) < schema.VERSION:
+            with conn:
+                conn.execute("BEGIN IMMEDIATE")  # one process at a time upgrades it
+                upgrade(conn, path, "sqlite")
+    else:
+        refuse_newer(conn, path)
     return conn
+
+
+def stored_version(conn) -> int:
+    """The schema version written in the live store (0: created before versions were kept)."""
+    return conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
+
+
+def refuse_newer(conn, where: str) -> int:
+    """The store's schema version; VersionError if a newer version of the code wrote it, as this
+    code may misread its tables. A store not yet created or upgraded by a writer reads as 0."""
+    try:
+        found = stored_version(conn)
+    except Error:  # no schema_version table: written by code older than versions
+        return 0
+    if found > schema.VERSION:
+        raise VersionError(f"The live store {redact(where)} has schema version {found}, newer than "
+                           f"this code's {schema.VERSION}: run the newer code, or point LIVE_DB_PATH "
+                           "at another live store.")
+    return found
+
+
+def upgrade(conn, where: str, dialect: str) -> None:
+    """Bring an older live store up to schema.VERSION, in the caller's write transaction (taken,
+    so that the version read here cannot change before it is written)."""
+    found = refuse_newer(conn, where)
+    if found == schema.VERSION:
+        return
+    for version in range(found + 1, schema.VERSION + 1):
+        for statement in schema.UPGRADES[version][dialect]:
+            conn.execute(statement)
+    conn.execute("DELETE FROM schema_version")
+    conn.execute("INSERT INTO schema_version (version) VALUES (?)", (schema.VERSION,))
+
+
+def redact(where: str) -> str:
+    """A live store's path or URL without its password, for messages."""
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", where)
 
 
 def to_text(moment: datetime) -> str:

@@ -9,7 +9,7 @@ from flask import current_app
 from app.domain.figures import READING_COLUMNS, readings_frame, ride_figures
 from app.domain.rider import parse_rider
 from app.extensions import db, dialect_insert
-from app.live import store
+from app.live import queries, store
 from app.models import HrAlert, Ride, RideReading, User, utcnow
 from app.services import report_final
 
@@ -26,7 +26,7 @@ def close_ride(bike_serial: str, started_at: str) -> int | None:
             log.info("close_ride: nothing to land for %s %s", bike_serial, started_at)
             return None
         rows = store.get_readings(live, bike_serial, started_at)
-        alerts_count = _live_alerts_count(live, bike_serial, started_at)
+        alerts_count = queries.count_alerts(live, bike_serial, started_at)
     if not rows:
         _forget_ride(bike_serial, started_at)  # an ended ride without readings is discarded
         report_final.after_closeout(store.from_text(started_at))
@@ -37,12 +37,6 @@ def close_ride(bike_serial: str, started_at: str) -> int | None:
     # Was it the last ride in progress of a provisional daily report? Then its final rebuild is due.
     report_final.after_closeout(store.from_text(started_at))
     return ride_id
-
-
-def _live_alerts_count(live, bike_serial: str, started_at: str) -> int:
-    """Alerts the consumer raised during the ride."""
-    return live.execute("SELECT count(*) FROM alerts WHERE bike_serial = ? AND started_at = ?",
-                        (bike_serial, started_at)).fetchone()[0]
 
 
 def _land(ride: dict, readings: pd.DataFrame, alerts_count: int) -> int:
@@ -118,7 +112,5 @@ def copy_readings(driver_connection, frame: pd.DataFrame) -> None:
 
 def _forget_ride(bike_serial: str, started_at: str) -> None:
     """Delete the ride, its readings and its live alerts from the live store (one transaction)."""
-    key = (bike_serial, started_at)
-    with closing(store.connect(current_app.config["LIVE_DB_PATH"])) as live, live:
-        for table in ("readings", "alerts", "rides"):
-            live.execute(f"DELETE FROM {table} WHERE bike_serial = ? AND started_at = ?", key)
+    with closing(store.connect(current_app.config["LIVE_DB_PATH"])) as live:
+        queries.forget_ride(live, bike_serial, started_at)

@@ -8,7 +8,7 @@ from flask import current_app
 from rq import Queue
 
 from app.extensions import db
-from app.live import store
+from app.live import queries, store
 from app.services.jobs import QUEUES
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ def check_warehouse() -> None:
 def check_live_store() -> None:
     """Open the live store and read from it."""
     with closing(store.connect(current_app.config["LIVE_DB_PATH"])) as conn:
-        conn.execute("SELECT 1 FROM counters LIMIT 1").fetchall()
+        queries.ping(conn)
 
 
 def check_consumer() -> None:

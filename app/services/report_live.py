@@ -6,7 +6,7 @@ from flask import current_app
 
 from app.domain.figures import readings_frame, ride_figures
 from app.domain.rider import parse_rider
-from app.live import store
+from app.live import queries, store
 
 # A ride is in the live store while it runs ("open") and once ended until its closeout lands it.
 STATES = {"open": "riding", "ended": "ended, not yet filed"}
@@ -22,15 +22,13 @@ def window_text(window: tuple[datetime, datetime]) -> tuple[str, str]:
 def count_in_progress(window: tuple[datetime, datetime]) -> int:
     """How many rides that started in the window are still in the live store."""
     with closing(store.connect(current_app.config["LIVE_DB_PATH"])) as live:
-        return live.execute("SELECT count(*) FROM rides WHERE started_at >= ? AND started_at < ?",
-                            window_text(window)).fetchone()[0]
+        return queries.count_rides_started(live, *window_text(window))
 
 
 def rides_in_progress(window: tuple[datetime, datetime]) -> list[dict]:
     """Each ride of the window still in the live store: bike, rider, state and figures so far."""
     with closing(store.connect(current_app.config["LIVE_DB_PATH"])) as live:
-        keys = live.execute("SELECT bike_serial, started_at FROM rides WHERE started_at >= ? "
-                            "AND started_at < ? ORDER BY started_at, bike_serial", window_text(window)).fetchall()
+        keys = queries.rides_started(live, *window_text(window))
         return [so_far(live, bike_serial, started_at) for bike_serial, started_at in keys]
 
 

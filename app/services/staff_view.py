@@ -6,10 +6,11 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.live import store
+from app.live import queries, store
+from app.live.db import get_live
 from app.models import HrAlert, Ride, StaffUser, User
 from app.services.alerts_today import count_alerts_raised_on, local_day_bounds, today_local
-from app.services.live_view import live_db, rider_card
+from app.services.live_view import rider_card
 from app.services.table_sort import Sort, apply_sort
 from app.services.text_fold import contains_folded
 
@@ -34,8 +35,7 @@ def today_summary() -> dict:
     finished = db.select(sa.func.count(Ride.ride_id), sa.func.count(sa.distinct(Ride.user_id)),
                          sa.func.coalesce(sa.func.sum(Ride.energy_kj), 0)).where(Ride.ride_date == today)
     rides, riders, energy = db.session.execute(finished).one()
-    in_progress = live_db().execute(
-        "SELECT COUNT(*) FROM bikes WHERE ride_started_at IS NOT NULL").fetchone()[0]
+    in_progress = queries.count_riding(get_live())
     return {"date": today, "rides": rides, "riders": riders, "energy_kj": float(energy),
             "alerts": count_alerts_raised_on(today), "in_progress": in_progress}
 
@@ -64,7 +64,7 @@ def with_rider_names(rows) -> list[tuple]:
     named = []
     for alert, name, acknowledged_by in rows:
         if name is None:
-            ride = store.get_ride(live_db(), alert.bike_serial, store.to_text(alert.ride_started_at))
+            ride = store.get_ride(get_live(), alert.bike_serial, store.to_text(alert.ride_started_at))
             if ride is not None:
                 name = rider_card(json.dumps(ride["rider"]), ride["started_at"]).get("name")
         named.append((alert, name, acknowledged_by))
@@ -73,13 +73,10 @@ def with_rider_names(rows) -> list[tuple]:
 
 def quarantine() -> tuple[list[dict], dict[str, int], int]:
     """The latest quarantined messages, the consumer's counters and how many are quarantined."""
-    conn = live_db()
-    rows = conn.execute('SELECT id, topic, partition, "offset", message_key, raw_value, reason, '
-                        "quarantined_at FROM quarantine ORDER BY id DESC LIMIT ?",
-                        (QUARANTINE_SHOWN,)).fetchall()
+    conn = get_live()
+    rows = queries.latest_quarantined(conn, QUARANTINE_SHOWN)
     counters = dict(sorted(store.get_counters(conn).items()))
-    total = conn.execute("SELECT COUNT(*) FROM quarantine").fetchone()[0]
-    return [dict(r) for r in rows], counters, total
+    return rows, counters, queries.count_quarantined(conn)
 
 
 def rides_query(q: str = "", bike: str = "", gender: str = "", age_band: str = "",

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
-from app.live import store
+from app.live import queries, store
 
 log = logging.getLogger(__name__)
 
@@ -52,21 +52,13 @@ def describe(error: Exception) -> str:
 
 def record(conn: store.Connection, tp: TopicPartition, offset: int, reason: str) -> None:
     """Remember that a partition cannot be read from `offset` (replacing an older record)."""
-    with conn:
-        conn.execute("DELETE FROM consumer_failures WHERE topic = ? AND partition = ?",
-                     (tp.topic, tp.partition))
-        conn.execute('INSERT INTO consumer_failures (topic, partition, "offset", reason, since) '
-                     "VALUES (?, ?, ?, ?, ?)", (tp.topic, tp.partition, offset, reason,
-                                                store.to_text(datetime.now(timezone.utc))))
+    queries.record_failure(conn, tp.topic, tp.partition, offset, reason,
+                           store.to_text(datetime.now(timezone.utc)))
 
 
 def clear(conn: store.Connection, messages) -> None:
     """Forget the failures of partitions that have been read again (the operator fixed them)."""
-    failing = {(row[0], row[1]) for row in
-               conn.execute("SELECT topic, partition FROM consumer_failures").fetchall()}
-    read = failing & {(m.topic, m.partition) for m in messages}
+    read = queries.failing_partitions(conn) & {(m.topic, m.partition) for m in messages}
     if read:
-        with conn:
-            conn.executemany("DELETE FROM consumer_failures WHERE topic = ? AND partition = ?",
-                             sorted(read))
+        queries.clear_failures(conn, sorted(read))
         log.info("partitions %s are readable again", sorted(read))

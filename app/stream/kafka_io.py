@@ -5,7 +5,7 @@ import time
 from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.errors import CommitFailedError, KafkaError
 
-from app.live import store
+from app.live import ingest, store
 from app.stream.parse import Boundary, Quarantined, System, decode_value, parse_line
 
 log = logging.getLogger(__name__)
@@ -41,8 +41,7 @@ def commit(consumer: KafkaConsumer, messages) -> None:
 
 def saved_position(conn: store.Connection, tp: TopicPartition) -> int | None:
     """The next offset the live store has for a partition, or None for a partition never read."""
-    row = conn.execute("SELECT next_offset FROM positions WHERE topic = ? AND partition = ?",
-                       (tp.topic, tp.partition)).fetchone()
+    row = ingest.position(conn, tp.topic, tp.partition)
     return row[0] if row else None
 
 

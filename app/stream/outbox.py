@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import redis
 
-from app.live import store
+from app.live import queries, store
 from app.services.jobs import JobSpec, enqueue
 
 log = logging.getLogger(__name__)
@@ -17,17 +17,14 @@ PRUNE_EVERY_S = 3600
 
 def add(conn: store.Connection, spec: JobSpec) -> None:
     """Write a job into the outbox inside the caller's transaction (once per job id)."""
-    conn.execute("INSERT INTO outbox (job_id, queue, func, kwargs_json, created_at) "
-                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                 (spec.job_id, spec.queue, spec.func, json.dumps(spec.kwargs, default=str),
-                  store.to_text(datetime.now(timezone.utc))))
+    queries.add_job(conn, spec.job_id, spec.queue, spec.func, json.dumps(spec.kwargs, default=str),
+                    store.to_text(datetime.now(timezone.utc)))
 
 
 def pending(conn: store.Connection, limit: int = 500) -> list[JobSpec]:
     """The jobs not yet handed to RQ, oldest first."""
-    rows = conn.execute("SELECT job_id, queue, func, kwargs_json FROM outbox "
-                        "WHERE enqueued_at IS NULL ORDER BY id LIMIT ?", (limit,)).fetchall()
-    return [JobSpec(row[0], row[1], row[2], json.loads(row[3])) for row in rows]
+    return [JobSpec(job_id, queue, func, json.loads(kwargs))
+            for job_id, queue, func, kwargs in queries.pending_jobs(conn, limit)]
 
 
 def relay(conn: store.Connection, redis_connection, limit: int = 500) -> tuple[int, bool]:
@@ -44,18 +41,14 @@ def relay(conn: store.Connection, redis_connection, limit: int = 500) -> tuple[i
     # Marked after enqueueing, in one transaction: a crash in between re-enqueues, which the job id
     # makes a no-op.
     now = store.to_text(datetime.now(timezone.utc))
-    with conn:
-        conn.executemany("UPDATE outbox SET enqueued_at = ? WHERE job_id = ?",
-                         [(now, job_id) for job_id in sent])
+    queries.mark_enqueued(conn, sent, now)
     return len(sent), redis_ok
 
 
 def prune(conn: store.Connection, keep_s: float = KEEP_S) -> int:
     """Delete rows handed to RQ more than keep_s ago (RQ has them); pending rows always stay."""
     cutoff = store.to_text(datetime.now(timezone.utc) - timedelta(seconds=keep_s))
-    with conn:
-        return conn.execute("DELETE FROM outbox WHERE enqueued_at IS NOT NULL AND enqueued_at < ?",
-                            (cutoff,)).rowcount
+    return queries.prune_outbox(conn, cutoff)
 
 
 class Relay:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from app.domain.alert_rule import advance
-from app.live import store
+from app.live import ingest, store
 from app.stream import rides
 from app.stream.parse import (Boundary, Quarantined, RideHalf, System, TelemetryHalf, decode_key,
                               parse_value, raw_text)
@@ -97,8 +97,7 @@ class Batch:
     def load(self, messages, parsed) -> None:
         """Read the positions of the batch's partitions and the state of its bikes."""
         for topic, partition in {(m.topic, m.partition) for m in messages}:
-            row = self.conn.execute("SELECT next_offset, bike_serial FROM positions "
-                                    "WHERE topic = ? AND partition = ?", (topic, partition)).fetchone()
+            row = ingest.position(self.conn, topic, partition)
             self.positions[topic, partition] = list(row) if row else [-1, None]
         # The keys parse_messages decoded (a bad key is quarantined), and unkeyed partitions' bikes.
         serials = {item[0] for item in parsed if type(item) is tuple and item[0] is not None}
@@ -227,28 +226,21 @@ class Batch:
         """Write what the batch gathered: readings, alert state, bikes, positions, counters."""
         conn = self.conn
         if self.readings:
-            inserted = conn.executemany("INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                                        "ON CONFLICT DO NOTHING", self.readings).rowcount
+            inserted = ingest.insert_readings(conn, self.readings)
             self.counts["readings"] += inserted
             self.counts["duplicates"] += len(self.readings) - inserted
         rides.save_alert_state(conn, [(b.serial, b.ride) for b in self.alert_dirty.values()
                                       if b.ride is not None])
         rides.save_bikes(conn, self.bikes.values(), self.now_wall)
         if self.track_positions:
-            conn.executemany("INSERT INTO positions VALUES (?, ?, ?, ?) ON CONFLICT (topic, partition) DO "
-                             "UPDATE SET next_offset = excluded.next_offset, bike_serial = excluded.bike_serial",
-                             [(t, p, pos[0], pos[1]) for (t, p), pos in self.positions.items()])
-        conn.executemany("INSERT INTO quarantine (topic, partition, \"offset\", message_key, raw_value, reason, "
-                         "quarantined_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                         self.quarantine)
+            ingest.save_positions(conn, [(t, p, pos[0], pos[1]) for (t, p), pos in self.positions.items()])
+        ingest.quarantine(conn, self.quarantine)
         add_counts(conn, self.counts)
 
 
 def add_counts(conn: store.Connection, counts: Counter) -> None:
     """Add to the live store's counters."""
-    conn.executemany("INSERT INTO counters (name, value) VALUES (?, ?) "
-                     "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value",
-                     [(name, value) for name, value in counts.items() if value])
+    ingest.add_counts(conn, [(name, value) for name, value in counts.items() if value])
 
 
 def end_idle_rides(conn: store.Connection, settings: Settings, active_since: dict) -> Counter:
@@ -262,8 +254,7 @@ def end_idle_rides(conn: store.Connection, settings: Settings, active_since: dic
             if bike.pending is not None:
                 counts["dropped_halves"] += 1
             rides.end_ride(conn, bike, "idle", counts)
-            conn.execute("UPDATE bikes SET ride_started_at = NULL WHERE bike_serial = ?", (bike.serial,))
-            conn.execute("DELETE FROM pending_halves WHERE bike_serial = ?", (bike.serial,))
+            ingest.set_idle(conn, bike.serial)
         add_counts(conn, counts)
     return counts
 
@@ -271,7 +262,6 @@ def end_idle_rides(conn: store.Connection, settings: Settings, active_since: dic
 def idle_bikes(conn: store.Connection, settings: Settings, active_since: dict) -> list[str]:
     """Serials of bikes with a ride in progress, silent for the idle timeout on a partition we own."""
     now = time.time()
-    rows = conn.execute("SELECT bike_serial, partition, last_seen_wall FROM bikes "
-                        "WHERE ride_started_at IS NOT NULL").fetchall()
+    rows = ingest.riding_bikes(conn)
     return [row[0] for row in rows if row[1] in active_since
             and now - max(row[2], active_since[row[1]]) >= settings.idle_timeout_s]

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from app.domain import rider as riders
 from app.domain.alert_rule import AlertState
-from app.live import store
+from app.live import ingest, store
 from app.services import jobs
 from app.stream import outbox
 from app.stream.parse import RideHalf
@@ -54,26 +54,13 @@ class Bike:
     partition: int | None = None
 
 
-BIKE_QUERY = """
-SELECT b.bike_serial, b.last_line_at, b.partition, r.started_at, r.rider_json, r.hr_limit_bpm,
-       r.hr_formula, r.alert_run_length, r.alert_last_duration_s, r.last_alert_duration_s,
-       EXISTS (SELECT 1 FROM readings x WHERE x.bike_serial = r.bike_serial
-               AND x.started_at = r.started_at) AS has_readings,
-       p.recorded_at, p.duration_s, p.resistance
-FROM bikes b
-LEFT JOIN rides r ON r.bike_serial = b.bike_serial AND r.started_at = b.ride_started_at
-                 AND r.status = 'open'
-LEFT JOIN pending_halves p ON p.bike_serial = b.bike_serial
-WHERE b.bike_serial IN ({marks})"""
-
-
 def load_bikes(conn: store.Connection, serials) -> dict[str, Bike]:
     """The stored state of these bikes (bikes never seen are absent)."""
     serials = list(serials)
     bikes = {}
     for start in range(0, len(serials), 500):
         chunk = serials[start:start + 500]
-        for row in conn.execute(BIKE_QUERY.format(marks=",".join("?" * len(chunk))), chunk):
+        for row in ingest.bike_rows(conn, chunk):
             bikes[row[0]] = _bike(row)
     return bikes
 
@@ -89,17 +76,13 @@ def _bike(row) -> Bike:
 def start_ride(conn: store.Connection, bike: Bike, started_at: str, when, rider: dict,
                settings: Settings) -> bool:
     """Open the ride of a [SYSTEM] line; False when that ride is already known (a duplicate)."""
-    known = conn.execute("SELECT 1 FROM rides WHERE bike_serial = ? AND started_at = ?",
-                         (bike.serial, started_at)).fetchone()
-    if known:
+    if ingest.ride_exists(conn, bike.serial, started_at):
         return False
     details = riders.parse_rider(rider)
     age = riders.age_years(details["date_of_birth"], when.date())
     limit = riders.hr_limit_bpm(age, details["gender"], settings.hr_formula)
     rider_json = json.dumps(rider, ensure_ascii=False)
-    conn.execute("INSERT INTO rides (bike_serial, started_at, user_id, rider_json, hr_limit_bpm, "
-                 "hr_formula) VALUES (?, ?, ?, ?, ?, ?)",
-                 (bike.serial, started_at, rider["user_id"], rider_json, limit, settings.hr_formula))
+    ingest.insert_ride(conn, bike.serial, started_at, rider["user_id"], rider_json, limit, settings.hr_formula)
     bike.ride = Ride(started_at, rider_json, limit, settings.hr_formula)
     return True
 
@@ -110,25 +93,20 @@ def end_ride(conn: store.Connection, bike: Bike, reason: str, counts) -> None:
     if ride is None:
         return
     if not ride.has_readings:
-        conn.execute("DELETE FROM rides WHERE bike_serial = ? AND started_at = ?",
-                     (bike.serial, ride.started_at))
+        ingest.delete_ride(conn, bike.serial, ride.started_at)
         counts["rides_discarded"] += 1
         return
     save_alert_state(conn, [(bike.serial, ride)])
-    conn.execute("UPDATE rides SET status = 'ended', ended_wall = ?, end_reason = ? "
-                 "WHERE bike_serial = ? AND started_at = ?",
-                 (time.time(), reason, bike.serial, ride.started_at))
+    ingest.mark_ended(conn, bike.serial, ride.started_at, time.time(), reason)
     outbox.add(conn, jobs.close_ride_job(bike.serial, ride.started_at))
     counts["rides_ended"] += 1
 
 
 def save_alert_state(conn: store.Connection, rides) -> None:
     """Persist the alert rule's state of these (serial, ride) pairs so a restart continues it."""
-    conn.executemany(
-        "UPDATE rides SET alert_run_length = ?, alert_last_duration_s = ?, last_alert_duration_s = ? "
-        "WHERE bike_serial = ? AND started_at = ?",
-        [(ride.alert.run_length, ride.alert.last_duration_s, ride.alert.last_alert_duration_s,
-          serial, ride.started_at) for serial, ride in rides])
+    ingest.save_alert_states(conn, [(ride.alert.run_length, ride.alert.last_duration_s,
+                                     ride.alert.last_alert_duration_s, serial, ride.started_at)
+                                    for serial, ride in rides])
 
 
 def raise_alert(conn: store.Connection, bike: Bike, reading: tuple, max_age_s: float | None = None,
@@ -138,9 +116,7 @@ def raise_alert(conn: store.Connection, bike: Bike, reading: tuple, max_age_s: f
     ride = bike.ride
     duration_s, recorded_at, heart_rate = reading[2], reading[3], reading[4]
     skip = stale_reason(recorded_at, max_age_s, now_wall if now_wall is not None else time.time())
-    conn.execute("INSERT INTO alerts (bike_serial, started_at, duration_s, recorded_at, heart_rate, "
-                 "hr_limit_bpm) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                 (bike.serial, ride.started_at, duration_s, recorded_at, heart_rate, ride.hr_limit))
+    ingest.insert_alert(conn, (bike.serial, ride.started_at, duration_s, recorded_at, heart_rate, ride.hr_limit))
     outbox.add(conn, jobs.hr_alert_job(
         bike.serial, ride.started_at, duration_s, recorded_at=recorded_at, heart_rate=heart_rate,
         hr_limit_bpm=ride.hr_limit, hr_formula=ride.hr_formula, rider=json.loads(ride.rider_json),
@@ -161,17 +137,8 @@ def stale_reason(recorded_at: str, max_age_s: float | None, now_wall: float) -> 
 
 def save_bikes(conn: store.Connection, bikes, now_wall: float) -> None:
     """Write the touched bikes and their waiting halves."""
-    conn.executemany(
-        "INSERT INTO bikes (bike_serial, ride_started_at, last_line_at, last_seen_wall, partition) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (bike_serial) DO UPDATE SET "
-        "ride_started_at = excluded.ride_started_at, last_line_at = excluded.last_line_at, "
-        "last_seen_wall = excluded.last_seen_wall, partition = excluded.partition",
-        [(b.serial, b.ride.started_at if b.ride else None, b.last_line_at, now_wall, b.partition)
-         for b in bikes])
-    conn.executemany("DELETE FROM pending_halves WHERE bike_serial = ?",
-                     [(b.serial,) for b in bikes if b.pending is None])
-    conn.executemany("INSERT INTO pending_halves VALUES (?, ?, ?, ?) ON CONFLICT (bike_serial) DO UPDATE "
-                     "SET recorded_at = excluded.recorded_at, duration_s = excluded.duration_s, "
-                     "resistance = excluded.resistance",
-                     [(b.serial, b.pending.ts, b.pending.duration_s, b.pending.resistance)
-                      for b in bikes if b.pending is not None])
+    ingest.save_bikes(conn, [(b.serial, b.ride.started_at if b.ride else None, b.last_line_at, now_wall,
+                              b.partition) for b in bikes])
+    ingest.delete_pending_halves(conn, [(b.serial,) for b in bikes if b.pending is None])
+    ingest.save_pending_halves(conn, [(b.serial, b.pending.ts, b.pending.duration_s, b.pending.resistance)
+                                      for b in bikes if b.pending is not None])

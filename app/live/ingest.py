@@ -1,0 +1,123 @@
+"""The consumer's statements on the live store: a batch's reads and writes (app/stream/ calls them).
+
+The hot path: each write takes the rows the caller has gathered and runs one prepared statement
+for them all (executemany), in the caller's write transaction (store.begin_write)."""
+from app.live.store import Connection
+
+BIKE_QUERY = """
+SELECT b.bike_serial, b.last_line_at, b.partition, r.started_at, r.rider_json, r.hr_limit_bpm,
+       r.hr_formula, r.alert_run_length, r.alert_last_duration_s, r.last_alert_duration_s,
+       EXISTS (SELECT 1 FROM readings x WHERE x.bike_serial = r.bike_serial
+               AND x.started_at = r.started_at) AS has_readings,
+       p.recorded_at, p.duration_s, p.resistance
+FROM bikes b
+LEFT JOIN rides r ON r.bike_serial = b.bike_serial AND r.started_at = b.ride_started_at
+                 AND r.status = 'open'
+LEFT JOIN pending_halves p ON p.bike_serial = b.bike_serial
+WHERE b.bike_serial IN ({marks})"""
+
+
+def bike_rows(conn: Connection, serials: list[str]):
+    """The stored state of these bikes, one row each (columns of BIKE_QUERY); at most 500 serials."""
+    return conn.execute(BIKE_QUERY.format(marks=",".join("?" * len(serials))), serials)
+
+
+def position(conn: Connection, topic: str, partition: int):
+    """The saved (next_offset, bike_serial) of a partition, or None."""
+    return conn.execute("SELECT next_offset, bike_serial FROM positions WHERE topic = ? AND partition = ?",
+                        (topic, partition)).fetchone()
+
+
+def riding_bikes(conn: Connection) -> list:
+    """(bike_serial, partition, last_seen_wall) of the bikes with a ride in progress."""
+    return conn.execute("SELECT bike_serial, partition, last_seen_wall FROM bikes "
+                        "WHERE ride_started_at IS NOT NULL").fetchall()
+
+
+def ride_exists(conn: Connection, bike_serial: str, started_at: str) -> bool:
+    """Whether this ride is in the store."""
+    return conn.execute("SELECT 1 FROM rides WHERE bike_serial = ? AND started_at = ?",
+                        (bike_serial, started_at)).fetchone() is not None
+
+
+def insert_ride(conn: Connection, bike_serial: str, started_at: str, user_id: int, rider_json: str,
+                hr_limit_bpm: float | None, hr_formula: str) -> None:
+    """Open a ride."""
+    conn.execute("INSERT INTO rides (bike_serial, started_at, user_id, rider_json, hr_limit_bpm, "
+                 "hr_formula) VALUES (?, ?, ?, ?, ?, ?)",
+                 (bike_serial, started_at, user_id, rider_json, hr_limit_bpm, hr_formula))
+
+
+def delete_ride(conn: Connection, bike_serial: str, started_at: str) -> None:
+    """Delete a ride row (one without readings)."""
+    conn.execute("DELETE FROM rides WHERE bike_serial = ? AND started_at = ?", (bike_serial, started_at))
+
+
+def mark_ended(conn: Connection, bike_serial: str, started_at: str, ended_wall: float, reason: str) -> None:
+    """Mark a ride ended (waiting for closeout)."""
+    conn.execute("UPDATE rides SET status = 'ended', ended_wall = ?, end_reason = ? "
+                 "WHERE bike_serial = ? AND started_at = ?", (ended_wall, reason, bike_serial, started_at))
+
+
+def save_alert_states(conn: Connection, rows: list[tuple]) -> None:
+    """(run_length, last_duration_s, last_alert_duration_s, bike_serial, started_at) per ride."""
+    conn.executemany(
+        "UPDATE rides SET alert_run_length = ?, alert_last_duration_s = ?, last_alert_duration_s = ? "
+        "WHERE bike_serial = ? AND started_at = ?", rows)
+
+
+def insert_alert(conn: Connection, row: tuple) -> None:
+    """(bike_serial, started_at, duration_s, recorded_at, heart_rate, hr_limit_bpm), once."""
+    conn.execute("INSERT INTO alerts (bike_serial, started_at, duration_s, recorded_at, heart_rate, "
+                 "hr_limit_bpm) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", row)
+
+
+def save_bikes(conn: Connection, rows: list[tuple]) -> None:
+    """(bike_serial, ride_started_at, last_line_at, last_seen_wall, partition) per bike."""
+    conn.executemany(
+        "INSERT INTO bikes (bike_serial, ride_started_at, last_line_at, last_seen_wall, partition) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (bike_serial) DO UPDATE SET "
+        "ride_started_at = excluded.ride_started_at, last_line_at = excluded.last_line_at, "
+        "last_seen_wall = excluded.last_seen_wall, partition = excluded.partition", rows)
+
+
+def delete_pending_halves(conn: Connection, rows: list[tuple]) -> None:
+    """(bike_serial,) per bike whose waiting half is gone."""
+    conn.executemany("DELETE FROM pending_halves WHERE bike_serial = ?", rows)
+
+
+def save_pending_halves(conn: Connection, rows: list[tuple]) -> None:
+    """(bike_serial, recorded_at, duration_s, resistance) per bike with a Ride line waiting."""
+    conn.executemany("INSERT INTO pending_halves VALUES (?, ?, ?, ?) ON CONFLICT (bike_serial) DO UPDATE "
+                     "SET recorded_at = excluded.recorded_at, duration_s = excluded.duration_s, "
+                     "resistance = excluded.resistance", rows)
+
+
+def set_idle(conn: Connection, bike_serial: str) -> None:
+    """A bike with no ride in progress and no waiting half."""
+    conn.execute("UPDATE bikes SET ride_started_at = NULL WHERE bike_serial = ?", (bike_serial,))
+    conn.execute("DELETE FROM pending_halves WHERE bike_serial = ?", (bike_serial,))
+
+
+def insert_readings(conn: Connection, rows: list[tuple]) -> int:
+    """Store readings (the table's column order), skipping ones already stored; how many were new."""
+    return conn.executemany("INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                            rows).rowcount
+
+
+def save_positions(conn: Connection, rows: list[tuple]) -> None:
+    """(topic, partition, next_offset, bike_serial) per partition."""
+    conn.executemany("INSERT INTO positions VALUES (?, ?, ?, ?) ON CONFLICT (topic, partition) DO "
+                     "UPDATE SET next_offset = excluded.next_offset, bike_serial = excluded.bike_serial", rows)
+
+
+def quarantine(conn: Connection, rows: list[tuple]) -> None:
+    """(topic, partition, offset, message_key, raw_value, reason, quarantined_at), once per message."""
+    conn.executemany("INSERT INTO quarantine (topic, partition, \"offset\", message_key, raw_value, reason, "
+                     "quarantined_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows)
+
+
+def add_counts(conn: Connection, rows: list[tuple[str, int]]) -> None:
+    """Add (name, value) to the consumer's counters."""
+    conn.executemany("INSERT INTO counters (name, value) VALUES (?, ?) "
+                     "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value", rows)

@@ -1,0 +1,167 @@
+"""The live store's tables, defined once and rendered as DDL for SQLite and for PostgreSQL.
+
+Times are ISO 8601 text in UTC ("2022-07-06 10:00:00.123456+00:00"), so both stores hold and
+compare the same values. A ride is keyed by (bike_serial, started_at); a reading by
+(bike_serial, started_at, duration_s)."""
+from sqlalchemy import (REAL, BigInteger, Column, Index, Integer, MetaData, PrimaryKeyConstraint, Table,
+                        Text, UniqueConstraint, text)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.schema import CreateIndex, CreateTable
+
+# The schema version this code writes and reads. A store without a version is 0 (created before
+# versions were kept). To change the schema: change the tables below, bump VERSION, and add the
+# statements that bring a store of the previous version up to it to UPGRADES.
+VERSION = 1
+UPGRADES: dict[int, dict[str, list[str]]] = {
+    # version: {"sqlite": [...], "postgresql": [...]} -- run in order, in one write transaction.
+    1: {"sqlite": [], "postgresql": []},  # 0 -> 1 only adds schema_version, which create makes
+}
+
+# SQLite's types as they were first written (INTEGER so that `id INTEGER PRIMARY KEY` stays the
+# rowid); 64-bit integers and doubles on PostgreSQL.
+Int = BigInteger().with_variant(Integer(), "sqlite")
+Real = REAL().with_variant(postgresql.DOUBLE_PRECISION(), "postgresql")
+NO_ROWID = {"sqlite_with_rowid": False}  # SQLite: keyed tables stored by their key, as before
+
+metadata = MetaData()
+
+bikes = Table(
+    "bikes", metadata,
+    Column("bike_serial", Text, primary_key=True),
+    Column("ride_started_at", Text),  # the ride in progress, NULL when idle
+    Column("last_line_at", Text),  # <ts> of the bike's latest line
+    Column("last_seen_wall", Real, nullable=False),  # wall-clock epoch seconds it was last heard
+    Column("partition", Int),
+)
+
+rides = Table(
+    "rides", metadata,
+    Column("bike_serial", Text, nullable=False),
+    Column("started_at", Text, nullable=False),
+    Column("user_id", Int, nullable=False),
+    Column("rider_json", Text, nullable=False),  # the [SYSTEM] JSON as received
+    Column("hr_limit_bpm", Real),
+    Column("hr_formula", Text, nullable=False),
+    Column("status", Text, nullable=False, server_default="open"),  # open | ended (waiting for closeout)
+    Column("ended_wall", Real),
+    Column("end_reason", Text),  # boundary | new_ride | idle
+    Column("last_alert_duration_s", Int),
+    Column("alert_run_length", Int, nullable=False, server_default=text("0")),  # the alert rule's state
+    Column("alert_last_duration_s", Int),
+    PrimaryKeyConstraint("bike_serial", "started_at"),
+    **NO_ROWID,
+)
+
+readings = Table(
+    "readings", metadata,
+    Column("bike_serial", Text, nullable=False),
+    Column("started_at", Text, nullable=False),
+    Column("duration_s", Int, nullable=False),
+    Column("recorded_at", Text, nullable=False),
+    Column("heart_rate", Int, nullable=False),
+    Column("rpm", Int, nullable=False),
+    Column("power", Real, nullable=False),
+    Column("resistance", Int, nullable=False),
+    PrimaryKeyConstraint("bike_serial", "started_at", "duration_s"),
+    **NO_ROWID,
+)
+
+# A Ride line waiting for its Telemetry line, kept so a restart does not split a pair.
+pending_halves = Table(
+    "pending_halves", metadata,
+    Column("bike_serial", Text, primary_key=True),
+    Column("recorded_at", Text, nullable=False),
+    Column("duration_s", Int, nullable=False),
+    Column("resistance", Int, nullable=False),
+)
+
+# Heart-rate alerts raised by the consumer (the bike screen shows them; the rule's cooldown reads them).
+alerts = Table(
+    "alerts", metadata,
+    Column("bike_serial", Text, nullable=False),
+    Column("started_at", Text, nullable=False),
+    Column("duration_s", Int, nullable=False),
+    Column("recorded_at", Text, nullable=False),
+    Column("heart_rate", Int, nullable=False),
+    Column("hr_limit_bpm", Real, nullable=False),
+    PrimaryKeyConstraint("bike_serial", "started_at", "duration_s"),
+    **NO_ROWID,
+)
+
+quarantine = Table(
+    "quarantine", metadata,
+    Column("id", Int, primary_key=True),
+    Column("topic", Text, nullable=False),
+    Column("partition", Int, nullable=False),
+    Column("offset", Int, nullable=False),
+    Column("message_key", Text),
+    Column("raw_value", Text),  # at most 4 KiB, undecodable bytes as \x escapes
+    Column("reason", Text, nullable=False),
+    Column("quarantined_at", Text, nullable=False),
+    UniqueConstraint("topic", "partition", "offset"),
+)
+
+counters = Table(
+    "counters", metadata,
+    Column("name", Text, primary_key=True),  # quarantined, dropped_halves, orphans, duplicates, ...
+    Column("value", Int, nullable=False, server_default=text("0")),
+)
+
+# The consumer's position: the next offset to read, saved in the same transaction as the data.
+positions = Table(
+    "positions", metadata,
+    Column("topic", Text, nullable=False),
+    Column("partition", Int, nullable=False),
+    Column("next_offset", Int, nullable=False),
+    Column("bike_serial", Text),  # unkeyed stream: the bike of this partition's latest [SYSTEM]
+    PrimaryKeyConstraint("topic", "partition"),
+)
+
+# Transactional outbox: written with the readings, relayed to RQ with a job id derived from the ride.
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Int, primary_key=True),
+    Column("job_id", Text, nullable=False, unique=True),
+    Column("queue", Text, nullable=False),  # alerts | closeout
+    Column("func", Text, nullable=False),  # worker.jobs.send_hr_alert | worker.jobs.close_ride
+    Column("kwargs_json", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("enqueued_at", Text),
+)
+Index("ix_outbox_pending", outbox.c.enqueued_at,
+      sqlite_where=outbox.c.enqueued_at.is_(None), postgresql_where=outbox.c.enqueued_at.is_(None))
+
+# Partitions the consumer cannot read (a batch its Kafka client cannot decode): paused until fixed.
+consumer_failures = Table(
+    "consumer_failures", metadata,
+    Column("topic", Text, nullable=False),
+    Column("partition", Int, nullable=False),
+    Column("offset", Int, nullable=False),  # the first offset that cannot be read
+    Column("reason", Text, nullable=False),  # the client's error
+    Column("since", Text, nullable=False),
+    PrimaryKeyConstraint("topic", "partition"),
+)
+
+# The schema version of this store (one row).
+schema_version = Table(
+    "schema_version", metadata,
+    Column("version", Int, primary_key=True, autoincrement=False),
+)
+
+DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
+
+
+def ddl(dialect: str, tables=None) -> list[str]:
+    """CREATE TABLE / CREATE INDEX ... IF NOT EXISTS statements for `dialect` (all tables by default)."""
+    compiler = DIALECTS[dialect]
+    statements = []
+    for table in tables or metadata.sorted_tables:
+        statements.append(str(CreateTable(table, if_not_exists=True).compile(dialect=compiler)).strip())
+        statements += [str(CreateIndex(index, if_not_exists=True).compile(dialect=compiler)).strip()
+                       for index in sorted(table.indexes, key=lambda index: index.name)]
+    return statements
+
+
+def script(dialect: str) -> str:
+    """The whole schema as one script of statements separated by semicolons."""
+    return ";\n".join(ddl(dialect)) + ";\n"
