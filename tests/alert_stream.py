@@ -8,13 +8,9 @@ from datetime import datetime, timedelta
 
 from kafka import KafkaProducer
 
+from tests.factories import RECORDED_RIDER
+
 DEVICE = "mendoza v9"
-BORN_1982_01_15_MS = 379900800000
-RECORDED_RIDER = {"user_id": 100, "name": "Steven Pearce", "gender": "male",
-                  "address": "0 Simpson locks,Wilkinsonshire,E68 8SH",
-                  "date_of_birth": BORN_1982_01_15_MS, "email_address": "steven.p@gmail.com",
-                  "height_cm": 167, "weight_kg": 83, "account_create_date": 1647993600000,
-                  "bike_serial": "SN0000", "original_source": "direct"}
 
 
 def stamp(moment: datetime) -> str:

@@ -3,7 +3,8 @@ import random
 from datetime import datetime
 
 from app.stream.simulate import Fleet
-from tests.alert_stream import RECORDED_RIDER, ride_lines, two_alert_ride
+from tests.alert_stream import ride_lines, two_alert_ride
+from tests.factories import RECORDED_RIDER, RiderJsonFactory
 from tests.stream_helpers import value
 
 ALERT_RIDE_START = datetime(2022, 7, 6, 23, 29, 35, 935822)
@@ -13,8 +14,8 @@ Message = tuple[bytes | None, bytes]
 
 def alert_bike_lines(serial: str, user_id: int) -> list[str]:
     """One bike whose rider goes past 180 bpm: two alerts (and a third run inside the cooldown)."""
-    rider = {**RECORDED_RIDER, "bike_serial": serial, "user_id": user_id,
-             "email_address": f"rider{user_id}@example.com"}
+    rider = RiderJsonFactory(**RECORDED_RIDER | {"bike_serial": serial, "user_id": user_id,
+                                                 "email_address": f"rider{user_id}@example.com"})
     rates, _ = two_alert_ride()
     return ["--------- beginning of main", *ride_lines(ALERT_RIDE_START, rates, rider)]
 

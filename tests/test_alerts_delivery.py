@@ -11,7 +11,7 @@ from rq.job import Job, JobStatus
 from app.extensions import db
 from app.models import HrAlert
 from app.services.jobs import enqueue, hr_alert_job
-from tests.alert_data import alert_kwargs
+from tests.factories import alert_kwargs
 from tests.smtp_sink import SmtpSink, parts
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent

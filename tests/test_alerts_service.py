@@ -5,10 +5,10 @@ import pytest
 
 from app import create_app
 from app.extensions import db
-from app.models import HrAlert, Ride, User
+from app.models import HrAlert
 from app.services.alerts import deliver_hr_alert
 from app.services.alerts_today import alerts_warning_today, count_alerts_raised_on
-from tests.alert_data import alert_kwargs
+from tests.factories import alert_kwargs, RideFactory, UserFactory
 from tests.conftest import make_config, truncate_all
 from tests.smtp_sink import SmtpSink, parts
 
@@ -95,14 +95,8 @@ def test_the_limit_and_formula_of_the_ride_are_explained(app):
 def test_an_alert_is_linked_to_its_ride_when_the_ride_is_already_closed(app):
     started = datetime(2022, 7, 6, 23, 29, 35, 935822, tzinfo=timezone.utc)
     with app.app_context():
-        db.session.add(User(user_id=100, name="Mr Steven Pearce"))
-        db.session.flush()  # no relationship orders the two inserts
-        ride = Ride(user_id=100, bike_serial="SN0000", started_at=started, ended_at=started,
-                    ride_date=date(2022, 7, 7), duration_s=10, readings_count=10,
-                    max_heart_rate=190, avg_power=100, max_power=120, avg_rpm=60, max_rpm=70,
-                    avg_resistance=30, max_resistance=40, energy_kj=1, calories_kcal=1,
-                    hr_formula="tanaka")
-        db.session.add(ride)
+        UserFactory(user_id=100, name="Mr Steven Pearce")
+        ride = RideFactory(user_id=100, bike_serial="SN0000", started_at=started, seconds=10, readings=False)
         db.session.commit()
         deliver_hr_alert(**alert_kwargs())
         assert only_alert().ride_id == ride.ride_id

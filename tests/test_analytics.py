@@ -9,7 +9,7 @@ from psycopg import errors
 from app.extensions import db
 from app.services import closeout, leaderboards
 from tests.conftest import PG_ADMIN_DSN
-from tests.live_rides import RIDER, put_ride, reading
+from tests.factories import RIDER, put_ride, reading
 
 START = datetime(2022, 7, 6, 23, 29, 35, tzinfo=timezone.utc)
 VIEWS = {"rides", "riders", "dates", "daily_summary", "leaderboard_rides_completed",

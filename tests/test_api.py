@@ -5,7 +5,7 @@ import pytest
 
 from app.services.api_keys import create_api_key
 from app.services.closeout import close_ride
-from tests.live_rides import RIDER, put_ride, reading
+from tests.factories import RIDER, put_ride, reading
 
 MAY_1 = datetime(2026, 5, 1, 9, 0, tzinfo=timezone.utc)      # 10:00 in London
 MAY_2 = datetime(2026, 5, 2, 23, 30, tzinfo=timezone.utc)    # 00:30 on 3 May in London

@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 
 from app.services.api_keys import create_api_key
 from app.services.closeout import close_ride
-from tests.live_rides import RIDER, put_ride, reading
+from tests.factories import RIDER, put_ride, reading
 from tests.waiting import free_port
 
 

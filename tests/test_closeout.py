@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import HrAlert, Ride, RideReading, User
 from app.services import closeout
 from app.services.jobs import close_ride_job, enqueue
-from tests.live_rides import RIDER, live_count, put_ride, reading
+from tests.factories import RIDER, HrAlertFactory, live_count, put_ride, reading
 from worker.__main__ import AppWorker
 
 START = datetime(2022, 7, 6, 23, 29, 35, 935822, tzinfo=timezone.utc)
@@ -100,8 +100,9 @@ def test_the_ride_links_the_alerts_emailed_during_it(app, redis_conn):
     live = app.config["LIVE_DB_PATH"]
     start = put_ride(live, "SN0000", START, RIDER, readings(10), alert_durations=(5,))
     with app.app_context():
-        db.session.add(HrAlert(bike_serial="SN0000", ride_started_at=START, duration_s=5, user_id=100,
-                               raised_at=START + timedelta(seconds=5), heart_rate=200, hr_limit_bpm=178))
+        HrAlertFactory(bike_serial="SN0000", ride_started_at=START, duration_s=5, user_id=100,
+                       raised_at=START + timedelta(seconds=5), heart_rate=200, hr_limit_bpm=178,
+                       recipient=None, status="pending")
         db.session.commit()
     close_through_worker(app, redis_conn, ("SN0000", start))
     [ride], [alert] = warehouse(app, Ride), warehouse(app, HrAlert)

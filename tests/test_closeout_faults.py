@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Ride, RideReading
 from app.services.jobs import close_ride_job
 from tests.conftest import make_config
-from tests.live_rides import RIDER, live_count, put_ride, reading
+from tests.factories import RIDER, live_count, put_ride, reading
 from tests.private_pg import PrivatePostgres
 from worker.__main__ import AppWorker
 

@@ -5,7 +5,7 @@ import pytest
 
 from app.extensions import db
 from app.services.leaderboards import METRICS, Filters, leaderboard, period_filters
-from tests.web_factories import add_ride, add_user
+from tests.factories import add_ride, add_user
 
 DAY = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 

@@ -14,7 +14,7 @@ from rq import Queue
 from app.live import store
 from app.stream.pipeline import process_batch
 from app.stream.rides import Settings
-from tests import live_writer as lw
+from tests.factories import add_reading, rider_json, start_ride
 from tests.conftest import KAFKA_SERVERS
 from tests.stream_helpers import DATA, messages, value
 from tests.test_stream_pipeline import ride_lines, system
@@ -66,12 +66,12 @@ def test_consumer_reads_a_real_topic_into_a_postgresql_live_store(
 def test_the_bike_screen_fragment_is_served_from_a_postgresql_live_store(pg_live_app, pg_live):
     client = pg_live_app.test_client()
     with closing(store.connect(pg_live)) as live:
-        start = lw.start_ride(live, "SN0001", lw.rider_json(bike_serial="SN0001", name="Mrs Ada Lovelace",
+        start = start_ride(live, "SN0001", rider_json(bike_serial="SN0001", name="Mrs Ada Lovelace",
                                                             gender="female"))
         for second, rate in enumerate([0, 0, 110, 140, 150], 1):
-            lw.add_reading(live, "SN0001", start, second, rate, power=100.0 + second)
+            add_reading(live, "SN0001", start, second, rate, power=100.0 + second)
         first = client.get("/bikes/SN0001", headers=LIVE).get_data(as_text=True)
-        lw.add_reading(live, "SN0001", start, 6, 181, power=250.0)
+        add_reading(live, "SN0001", start, 6, 181, power=250.0)
     second = client.get("/bikes/SN0001", headers=LIVE).get_data(as_text=True)
     assert "<html" not in first and 'data-figure="hr">150' in first
     assert "Zone 4 · 86% of limit" in first and 'data-figure="energy">0.5' in first

@@ -10,9 +10,8 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.live import store
-from tests import live_writer as lw
 from tests.test_ride_page_browser import PHONE, axe_violations, browser_at, log_in  # noqa: F401
-from tests.web_factories import add_ride, add_staff, add_user, earlier_today
+from tests.factories import add_reading, add_ride, add_staff, add_user, earlier_today, rider_json, start_ride
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(os.environ.get("MAPRES_SCREENSHOTS", "/tmp/mapres"))
@@ -22,9 +21,9 @@ def start_riding(app, serial: str, user_id: int, address: str) -> None:
     """A ride in progress (as the consumer stores it) of a rider living at the address."""
     conn = store.connect(app.config["LIVE_DB_PATH"])
     try:
-        start = lw.start_ride(conn, serial, {**lw.rider_json(user_id=user_id, bike_serial=serial),
+        start = start_ride(conn, serial, {**rider_json(user_id=user_id, bike_serial=serial),
                                              "address": address})
-        lw.add_reading(conn, serial, start, 1, 120)
+        add_reading(conn, serial, start, 1, 120)
     finally:
         conn.close()
 

@@ -12,8 +12,7 @@ from app.models import DailyReport
 from app.services import report_mail, reports
 from app.services.report_links import SALT
 from tests.conftest import make_config
-from tests.report_days import land_march_day
-from tests.web_factories import add_staff, log_in
+from tests.factories import add_staff, land_march_day, log_in
 
 DAY = date(2026, 3, 10)
 

@@ -6,7 +6,7 @@ import pytest
 
 from app.services import reports
 from app.services.report_figures import latest_report_date, report_dates, report_window
-from tests.report_days import ALEX, JANE, OMAR, RIDER, add_alerts, at, land, land_march_day
+from tests.factories import ALEX, JANE, OMAR, RIDER, add_alerts, at, land, land_march_day
 
 LONDON = "Europe/London"
 

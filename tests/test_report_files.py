@@ -6,7 +6,7 @@ from datetime import date
 from app.extensions import db
 from app.models import DailyReport
 from app.services import reports
-from tests.report_days import land_march_day
+from tests.factories import land_march_day
 
 DAY = date(2026, 3, 10)
 # Anything a browser would fetch: src/href/xlink:href attributes, CSS url() and @import.

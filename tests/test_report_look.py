@@ -18,8 +18,7 @@ from app.services import report_mail, reports
 from app.services.report_charts import GENDER_COLOURS, ZONE_COLOURS
 from app.services.report_links import report_link
 from tests.browser import RecordedPage, chromium, serve
-from tests.live_rides import put_ride, reading
-from tests.report_days import OMAR, at, land, land_typical_day
+from tests.factories import OMAR, at, land, land_typical_day, put_ride, reading
 from tests.test_ride_page_browser import axe_violations
 
 DAY = date(2026, 3, 12)  # land_typical_day's report

@@ -11,8 +11,7 @@ from app.live import store
 from app.models import DailyReport
 from app.services import jobs, reports
 from tests.conftest import make_config
-from tests.live_rides import put_ride, reading
-from tests.report_days import ALEX, JANE, OMAR, at, land, land_march_day
+from tests.factories import ALEX, JANE, OMAR, at, land, land_march_day, put_ride, reading
 from worker import jobs as worker_jobs
 from worker.__main__ import AppWorker
 

@@ -8,8 +8,7 @@ from app.models import HrAlert, Ride, RideDeletion, RideReading
 from app.services import reports
 from app.services.api_keys import create_api_key
 from app.services.report_links import report_link
-from tests.report_days import JANE, add_alerts, at, land, land_march_day
-from tests.web_factories import add_staff, log_in
+from tests.factories import JANE, add_alerts, add_staff, at, HrAlertFactory, land, land_march_day, log_in
 
 DAY = date(2026, 3, 10)
 
@@ -19,9 +18,9 @@ def jane_ride(app) -> int:
     with app.app_context():
         ride = db.session.scalars(db.select(Ride).where(Ride.user_id == JANE["user_id"],
                                                         Ride.started_at == at("2026-03-09 18:10:00"))).one()
-        db.session.add(HrAlert(bike_serial=ride.bike_serial, ride_started_at=ride.started_at, duration_s=30,
-                               ride_id=ride.ride_id, user_id=ride.user_id, raised_at=at("2026-03-09 18:10:30"),
-                               heart_rate=190, hr_limit_bpm=180.0, status="sent"))
+        HrAlertFactory(bike_serial=ride.bike_serial, ride_started_at=ride.started_at, duration_s=30,
+                       ride_id=ride.ride_id, user_id=ride.user_id, raised_at=at("2026-03-09 18:10:30"),
+                       heart_rate=190, hr_limit_bpm=180.0, status="sent", recipient=None)
         db.session.commit()
         return ride.ride_id
 

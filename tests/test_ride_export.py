@@ -15,7 +15,7 @@ from garmin_fit_sdk import Decoder, Stream
 from app.extensions import db
 from tests.recorded_ride_landing import land_recorded_ride
 from tests.test_recorded_ride import utc
-from tests.web_factories import add_ride, add_staff, add_user, log_in
+from tests.factories import add_ride, add_staff, add_user, log_in
 
 TCX = "{http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2}"
 TPX = "{http://www.garmin.com/xmlschemas/ActivityExtension/v2}"

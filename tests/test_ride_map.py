@@ -8,8 +8,8 @@ import pytest
 from app.extensions import db
 from app.live import store
 from app.services import ride_map
-from tests import live_writer as lw
-from tests.web_factories import add_ride, add_staff, add_user, earlier_today, log_in
+from tests.factories import (
+    add_reading, add_ride, add_staff, add_user, earlier_today, log_in, rider_json, start_ride)
 
 DAY = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 POLL = {"HX-Request": "true"}
@@ -82,9 +82,9 @@ def staff_client(app, client):
 
 def riding(live, serial: str, address: str, user_id: int) -> None:
     """A ride in progress on the bike, of a rider living at the address."""
-    start = lw.start_ride(live, serial, {**lw.rider_json(user_id=user_id, bike_serial=serial),
+    start = start_ride(live, serial, {**rider_json(user_id=user_id, bike_serial=serial),
                                          "address": address})
-    lw.add_reading(live, serial, start, 1, 120)
+    add_reading(live, serial, start, 1, 120)
 
 
 def test_a_visitor_is_sent_to_the_login(client):
@@ -104,7 +104,7 @@ def test_the_map_page_shows_the_periods_rides_and_the_rides_in_progress(app, sta
     riding(live, "SN0002", "2 Wharf St,Leeds,LS2 7EE", 11)
     riding(live, "SN0003", "3 Dock Rd,Aberdeen,AB11 5QN", 12)
     # A bike heard from a minute ago is silent: its ride is not counted as in progress.
-    lw.start_ride(live, "SN0004", {**lw.rider_json(user_id=13, bike_serial="SN0004"),
+    start_ride(live, "SN0004", {**rider_json(user_id=13, bike_serial="SN0004"),
                                            "address": "4 Quay,Truro,TR1 2AA"})
     live.execute("UPDATE bikes SET last_seen_wall = ? WHERE bike_serial = 'SN0004'", (time.time() - 60,))
     live.commit()

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from app.extensions import db
 from tests.browser import RecordedPage, chromium, serve
 from tests.recorded_ride_landing import land_recorded_ride
-from tests.web_factories import STAFF_PASSWORD, add_staff
+from tests.factories import STAFF_PASSWORD, add_staff
 
 pytestmark = pytest.mark.browser
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"

@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import HrAlert
 from app.services import ride_links
 from app.services.report_links import report_token
-from tests.web_factories import add_alert, add_ride, add_staff, add_user, earlier_today, log_in
+from tests.factories import add_alert, add_ride, add_staff, add_user, earlier_today, log_in
 
 
 @pytest.fixture

@@ -12,10 +12,11 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.live import store
-from tests import live_writer as lw
 from tests.browser import RecordedPage, chromium, serve
 from tests.conftest import KAFKA_SERVERS
-from tests.web_factories import STAFF_PASSWORD, add_ride, add_staff, add_user
+from tests.factories import (
+    STAFF_PASSWORD, START, add_reading, add_ride, add_staff, add_user, FleetFeeder, rider_json,
+    start_ride)
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +48,7 @@ def live(app):
 
 
 def test_fleet_figures_change_without_a_reload(app, site):
-    feeder = lw.FleetFeeder(app.config["LIVE_DB_PATH"], {"SN0001": [120, 130], "SN0002": [140]})
+    feeder = FleetFeeder(app.config["LIVE_DB_PATH"], {"SN0001": [120, 130], "SN0002": [140]})
     feeder.start()
     try:
         recorded = site()
@@ -65,14 +66,14 @@ def test_fleet_figures_change_without_a_reload(app, site):
 
 
 def test_bike_page_warns_when_heart_rate_passes_the_limit(site, live):
-    start = lw.start_ride(live, "SN0001", lw.rider_json())
+    start = start_ride(live, "SN0001", rider_json())
     for second in range(1, 6):
-        lw.add_reading(live, "SN0001", start, second, 140)
+        add_reading(live, "SN0001", start, second, 140)
     page = site().goto("/bikes/SN0001")
     assert page.locator(".hr-warning").count() == 0
     page.wait_for_selector('[data-chart="hr"] canvas')
     for second in range(6, 9):
-        lw.add_reading(live, "SN0001", start, second, 190)
+        add_reading(live, "SN0001", start, second, 190)
     warning = page.wait_for_selector(".hr-warning", timeout=10000)
     assert "above your limit" in warning.inner_text()
     # The charts got the new readings too.
@@ -81,10 +82,10 @@ def test_bike_page_warns_when_heart_rate_passes_the_limit(site, live):
 
 
 def test_the_switch_shows_recent_rides(app, site, live):
-    lw.start_ride(live, "SN0001", lw.rider_json(user_id=7, name="Grace Hopper"))
+    start_ride(live, "SN0001", rider_json(user_id=7, name="Grace Hopper"))
     with app.app_context():
         add_user(7, "Grace Hopper")
-        add_ride(7, "SN0001", lw.START - timedelta(hours=2), seconds=120, power=180.0)
+        add_ride(7, "SN0001", START - timedelta(hours=2), seconds=120, power=180.0)
         db.session.commit()
     page = site().goto("/bikes/SN0001")
     page.get_by_role("link", name="Recent rides").click()
@@ -154,10 +155,10 @@ def stream_lines(serial: str, second: int) -> list[bytes]:
     """The Kafka values a bike sends in one second ([SYSTEM] first)."""
     import json
 
-    ts = (lw.START + timedelta(seconds=second)).strftime("%Y-%m-%d %H:%M:%S.%f")
+    ts = (START + timedelta(seconds=second)).strftime("%Y-%m-%d %H:%M:%S.%f")
     lines = []
     if second == 1:
-        lines.append(f"{ts} mendoza v9: [SYSTEM] data = {json.dumps(lw.rider_json(bike_serial=serial))}")
+        lines.append(f"{ts} mendoza v9: [SYSTEM] data = {json.dumps(rider_json(bike_serial=serial))}")
     lines.append(f"{ts} mendoza v9: [INFO]: Ride - duration = {second}.0; resistance = 40")
     lines.append(f"{ts} mendoza v9: [INFO]: Telemetry - hrt = {100 + second}; rpm = 60; power = 120.5")
     return [json.dumps({"log": line + "\n"}).encode() for line in lines]

@@ -7,8 +7,7 @@ import pytest
 
 from app.extensions import db
 from app.live import store
-from tests import live_writer as lw
-from tests.web_factories import add_ride, add_user
+from tests.factories import START, add_reading, add_ride, add_user, end_ride, rider_json, start_ride
 
 LIVE = {"HX-Request": "true", "HX-Target": "live-figures"}
 
@@ -23,9 +22,9 @@ def live(app):
 
 def ride_with(live, rates, serial="SN0001", **rider):
     """A ride in progress whose readings have these heart rates, one a second."""
-    start = lw.start_ride(live, serial, lw.rider_json(bike_serial=serial, **rider))
+    start = start_ride(live, serial, rider_json(bike_serial=serial, **rider))
     for second, rate in enumerate(rates, 1):
-        lw.add_reading(live, serial, start, second, rate, rpm=60 + second, power=100.0 + second)
+        add_reading(live, serial, start, second, rate, rpm=60 + second, power=100.0 + second)
     return start
 
 
@@ -68,7 +67,7 @@ def test_a_ride_just_started_has_no_figures_yet(client, live):
 def test_live_fragment_is_small_and_changes_with_new_readings(client, live):
     start = ride_with(live, [120, 121])
     first = client.get("/bikes/SN0001", headers=LIVE).get_data(as_text=True)
-    lw.add_reading(live, "SN0001", start, 3, 133, power=250.0)
+    add_reading(live, "SN0001", start, 3, 133, power=250.0)
     second = client.get("/bikes/SN0001", headers=LIVE).get_data(as_text=True)
     assert "<html" not in first and first.strip().startswith("<div id=\"live-figures\"")
     assert 'data-figure="hr">121' in first and 'data-figure="hr">133' in second
@@ -81,7 +80,7 @@ def test_heart_rate_above_the_limit_shows_a_warning(client, live):
     assert 'role="alert"' in html and "Heart rate above your limit" in html
     assert "181 bpm is over 174 bpm" in html
     assert "alert this ride" not in html
-    live.execute("INSERT INTO alerts VALUES ('SN0001', ?, 3, ?, 181, 174.4)", (store.to_text(lw.START), "x"))
+    live.execute("INSERT INTO alerts VALUES ('SN0001', ?, 3, ?, 181, 174.4)", (store.to_text(START), "x"))
     live.commit()
     html = client.get("/bikes/SN0001", headers=LIVE).get_data(as_text=True)
     assert "1 heart-rate alert this ride (an email is on its way)." in html
@@ -90,7 +89,7 @@ def test_heart_rate_above_the_limit_shows_a_warning(client, live):
 def test_no_hand_contact_for_more_than_ten_seconds_asks_to_hold(client, live):
     start = ride_with(live, [120] + [0] * 10)
     assert "Hold the handlebars" not in client.get("/bikes/SN0001", headers=LIVE).get_data(as_text=True)
-    lw.add_reading(live, "SN0001", start, 12, 0)
+    add_reading(live, "SN0001", start, 12, 0)
     html = client.get("/bikes/SN0001", headers=LIVE).get_data(as_text=True)
     assert "Hold the handlebars" in html and 'data-figure="hr">–' in html
 
@@ -105,14 +104,14 @@ def test_a_silent_bike_is_marked(client, live):
 
 def test_no_ride_in_progress_shows_the_last_ride(app, client, live):
     start = ride_with(live, [120, 130, 140], name="Ada Lovelace")
-    lw.end_ride(live, "SN0001", start)
+    end_ride(live, "SN0001", start)
     html = client.get("/bikes/SN0001").get_data(as_text=True)
     assert "No ride in progress" in html and "Ada Lovelace" in html and "0:03" in html
     live.execute("DELETE FROM rides")  # the closeout moved it to the warehouse
     live.commit()
     with app.app_context():
         add_user(7, "Grace Hopper")
-        add_ride(7, "SN0001", lw.START - timedelta(hours=1), seconds=90, power=200.0)
+        add_ride(7, "SN0001", START - timedelta(hours=1), seconds=90, power=200.0)
         db.session.commit()
     html = client.get("/bikes/SN0001").get_data(as_text=True)
     assert "Grace Hopper" in html and "1:30" in html and "18.0 <small>kJ" in html
@@ -123,7 +122,7 @@ def test_recent_rides_show_the_bike_and_rider_rides_and_personal_bests(app, clie
     with app.app_context():
         add_user(7, "Grace Hopper")
         for hours, seconds, power in ((5, 600, 150.0), (4, 300, 250.0), (3, 120, 100.0)):
-            add_ride(7, "SN0009", lw.START - timedelta(hours=hours), seconds=seconds, power=power)
+            add_ride(7, "SN0009", START - timedelta(hours=hours), seconds=seconds, power=power)
         db.session.commit()
     page = client.get("/bikes/SN0001?view=recent").get_data(as_text=True)
     panel = client.get("/bikes/SN0001?view=recent", headers={"HX-Request": "true"}).get_data(as_text=True)
@@ -143,7 +142,7 @@ def test_chart_series_are_incremental_and_restart_with_a_new_ride(client, live):
 def test_finished_ride_series_and_unknown_ones(app, client):
     with app.app_context():
         add_user(7, "Grace Hopper")
-        ride = add_ride(7, "SN0009", lw.START, seconds=3)
+        ride = add_ride(7, "SN0009", START, seconds=3)
         db.session.commit()
         ride_id = ride.ride_id
     assert len(client.get(f"/rides/{ride_id}/series.json").get_json()["points"]) == 3
@@ -174,8 +173,8 @@ def test_pages_allow_only_this_origin(client):
 
 def test_the_fleet_page_works_on_the_embedded_sqlite_warehouse(embedded_app):
     conn = store.connect(embedded_app.config["LIVE_DB_PATH"])
-    start = lw.start_ride(conn, "SN0005", lw.rider_json(bike_serial="SN0005"))
-    lw.add_reading(conn, "SN0005", start, 1, 120)
+    start = start_ride(conn, "SN0005", rider_json(bike_serial="SN0005"))
+    add_reading(conn, "SN0005", start, 1, 120)
     conn.close()
     client = embedded_app.test_client()
     assert 'data-bike="SN0005"' in client.get("/").get_data(as_text=True)

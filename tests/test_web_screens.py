@@ -13,10 +13,10 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.live import store
-from app.models import HrAlert
-from tests import live_writer as lw
 from tests.browser import RecordedPage, chromium, serve
-from tests.web_factories import STAFF_PASSWORD, add_ride, add_staff, add_user, earlier_today, now
+from tests.factories import (
+    STAFF_PASSWORD, START, add_reading, add_ride, add_staff, add_user, earlier_today, FleetFeeder,
+    HrAlertFactory, now, rider_json, start_ride)
 
 pytestmark = pytest.mark.browser
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
@@ -55,9 +55,9 @@ def live(app):
 
 def ride_above_limit(live, serial="SN0001", seconds=5, **rider) -> str:
     """A ride in progress whose every reading is above the rider's limit (all of it in zone 5)."""
-    start = lw.start_ride(live, serial, lw.rider_json(bike_serial=serial, **rider))
+    start = start_ride(live, serial, rider_json(bike_serial=serial, **rider))
     for second in range(1, seconds + 1):
-        lw.add_reading(live, serial, start, second, 190)
+        add_reading(live, serial, start, second, 190)
     return start
 
 
@@ -152,7 +152,7 @@ def test_a_history_restore_request_gets_the_page_and_fragments_stay_out_of_cache
 # The fleet: focus and tidy cards -----------------------------------------------------------------
 
 def test_keyboard_focus_stays_on_a_fleet_link_while_the_grid_updates(app, browse):
-    feeder = lw.FleetFeeder(app.config["LIVE_DB_PATH"], {"SN0001": [120, 130], "SN0002": [140]})
+    feeder = FleetFeeder(app.config["LIVE_DB_PATH"], {"SN0001": [120, 130], "SN0002": [140]})
     feeder.start()
     try:
         page = browse().goto("/")
@@ -266,10 +266,10 @@ def test_the_above_limit_banner_pulses_on_across_updates(browse, live):
 def alert_of_ride_in_progress(app, start: str, user_id: int, status: str = "sent") -> None:
     """The warehouse's alert of a ride still in progress (its rider not yet in the warehouse)."""
     with app.app_context():
-        db.session.add(HrAlert(bike_serial="SN0001", ride_started_at=store.from_text(start), duration_s=3,
-                               user_id=user_id, raised_at=earlier_today(minutes=1), heart_rate=190,
-                               hr_limit_bpm=174.4, recipient="steven.p@gmail.com", status=status,
-                               last_error="cannot email" if status == "failed" else None))
+        HrAlertFactory(bike_serial="SN0001", ride_started_at=store.from_text(start), duration_s=3,
+                       user_id=user_id, raised_at=earlier_today(minutes=1), heart_rate=190,
+                       hr_limit_bpm=174.4, recipient="steven.p@gmail.com", status=status,
+                       last_error="cannot email" if status == "failed" else None)
         db.session.commit()
 
 
@@ -300,10 +300,10 @@ def test_the_bike_says_when_the_alert_email_failed(app, browse, live):
 # Recent rides, leaderboards and reports ----------------------------------------------------------
 
 def test_recent_ride_charts_are_tall_enough_to_read(app, browse, live):
-    lw.start_ride(live, "SN0001", lw.rider_json(user_id=7, name="Grace Hopper"))
+    start_ride(live, "SN0001", rider_json(user_id=7, name="Grace Hopper"))
     with app.app_context():
         add_user(7, "Grace Hopper")
-        add_ride(7, "SN0001", lw.START - timedelta(hours=2), seconds=120, power=180.0)
+        add_ride(7, "SN0001", START - timedelta(hours=2), seconds=120, power=180.0)
         db.session.commit()
     page = browse().goto("/bikes/SN0001?view=recent")
     plot = page.locator("[data-ride-chart] .u-over").first
@@ -380,7 +380,7 @@ def test_staff_search_ignores_case_and_accents_and_pages_stay_in_range(app, brow
 def test_staff_lists_answer_a_page_past_any_offset(app, client):
     with app.app_context():
         add_staff()
-    from tests.web_factories import log_in as log_in_client
+    from tests.factories import log_in as log_in_client
 
     log_in_client(client)
     for path in ("/staff/rides", "/staff/riders", "/staff/alerts"):
@@ -425,8 +425,8 @@ def axe_violations(page) -> list[str]:
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_live_and_staff_pages_pass_axe(app, browse, live, theme, stored_report):
     ride_above_limit(live)  # riding, above the limit
-    quiet = lw.start_ride(live, "SN0002", lw.rider_json(user_id=101, bike_serial="SN0002"))
-    lw.add_reading(live, "SN0002", quiet, 1, 120)
+    quiet = start_ride(live, "SN0002", rider_json(user_id=101, bike_serial="SN0002"))
+    add_reading(live, "SN0002", quiet, 1, 120)
     live.execute("UPDATE bikes SET last_seen_wall = 0 WHERE bike_serial = 'SN0002'")  # silent
     live.commit()
     with app.app_context():
@@ -459,7 +459,7 @@ def test_the_report_file_has_a_main_landmark(browse, stored_report):
 
 def test_the_archive_trend_shows_both_lines_and_more_alerts_read_as_bad_news(app, browse):
     from app.services import reports
-    from tests.report_days import add_alerts, at
+    from tests.factories import add_alerts, at
 
     add_alerts(app, at("2026-11-20 10:00:00"), at("2026-11-20 10:01:00"))  # none the day before
     with app.app_context():

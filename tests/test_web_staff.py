@@ -6,7 +6,7 @@ import pytest
 from app.extensions import db
 from app.live import store
 from app.models import StaffUser
-from tests.web_factories import (STAFF_PASSWORD, add_alert, add_ride, add_staff, add_user, csrf_token,
+from tests.factories import (STAFF_PASSWORD, add_alert, add_ride, add_staff, add_user, csrf_token,
                                  earlier_today, log_in, now)
 
 

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from tests.test_web_screens import axe_violations, browse, log_in  # noqa: F401 (browse: a fixture)
-from tests.web_factories import add_alert, add_ride, add_staff, add_user, earlier_today, now
+from tests.factories import add_alert, add_ride, add_staff, add_user, earlier_today, now
 
 pytestmark = pytest.mark.browser
 
