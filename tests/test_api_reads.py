@@ -8,7 +8,7 @@ from sqlalchemy import event, text
 
 from app.extensions import db
 from app.services.api_keys import create_api_key
-from tests.live_rides import RIDER
+from tests.factories import RIDER
 from tests.test_api import MAY_1, OTHER, land, reading
 
 

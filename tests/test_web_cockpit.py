@@ -12,9 +12,9 @@ from sqlalchemy import event
 
 from app.extensions import db
 from app.services.pacing import BOARD_SQL
-from tests import live_writer as lw
+from tests import factories as lw
 from tests.test_web_screens import PHONE, box_of, browse, live  # noqa: F401 (fixtures)
-from tests.web_factories import add_ride, add_user
+from tests.factories import add_ride, add_user
 
 SCREENS = {"laptop": {"viewport": {"width": 1280, "height": 800}}, "phone": PHONE}
 

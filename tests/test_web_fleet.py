@@ -9,8 +9,8 @@ from flask import template_rendered
 
 from app.live import store
 from app.services import fleet_view, fragment_cache
-from tests import live_writer as lw
-from tests.web_factories import add_staff, add_user, log_in
+from tests import factories as lw
+from tests.factories import add_staff, add_user, log_in
 
 LIVE = {"HX-Request": "true", "HX-Target": "live-figures"}
 FLEET = {"HX-Request": "true"}
