@@ -194,8 +194,8 @@ def test_fleet_search_filters_sorting_and_pages(app, browse, live):
         live.execute("INSERT INTO bikes (bike_serial, last_seen_wall) VALUES (?, ?)", (f"ID{n:04d}", time.time()))
     live.commit()
     ride_above_limit(live, serial="ZZ0001", user_id=1, name="Bob Stone")
-    hold = lw.start_ride(live, "ZZ0002", lw.rider_json(user_id=2, name="Ayşe Stone", bike_serial="ZZ0002"))
-    lw.add_reading(live, "ZZ0002", hold, 1, 0)
+    hold = start_ride(live, "ZZ0002", rider_json(user_id=2, name="Ayşe Stone", bike_serial="ZZ0002"))
+    add_reading(live, "ZZ0002", hold, 1, 0)
     page = browse().goto("/")
     tiles = page.locator("li.bike")
     # By urgency: above the limit, then hold the handlebars, then the idle bikes by serial.
@@ -228,7 +228,7 @@ def test_fleet_updates_touch_only_the_tiles_that_changed(app, browse, live):
     for n in range(60):  # enough to scroll
         live.execute("INSERT INTO bikes (bike_serial, last_seen_wall) VALUES (?, ?)", (f"ID{n:04d}", time.time()))
     live.commit()
-    feeder = lw.FleetFeeder(app.config["LIVE_DB_PATH"], {"SN0001": [120, 130]})
+    feeder = FleetFeeder(app.config["LIVE_DB_PATH"], {"SN0001": [120, 130]})
     feeder.start()
     try:
         page = browse().goto("/")
