@@ -7,6 +7,9 @@ from sqlalchemy.types import TypeDecorator
 
 from app.extensions import db
 
+BIGINT_MAX = 2**63 - 1  # the database's integer ranges: larger values are refused as bad input
+INT_MAX = 2**31 - 1
+
 
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC (a callable column default)."""

@@ -27,7 +27,7 @@ from app import create_app  # noqa: E402
 from app.config import Config  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.live import store  # noqa: E402
-from app.services import closeout  # noqa: E402
+from app.services.rides import closeout  # noqa: E402
 
 READINGS = 3600
 RIDER = {"user_id": 100, "name": "Steven Pearce", "gender": "male",

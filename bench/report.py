@@ -24,8 +24,8 @@ from flask_migrate import upgrade  # noqa: E402
 from app import create_app  # noqa: E402
 from app.config import Config  # noqa: E402
 from app.extensions import db  # noqa: E402
-from app.services import reports  # noqa: E402
-from app.services.report_figures import history_window  # noqa: E402
+from app.services.report import build as reports  # noqa: E402
+from app.services.report.figures import history_window  # noqa: E402
 
 DAY = date(2026, 3, 10)
 FILL = """

@@ -20,8 +20,8 @@ from app.domain.rider import age_years, date_from_epoch_ms, hr_limit_bpm
 from app.extensions import db
 from app.live import store
 from app.models import ApiKey, HrAlert, Ride, RideReading, StaffUser, User
-from app.services.api_keys import KEY_PREFIX, hash_key
-from app.services.closeout import close_ride
+from app.services.accounts.api_keys import KEY_PREFIX, hash_key
+from app.services.rides.closeout import close_ride
 
 UTC = timezone.utc
 LONDON = ZoneInfo("Europe/London")  # DELOTON_TZ's default, which the tests keep

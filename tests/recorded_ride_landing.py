@@ -4,7 +4,7 @@ from contextlib import closing
 from app.extensions import db
 from app.live import store
 from app.models import Ride
-from app.services import closeout
+from app.services.rides import closeout
 from app.stream.pipeline import process_batch
 from app.stream.rides import Settings
 from tests.stream_helpers import DATA, messages

@@ -6,8 +6,8 @@ import pytest
 from app import create_app
 from app.extensions import db
 from app.models import HrAlert
-from app.services.alerts import deliver_hr_alert
-from app.services.alerts_today import alerts_warning_today, count_alerts_raised_on
+from app.services.alerts.counts import alerts_warning_today, count_alerts_raised_on
+from app.services.alerts.delivery import deliver_hr_alert
 from tests.factories import alert_kwargs, RideFactory, UserFactory
 from tests.conftest import make_config, truncate_all
 from tests.smtp_sink import SmtpSink, parts

@@ -7,7 +7,7 @@ import pytest
 from psycopg import errors
 
 from app.extensions import db
-from app.services import closeout, leaderboards
+from app.services.rides import closeout, leaderboards
 from tests.conftest import PG_ADMIN_DSN
 from tests.factories import RIDER, put_ride, reading
 

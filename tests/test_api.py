@@ -3,8 +3,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from app.services.api_keys import create_api_key
-from app.services.closeout import close_ride
+from app.services.accounts.api_keys import create_api_key
+from app.services.rides.closeout import close_ride
 from tests.factories import RIDER, put_ride, reading
 
 MAY_1 = datetime(2026, 5, 1, 9, 0, tzinfo=timezone.utc)      # 10:00 in London

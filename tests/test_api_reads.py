@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import event, text
 
 from app.extensions import db
-from app.services.api_keys import create_api_key
+from app.services.accounts.api_keys import create_api_key
 from tests.factories import RIDER
 from tests.test_api import MAY_1, OTHER, land, reading
 

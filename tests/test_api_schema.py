@@ -10,8 +10,8 @@ import pytest
 from openapi_spec_validator import validate
 from werkzeug.serving import make_server
 
-from app.services.api_keys import create_api_key
-from app.services.closeout import close_ride
+from app.services.accounts.api_keys import create_api_key
+from app.services.rides.closeout import close_ride
 from tests.factories import RIDER, put_ride, reading
 from tests.waiting import free_port
 

@@ -14,7 +14,7 @@ LAYERS = [
                                              "app.staff_context"}),
     ("the features", {"app.services", "app.stream"}),
     ("the stores and foundations", {"app.live", "app.models", "app.extensions", "app.config",
-                                    "app.settings"}),
+                                    "app.settings", "app.openapi"}),
     ("the pure domain", {"app.domain"}),
 ]
 

@@ -9,8 +9,8 @@ from rq import Queue
 
 from app.extensions import db
 from app.models import HrAlert, Ride, RideReading, User
-from app.services import closeout
 from app.services.jobs import close_ride_job, enqueue
+from app.services.rides import closeout
 from tests.factories import RIDER, HrAlertFactory, live_count, put_ride, reading
 from worker.__main__ import AppWorker
 

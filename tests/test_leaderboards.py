@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from app.extensions import db
-from app.services.leaderboards import METRICS, Filters, leaderboard, period_filters
+from app.services.rides.leaderboards import METRICS, Filters, leaderboard, period_filters
 from tests.factories import add_ride, add_user
 
 DAY = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)

@@ -13,9 +13,9 @@ from datetime import date, datetime, timezone
 import pytest
 
 from app.extensions import db
-from app.models import Ride, RideReading, User
-from app.services import closeout
 from app.live import store
+from app.models import Ride, RideReading, User
+from app.services.rides import closeout
 from app.stream.pipeline import process_batch
 from app.stream.rides import Settings
 from tests.stream_helpers import DATA, messages

@@ -8,7 +8,7 @@ from rq import Queue
 
 from app.extensions import db
 from app.models import DailyReport
-from app.services.report_figures import latest_report_date
+from app.services.report.figures import latest_report_date
 from worker.__main__ import AppWorker
 from worker.cron import build_scheduler, use_local_time_zone
 

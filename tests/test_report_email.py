@@ -9,8 +9,8 @@ from itsdangerous import URLSafeTimedSerializer
 from app import create_app
 from app.extensions import db
 from app.models import DailyReport
-from app.services import report_mail, reports
-from app.services.report_links import SALT
+from app.services.report import mail as report_mail, build as reports
+from app.services.report.links import SALT
 from tests.conftest import make_config
 from tests.factories import add_staff, land_march_day, log_in
 

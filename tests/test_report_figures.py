@@ -4,8 +4,8 @@ from datetime import date, datetime, timezone
 import pandas as pd
 import pytest
 
-from app.services import reports
-from app.services.report_figures import latest_report_date, report_dates, report_window
+from app.services.report import build as reports
+from app.services.report.figures import latest_report_date, report_dates, report_window
 from tests.factories import ALEX, JANE, OMAR, RIDER, add_alerts, at, land, land_march_day
 
 LONDON = "Europe/London"

@@ -5,7 +5,7 @@ from datetime import date
 
 from app.extensions import db
 from app.models import DailyReport
-from app.services import reports
+from app.services.report import build as reports
 from tests.factories import land_march_day
 
 DAY = date(2026, 3, 10)

@@ -14,9 +14,9 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from app.extensions import db
-from app.services import report_mail, reports
-from app.services.report_charts import GENDER_COLOURS, ZONE_COLOURS
-from app.services.report_links import report_link
+from app.services.report import mail as report_mail, build as reports
+from app.services.report.charts import GENDER_COLOURS, ZONE_COLOURS
+from app.services.report.links import report_link
 from tests.browser import RecordedPage, chromium, serve
 from tests.factories import OMAR, at, land, land_typical_day, put_ride, reading
 from tests.test_ride_page_browser import axe_violations

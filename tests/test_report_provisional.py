@@ -9,7 +9,8 @@ from app import create_app
 from app.extensions import db
 from app.live import store
 from app.models import DailyReport
-from app.services import jobs, reports
+from app.services import jobs
+from app.services.report import build as reports
 from tests.conftest import make_config
 from tests.factories import ALEX, JANE, OMAR, at, land, land_march_day, put_ride, reading
 from worker import jobs as worker_jobs

@@ -5,9 +5,9 @@ from datetime import date
 
 from app.extensions import db
 from app.models import HrAlert, Ride, RideDeletion, RideReading
-from app.services import reports
-from app.services.api_keys import create_api_key
-from app.services.report_links import report_link
+from app.services.accounts.api_keys import create_api_key
+from app.services.report import build as reports
+from app.services.report.links import report_link
 from tests.factories import JANE, add_alerts, add_staff, at, HrAlertFactory, land, land_march_day, log_in
 
 DAY = date(2026, 3, 10)
@@ -36,7 +36,7 @@ def test_a_delete_is_audited_logged_and_shown_to_staff(app, client, caplog):
     land_march_day(app)
     ride_id = jane_ride(app)
     key, prefix = admin_key(app)
-    with caplog.at_level(logging.INFO, logger="app.services.ride_deletes"):
+    with caplog.at_level(logging.INFO, logger="app.services.rides.deletes"):
         response = client.delete(f"/api/ride/{ride_id}", headers={"Authorization": f"Bearer {key}"})
     assert response.status_code == 204
     with app.app_context():
@@ -51,7 +51,7 @@ def test_a_delete_is_audited_logged_and_shown_to_staff(app, client, caplog):
                                  .where(RideReading.ride_id == ride_id)) == 0
         kept = db.session.scalars(db.select(HrAlert).where(HrAlert.bike_serial == "SN0002")).one()
         assert kept.ride_id is None
-    [record] = [r for r in caplog.records if r.name == "app.services.ride_deletes"]
+    [record] = [r for r in caplog.records if r.name == "app.services.rides.deletes"]
     assert f"ride {ride_id} deleted by API key 'cleanup script' ({prefix}...)" in record.getMessage()
 
     with app.app_context():

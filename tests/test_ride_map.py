@@ -7,7 +7,7 @@ import pytest
 
 from app.extensions import db
 from app.live import store
-from app.services import ride_map
+from app.services.rides import map as ride_map
 from tests.factories import (
     add_reading, add_ride, add_staff, add_user, earlier_today, log_in, rider_json, start_ride)
 

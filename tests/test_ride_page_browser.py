@@ -113,7 +113,7 @@ def axe_violations(page) -> list[str]:
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_the_ride_pages_pass_axe(app, ride_id, browser_at, theme):
     with app.test_request_context():
-        from app.services.ride_links import ride_token
+        from app.services.rides.links import ride_token
         rider_path = f"/r/{ride_token(ride_id)}"
     # The pages' CSP refuses axe's injected script: this context bypasses it (axe only reads).
     staff = browser_at(bypass_csp=True, color_scheme=theme)

@@ -8,8 +8,8 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from app.extensions import db
 from app.models import HrAlert
-from app.services import ride_links
-from app.services.report_links import report_token
+from app.services.report.links import report_token
+from app.services.rides import links as ride_links
 from tests.factories import add_alert, add_ride, add_staff, add_user, earlier_today, log_in
 
 

@@ -165,7 +165,7 @@ def stream_lines(serial: str, second: int) -> list[bytes]:
 
 
 def test_the_api_docs_page_works_offline_and_tries_a_call(app, site):
-    from app.services.api_keys import create_api_key
+    from app.services.accounts.api_keys import create_api_key
 
     with app.app_context():
         key = create_api_key("reader", "docs page")

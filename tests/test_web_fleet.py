@@ -8,7 +8,8 @@ import pytest
 from flask import template_rendered
 
 from app.live import store
-from app.services import fleet_view, fragment_cache
+from app.services.pages import fleet as fleet_view
+from app.services.pages import fragment_cache
 from tests import factories as lw
 from tests.factories import add_staff, add_user, log_in
 

@@ -326,7 +326,7 @@ def test_one_ride_is_one_ride_on_the_leaderboards(app, browse):
 @pytest.fixture
 def stored_report(app):
     """A stored report of a day with no ride (its HTML is built by the real code)."""
-    from app.services import reports
+    from app.services.report import build as reports
 
     with app.app_context():
         add_staff()
@@ -458,7 +458,7 @@ def test_the_report_file_has_a_main_landmark(browse, stored_report):
 
 
 def test_the_archive_trend_shows_both_lines_and_more_alerts_read_as_bad_news(app, browse):
-    from app.services import reports
+    from app.services.report import build as reports
     from tests.factories import add_alerts, at
 
     add_alerts(app, at("2026-11-20 10:00:00"), at("2026-11-20 10:01:00"))  # none the day before

@@ -110,7 +110,7 @@ def test_staff_tool_pages_pass_axe(app, browse, rides_of_three, theme):
     acknowledged = alert_today(app, user_id=8, seconds=20)
     with app.app_context():
         from app.models import HrAlert, StaffUser
-        from app.services.alerts import acknowledge_alert
+        from app.services.alerts.delivery import acknowledge_alert
 
         staff_id = db.session.scalars(db.select(StaffUser.staff_id)).first()
         assert db.session.get(HrAlert, acknowledged) is not None

@@ -8,7 +8,7 @@ import pytest
 
 from app.extensions import db
 from app.models import HrAlert, Ride, StaffUser, User
-from app.services.csv_export import safe_cell
+from app.services.pages.csv_export import safe_cell
 from tests.factories import add_alert, add_ride, add_staff, add_user, csrf_token, earlier_today, log_in, now
 
 

@@ -4,8 +4,9 @@ from datetime import date
 
 from flask import current_app
 
-from app.services import closeout, report_final, report_mail, reports
-from app.services.alerts import deliver_hr_alert, mark_failed
+from app.services.alerts.delivery import deliver_hr_alert, mark_failed
+from app.services.report import final as report_final, mail as report_mail, build as reports
+from app.services.rides import closeout
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 import click
 
 from app.cli import deloton
-from app.services import api_keys
+from app.services.accounts import api_keys
 
 
 @deloton.command("create-api-key")

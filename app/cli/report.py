@@ -2,8 +2,8 @@
 import click
 
 from app.cli import deloton
-from app.services import reports
-from app.services.report_mail import ReportNotEmailed, email_report
+from app.services.report import build as reports
+from app.services.report.mail import ReportNotEmailed, email_report
 
 
 @deloton.command("report")

@@ -4,7 +4,7 @@ import sys
 import click
 
 from app.cli import deloton
-from app.services.staff_users import create_staff_user
+from app.services.accounts.staff_users import create_staff_user
 
 
 @deloton.command("create-staff-user")

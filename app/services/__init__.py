@@ -1,1 +1,1 @@
-"""Operations shared by views, jobs and the consumer."""
+"""Operations shared by views, jobs and the consumer, one package per feature (docs/architecture.md)."""

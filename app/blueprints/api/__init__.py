@@ -9,8 +9,8 @@ from app.extensions import db, limiter
 from app.models import ApiKey, Ride, utcnow
 from app.openapi import MAX_PAGE
 from app.security import no_store
-from app.services import rides_query
-from app.services.api_keys import PERSONAL_DATA_ROLES, bearer_token, find_active_key, mark_key_used
+from app.services.accounts.api_keys import PERSONAL_DATA_ROLES, bearer_token, find_active_key, mark_key_used
+from app.services.rides import queries as rides_query
 
 # Lists paginate with page/page_size: 50 by default, at most 500 (docs/specification.md#rest-api).
 Blueprint.DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 50, "max_page_size": 500}

@@ -4,8 +4,8 @@ from flask.views import MethodView
 from app.blueprints.api import make_blueprint, paginate
 from app.blueprints.api.cursor import CURSOR_HEADERS, CursorArgsSchema
 from app.blueprints.api.schemas import DailyArgsSchema, RideSchema
-from app.services import rides_query
-from app.services.alerts_today import today_local
+from app.services.clock import today_local
+from app.services.rides import queries as rides_query
 
 blp = make_blueprint("daily", "The rides of a day.")
 

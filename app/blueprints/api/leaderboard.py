@@ -3,8 +3,8 @@ from flask.views import MethodView
 
 from app.blueprints.api import make_blueprint
 from app.blueprints.api.schemas import LeaderboardArgsSchema, LeaderboardSchema
-from app.services import leaderboards
-from app.services.alerts_today import today_local
+from app.services.clock import today_local
+from app.services.rides import leaderboards
 
 blp = make_blueprint("leaderboard", "Leaderboards over rides and riders.")
 

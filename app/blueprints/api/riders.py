@@ -4,8 +4,9 @@ from flask_smorest import abort
 
 from app.blueprints.api import make_blueprint, may_read_personal_data, paginate
 from app.blueprints.api.cursor import CURSOR_HEADERS, CursorArgsSchema
-from app.blueprints.api.schemas import BIGINT_MAX, RiderSchema, RideSchema
-from app.services import rides_query
+from app.blueprints.api.schemas import RiderSchema, RideSchema
+from app.models import BIGINT_MAX
+from app.services.rides import queries as rides_query
 
 blp = make_blueprint("riders", "Riders and their rides.")
 

@@ -8,9 +8,10 @@ from app.blueprints.api.conditional import (CONDITIONAL_PARAMETERS, VALIDATOR_HE
                                             validators)
 from app.blueprints.api.cursor import CURSOR_HEADERS, CursorArgsSchema
 from app.blueprints.api.ride_json import json_response, ride_json
-from app.blueprints.api.schemas import (BIGINT_MAX, RideQueryArgsSchema, RideSchema, RidesFilterSchema,
+from app.blueprints.api.schemas import (RideQueryArgsSchema, RideSchema, RidesFilterSchema,
                                         RideWithReadingsSchema)
-from app.services import ride_deletes, rides_query
+from app.models import BIGINT_MAX
+from app.services.rides import deletes as ride_deletes, queries as rides_query
 
 blp = make_blueprint("rides", "Rides and their readings.")
 

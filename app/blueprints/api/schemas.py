@@ -4,13 +4,11 @@ from marshmallow import Schema, fields, validate
 from app.blueprints.api.fields import FlexibleDate, Rounded
 from app.blueprints.api.model_schema import ModelSchema, in_model_order
 from app.domain.rider import AGE_BANDS
-from app.models import Ride, RideReading, User
-from app.services import rides_query
-from app.services.leaderboards import API_PERIODS, METRICS
+from app.models import BIGINT_MAX, INT_MAX, Ride, RideReading, User
+from app.services.rides import queries as rides_query
+from app.services.rides.leaderboards import API_PERIODS, METRICS
 
 ZONE_COLUMNS = tuple(f"hr_zone_z{i}_s" for i in range(1, 6))
-BIGINT_MAX = 2**63 - 1  # the database's integer ranges: larger values are refused as bad input
-INT_MAX = 2**31 - 1
 
 
 class ReadingSchema(ModelSchema):

@@ -4,11 +4,14 @@ import re
 from flask import abort, jsonify, render_template, request
 from flask_login import current_user
 
-from app.blueprints.api.schemas import BIGINT_MAX, INT_MAX
 from app.blueprints.live import bp
 from app.domain.figures import ZONE_BOUNDS
 from app.extensions import htmx
-from app.services import fleet_view, fragment_cache, live_view, ride_history, ride_summary, rides_query
+from app.models import BIGINT_MAX, INT_MAX
+from app.services.pages import fleet as fleet_view
+from app.services.pages import fragment_cache
+from app.services.pages import live as live_view
+from app.services.rides import queries as ride_history, summary as ride_summary, queries as rides_query
 
 VIEWS = ("current", "recent")
 

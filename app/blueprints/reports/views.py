@@ -1,15 +1,15 @@
-"""Views of the report archive: thin, the work is in app/services/reports.py."""
+"""Views of the report archive: thin, the work is in app/services/report/build.py."""
 from datetime import date
 
 from flask import abort, make_response, render_template, request, url_for
 from flask_login import login_required
 
 from app.blueprints.reports import bp
-from app.blueprints.staff.views import staff_context
-from app.services import reports
-from app.services.report_charts import trend_chart
-from app.services.report_links import LinkRefused, read_token
-from app.services.report_summary import headline_rows
+from app.services.report import build as reports
+from app.services.report.charts import trend_chart
+from app.services.report.links import LinkRefused, read_token
+from app.services.report.summary import headline_rows
+from app.staff_context import staff_context
 
 # A stored report is static: no script, no request, only its own inline styles and SVG.
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"

@@ -3,11 +3,11 @@ from flask import abort, make_response, render_template, url_for
 from flask_login import login_required
 
 from app.blueprints.rides import bp
-from app.blueprints.staff.views import staff_context
 from app.domain.figures import ZONE_BOUNDS
-from app.services import ride_export, ride_page, rides_query
-from app.services.report_links import LinkRefused
-from app.services.ride_links import read_ride_token, ride_link, ride_token
+from app.services.report.links import LinkRefused
+from app.services.rides import export as ride_export, page as ride_page, queries as rides_query
+from app.services.rides.links import read_ride_token, ride_link, ride_token
+from app.staff_context import staff_context
 
 FORMATS = "any(csv, tcx, fit)"
 

@@ -23,12 +23,6 @@ class LoginForm(FlaskForm):
     submit = SubmitField("Log in")
 
 
-class LogoutForm(FlaskForm):
-    """A CSRF-protected button: logging out is a POST."""
-
-    submit = SubmitField("Log out")
-
-
 class SearchForm(FlaskForm):
     """Search and filters read from the query string."""
 

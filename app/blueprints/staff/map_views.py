@@ -3,8 +3,9 @@ from flask import render_template, request
 
 from app.blueprints.staff import bp
 from app.extensions import htmx
-from app.services import leaderboards, live_view, ride_map
-from app.services.alerts_today import today_local
+from app.services.clock import today_local
+from app.services.pages import live as live_view
+from app.services.rides import leaderboards, map as ride_map
 
 # The leaderboards' periods, but for all time (a map of every ride ever says little about now).
 PERIODS = {key: period.label for key, period in leaderboards.PERIODS.items() if period.days_before is not None}

@@ -1,4 +1,4 @@
-"""Views of the staff pages: thin, the queries live in app/services/staff_view.py."""
+"""Views of the staff pages: thin, the queries live in app/services/pages/staff.py."""
 from urllib.parse import urlsplit
 
 from flask import (Response, abort, current_app, flash, redirect, render_template, request,
@@ -6,18 +6,21 @@ from flask import (Response, abort, current_app, flash, redirect, render_templat
 from flask_htmx import make_response as htmx_response
 from flask_login import current_user, login_user, logout_user
 
-from app.blueprints.api.schemas import BIGINT_MAX
 from app.blueprints.staff import bp
-from app.blueprints.staff.forms import AcknowledgeForm, LoginForm, LogoutForm, SearchForm, choices
+from app.blueprints.staff.forms import AcknowledgeForm, LoginForm, SearchForm, choices
 from app.extensions import db, htmx, limiter, login_manager
+from app.models import BIGINT_MAX
 from app.models import User
-from app.services import leaderboards, ride_deletes, staff_csv, staff_view
-from app.services.alerts import acknowledge_alert
-from app.services.csv_export import csv_lines
-from app.services.pagination import paginate_rows
-from app.services.alerts_today import alerts_warning_today, today_local
-from app.services.staff_users import authenticate, end_sessions_of
-from app.services.table_sort import read_sort
+from app.services.pages import staff_csv
+from app.services.accounts.staff_users import authenticate, end_sessions_of
+from app.services.alerts.delivery import acknowledge_alert
+from app.services.clock import today_local
+from app.services.pages.csv_export import csv_lines
+from app.services.pages import staff as staff_view
+from app.services.pages.pagination import paginate_rows
+from app.services.rides import leaderboards, deletes as ride_deletes
+from app.services.pages.table_sort import read_sort
+from app.staff_context import staff_context
 
 PUBLIC_ENDPOINTS = {"staff.login"}
 
@@ -32,20 +35,7 @@ def require_login():
     return None
 
 
-@bp.context_processor
-def staff_context() -> dict:
-    """The warning banner and the logout form on every page."""
-    if not current_user.is_authenticated:
-        return {"warning_today": False}
-    return {"warning_today": alerts_warning_today(), "logout_form": LogoutForm(),
-            "url_with": url_with}
-
-
-def url_with(endpoint: str | None = None, **changes) -> str:
-    """This page's address (or another endpoint's) with the same query string but for `changes`;
-    a change to None removes that argument. Keeps filters and sort in pager, sort and CSV links."""
-    args = {**(request.view_args or {}), **request.args.to_dict(), **changes}
-    return url_for(endpoint or request.endpoint, **{k: v for k, v in args.items() if v is not None})
+bp.context_processor(staff_context)
 
 
 def login_limit() -> str:

@@ -7,15 +7,15 @@ from sqlalchemy.orm import load_only
 
 from app.extensions import db, dialect_insert
 from app.models import DailyReport, RideDeletion, utcnow
-from app.services import report_breakdowns as bd
-from app.services import report_charts as charts
-from app.services import report_live
-from app.services import ride_map
-from app.services.alerts_today import WARNING_THRESHOLD
-from app.services.report_data import load_alert_times, load_first_rides, load_rides
-from app.services.report_figures import (TREND_DAYS, compare, daily_table, history_window,
-                                         latest_report_date, prepare, report_window)
-from app.services.report_summary import change_text, format_value, plural, write_summary
+from app.services.alerts.counts import WARNING_THRESHOLD
+from app.services.report import breakdowns as bd
+from app.services.report import charts
+from app.services.report import live as report_live
+from app.services.report.data import load_alert_times, load_first_rides, load_rides
+from app.services.report.figures import (TREND_DAYS, compare, daily_table, history_window, latest_report_date,
+                                         prepare, report_window)
+from app.services.report.summary import change_text, format_value, plural, write_summary
+from app.services.rides import map as ride_map
 
 
 def default_report_date() -> date:

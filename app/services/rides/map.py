@@ -176,6 +176,6 @@ def report_map(window: tuple[datetime, datetime]) -> Markup:
 
 
 def live_counts(fleet: list[dict]) -> Counter:
-    """Rides in progress per area, from the fleet (app/services/live_view.py fleet())."""
+    """Rides in progress per area, from the fleet (app/services/pages/live.py fleet())."""
     return Counter(bike["rider"].get("postcode_area") for bike in fleet
                    if bike["riding"] and bike["state"] == "riding")

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
-from app.services import live_view
+from app.services.pages import live as live_view
 from app.services.text_fold import fold
 
 PER_PAGE = 100

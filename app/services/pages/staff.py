@@ -9,9 +9,10 @@ from app.extensions import db
 from app.live import queries, store
 from app.live.db import get_live
 from app.models import HrAlert, Ride, StaffUser, User
-from app.services.alerts_today import count_alerts_raised_on, local_day_bounds, today_local
-from app.services.live_view import rider_card
-from app.services.table_sort import Sort, apply_sort
+from app.services.alerts.counts import count_alerts_raised_on
+from app.services.clock import local_day_bounds, today_local
+from app.services.pages.live import rider_card
+from app.services.pages.table_sort import Sort, apply_sort
 from app.services.text_fold import contains_folded
 
 QUARANTINE_SHOWN = 100

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 
-from app.services.report_figures import AGE_BAND_ORDER, GENDER_ORDER, ZONES, local_hours
+from app.services.report.figures import AGE_BAND_ORDER, GENDER_ORDER, ZONES, local_hours
 
 TOP_RIDERS = 5
 

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import HrAlert, Ride, User
-from app.services.report_figures import ZONES
+from app.services.report.figures import ZONES
 
 RIDE_COLUMNS = [Ride.ride_id, Ride.user_id, Ride.bike_serial, Ride.started_at, Ride.duration_s,
                 Ride.energy_kj, Ride.calories_kcal, Ride.avg_heart_rate, Ride.hr_readings_count, Ride.max_power, Ride.age_band,

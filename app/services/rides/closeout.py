@@ -11,7 +11,7 @@ from app.domain.rider import parse_rider
 from app.extensions import db, dialect_insert
 from app.live import queries, store
 from app.models import HrAlert, Ride, RideReading, User, utcnow
-from app.services import report_final
+from app.services.report import final as report_final
 
 log = logging.getLogger(__name__)
 # PostgreSQL types of ride_readings' columns, in COPY order (binary COPY needs them).

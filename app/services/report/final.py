@@ -14,8 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
 from app.live import store
-from app.services import report_live, reports
 from app.services.jobs import enqueue, finalise_report_job
+from app.services.report import live as report_live, build as reports
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 from collections.abc import Iterator
 
 from app.extensions import db
-from app.services.staff_view import with_rider_names
+from app.services.pages.staff import with_rider_names
 
 BATCH = 500  # rows fetched at a time: a long export never holds the whole table in memory
 

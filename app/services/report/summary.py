@@ -1,6 +1,6 @@
 """The report's short summary, written from the day's figures (pure: figures in, sentences out)."""
-from app.services.alerts_today import WARNING_THRESHOLD
-from app.services.report_figures import FIGURES
+from app.services.alerts.counts import WARNING_THRESHOLD
+from app.services.report.figures import FIGURES
 
 # Figures whose change is worth a sentence, in the order ties are broken.
 NOTABLE = ["rides", "riders", "riding_time_s", "energy_kj", "avg_ride_s", "avg_heart_rate"]

@@ -6,10 +6,10 @@ from sqlalchemy import func
 from app.extensions import db
 from app.live import store
 from app.models import Ride
-from app.services import live_view
-from app.services.pacing import CACHE_RIDES, LruCache
-from app.services.ride_history import recent_rides_of_bike
-from app.services.rides_query import get_rider_or_none
+from app.services.rides.pacing import CACHE_RIDES, LruCache
+from app.services.pages import live as live_view
+from app.services.rides.queries import recent_rides_of_bike
+from app.services.rides.queries import get_rider_or_none
 
 # The personal bests a ride can beat: (badge, summary key, warehouse column).
 BADGES = (("Longest ride", "duration_s", Ride.duration_s), ("Most energy", "energy_kj", Ride.energy_kj),

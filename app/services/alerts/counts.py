@@ -1,25 +1,13 @@
 """How many heart-rate alerts were raised on a day (the pages' and the report's warning)."""
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from flask import current_app
 
 from app.extensions import db
 from app.models import HrAlert
+from app.services.clock import local_day_bounds, today_local
 
 WARNING_THRESHOLD = 5  # more than this many alerts in a day shows !!WARNING!!
-
-
-def local_day_bounds(day: date, tz_name: str) -> tuple[datetime, datetime]:
-    """[start, end) of a calendar day in the given time zone, as aware datetimes."""
-    tz = ZoneInfo(tz_name)
-    return (datetime.combine(day, time(), tzinfo=tz),
-            datetime.combine(day + timedelta(days=1), time(), tzinfo=tz))
-
-
-def today_local() -> date:
-    """Today's date in DELOTON_TZ."""
-    return datetime.now(ZoneInfo(current_app.config["DELOTON_TZ"])).date()
 
 
 def count_alerts_raised_on(day: date) -> int:

@@ -2,7 +2,7 @@
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from app.services.report_links import LinkRefused, external_url
+from app.services.report.links import LinkRefused, external_url
 
 # Its own salt: a report link can never be read as a ride link, nor the other way round.
 SALT = "deloton-ride-link"

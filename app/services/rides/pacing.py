@@ -2,7 +2,6 @@
 and where it stands among the rides in progress (by energy)."""
 import bisect
 import threading
-import time
 from collections import OrderedDict
 
 from flask import current_app
@@ -96,26 +95,11 @@ def compare(curve: dict | None, elapsed_s: int, energy_kj: float) -> dict | None
             "diff_kj": energy_kj - theirs, "ended": elapsed_s > curve["duration_s"]}
 
 
-def leaderboard() -> list[dict]:
-    """Rides in progress by energy so far, highest first (shared by every screen for a second)."""
-    cached = current_app.extensions.get("pacing_board")
-    if cached and time.monotonic() - cached[0] < BOARD_TTL_S:
-        return cached[1]
-    from app.services.live_view import live_db, rider_card
-
-    board = [{"bike_serial": row["bike_serial"], "energy_kj": (row["power_sum"] or 0) / 1000,
-              "first_name": rider_card(row["rider_json"], None).get("first_name", "Rider")}
-             for row in live_db().execute(BOARD_SQL)]
-    current_app.extensions["pacing_board"] = (time.monotonic(), board)
-    return board
-
-
-def pacing(bike_serial: str, ride: dict) -> dict:
+def pacing(bike_serial: str, ride: dict, board: list[dict]) -> dict:
     """How the ride in progress compares with the rider's best and last rides at the same second,
-    and its place among the rides in progress."""
+    and its place among the rides in progress (`board`: the live leaderboard, highest energy first)."""
     rides = comparison_rides(ride["user_id"], ride["started_at"])
     elapsed, energy = ride["elapsed_s"] or 0, ride["energy_kj"]
-    board = leaderboard()
     place = next((i for i, row in enumerate(board, 1) if row["bike_serial"] == bike_serial), None)
     shown = [dict(row, place=i, me=row["bike_serial"] == bike_serial)
              for i, row in enumerate(board, 1) if i <= BOARD_TOP or i == place]

@@ -8,8 +8,8 @@ from flask_mail import Message
 from app.extensions import db
 from app.models import DailyReport, utcnow
 from app.services.mail_send import send_mail
-from app.services.report_links import archive_link, report_link
-from app.services.report_summary import headline_rows, plural
+from app.services.report.links import archive_link, report_link
+from app.services.report.summary import headline_rows, plural
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from collections import OrderedDict
 
 from flask import current_app
 
-from app.services import live_view
+from app.services.pages import live as live_view
 
 TTL_S = 2.0  # also refreshes what a reading does not change (an alert email's status)
 MAX_ENTRIES = 20_000  # about one per bike and view; the oldest go first

@@ -1,0 +1,1 @@
+"""Heart-rate alerts: delivering one, counting a day's."""

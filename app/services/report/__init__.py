@@ -1,0 +1,1 @@
+"""The daily report: data, figures, breakdowns, charts, summary, build, email and signed links."""

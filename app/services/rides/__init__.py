@@ -1,0 +1,1 @@
+"""Finished rides in the warehouse: closeout, queries, leaderboards."""
