@@ -1,6 +1,7 @@
 """Real headless Chromium (Debian's) driven by Playwright, and the app served on a free port."""
 import threading
 from contextlib import contextmanager
+from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
@@ -54,3 +55,16 @@ class RecordedPage:
     def foreign_requests(self) -> list[str]:
         """Requests that went anywhere but the test server."""
         return [url for url in self.requests if not url.startswith(self.base_url + "/")]
+
+
+# axe-core, vendored with its licence (tests/vendor/axe-core), run inside the page.
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page) -> list[str]:
+    """axe-core's serious and critical violations of the page (WCAG 2.1 A and AA, best practice)."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag',
+        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})""")
+    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]

@@ -12,6 +12,7 @@ from app import create_app
 from app.config import Config
 from app.extensions import db
 from app.live import store
+from tests.factories import add_staff, log_in
 from tests.smtp_sink import SmtpSink
 
 # Where the real services are (`make services` starts them on these ports).
@@ -192,6 +193,15 @@ def smtp():
 def client(app):
     """A test client of the PostgreSQL-backed app."""
     return app.test_client()
+
+
+@pytest.fixture
+def staff_client(app, client):
+    """A client of the app logged in as a member of staff."""
+    with app.app_context():
+        add_staff()
+    assert log_in(client).status_code == 302
+    return client
 
 
 @pytest.fixture

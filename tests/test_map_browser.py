@@ -10,7 +10,8 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.live import store
-from tests.test_ride_page_browser import PHONE, axe_violations, browser_at, log_in  # noqa: F401
+from tests.browser import axe_violations
+from tests.test_ride_page_browser import PHONE, browser_at, log_in  # noqa: F401
 from tests.factories import add_reading, add_ride, add_staff, add_user, earlier_today, rider_json, start_ride
 
 pytestmark = pytest.mark.browser

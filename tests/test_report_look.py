@@ -17,9 +17,8 @@ from app.extensions import db
 from app.services.report import mail as report_mail, build as reports
 from app.services.report.charts import GENDER_COLOURS, ZONE_COLOURS
 from app.services.report.links import report_link
-from tests.browser import RecordedPage, chromium, serve
+from tests.browser import RecordedPage, axe_violations, chromium, serve
 from tests.factories import OMAR, at, land, land_typical_day, put_ride, reading
-from tests.test_ride_page_browser import axe_violations
 
 DAY = date(2026, 3, 12)  # land_typical_day's report
 SHOTS = Path(os.environ.get("CEOREPORT_SCREENSHOTS", "/tmp/ceoreport"))

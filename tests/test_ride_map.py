@@ -9,7 +9,7 @@ from app.extensions import db
 from app.live import store
 from app.services.rides import map as ride_map
 from tests.factories import (
-    add_reading, add_ride, add_staff, add_user, earlier_today, log_in, rider_json, start_ride)
+    add_reading, add_ride, add_user, earlier_today, rider_json, start_ride)
 
 DAY = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 POLL = {"HX-Request": "true"}
@@ -70,14 +70,6 @@ def test_rides_are_counted_by_the_riders_postcode_area(warehouse):
         "LS": 2, "E": 1, None: 1}
     assert ride_map.counts_between_dates(None, None) == {"LS": 2, "E": 2, None: 1}
     assert ride_map.counts_started_between(DAY - timedelta(days=4), DAY) == {"LS": 1}
-
-
-@pytest.fixture
-def staff_client(app, client):
-    with app.app_context():
-        add_staff()
-    assert log_in(client).status_code == 302
-    return client
 
 
 def riding(live, serial: str, address: str, user_id: int) -> None:

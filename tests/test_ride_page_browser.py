@@ -8,12 +8,11 @@ from garmin_fit_sdk import Decoder, Stream
 from playwright.sync_api import expect
 
 from app.extensions import db
-from tests.browser import RecordedPage, chromium, serve
+from tests.browser import RecordedPage, axe_violations, chromium, serve
 from tests.recorded_ride_landing import land_recorded_ride
 from tests.factories import STAFF_PASSWORD, add_staff
 
 pytestmark = pytest.mark.browser
-AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 SHOTS = Path(os.environ.get("RIDEPAGE_SCREENSHOTS", "/tmp/ridepage"))
 PHONE = {"width": 390, "height": 844}
 
@@ -101,13 +100,6 @@ def test_staff_open_a_ride_from_the_list_see_its_zones_and_download_it(ride_id, 
     assert b"<Trackpoint>" in Path(download.value.path()).read_bytes()
 
 
-def axe_violations(page) -> list[str]:
-    """axe-core's serious and critical violations (WCAG 2.1 A and AA, best practice)."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag',
-        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})""")
-    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])

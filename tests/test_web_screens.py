@@ -5,7 +5,6 @@ import re
 import time
 from contextlib import ExitStack
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -13,13 +12,12 @@ from playwright.sync_api import expect
 
 from app.extensions import db
 from app.live import store
-from tests.browser import RecordedPage, chromium, serve
+from tests.browser import RecordedPage, axe_violations, chromium, serve
 from tests.factories import (
     STAFF_PASSWORD, START, add_reading, add_ride, add_staff, add_user, earlier_today, FleetFeeder,
     HrAlertFactory, now, rider_json, start_ride)
 
 pytestmark = pytest.mark.browser
-AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
          "has_touch": True}
 
@@ -413,13 +411,6 @@ def test_the_header_stays_small_on_a_phone(app, browse, live, staff):
 
 # Accessibility: axe-core on the live and staff pages, light and dark ------------------------------
 
-def axe_violations(page) -> list[str]:
-    """axe-core's serious and critical violations of the page (WCAG 2 A and AA rules)."""
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag',
-        values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})""")
-    return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])

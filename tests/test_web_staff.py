@@ -10,15 +10,6 @@ from tests.factories import (STAFF_PASSWORD, add_alert, add_ride, add_staff, add
                                  earlier_today, log_in, now)
 
 
-@pytest.fixture
-def staff_client(app, client):
-    """A client logged in as a member of staff."""
-    with app.app_context():
-        add_staff()
-    assert log_in(client).status_code == 302
-    return client
-
-
 @pytest.mark.parametrize("url", ["/staff/", "/staff/alerts", "/staff/quarantine", "/staff/rides",
                                  "/staff/riders", "/staff/leaderboards"])
 def test_a_visitor_is_sent_to_the_login(client, url):

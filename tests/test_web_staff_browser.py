@@ -2,13 +2,15 @@
 its header, the CSV download, and axe-core on the pages that show them, light and dark."""
 import csv
 import io
+from pathlib import Path
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 
 from app.extensions import db
-from tests.test_web_screens import axe_violations, browse, log_in  # noqa: F401 (browse: a fixture)
+from tests.browser import axe_violations
+from tests.test_web_screens import browse, log_in  # noqa: F401 (browse: a fixture)
 from tests.factories import add_alert, add_ride, add_staff, add_user, earlier_today, now
 
 pytestmark = pytest.mark.browser
@@ -94,7 +96,7 @@ def test_staff_sort_rides_by_a_header_and_download_the_csv(app, browse, rides_of
     expect(energy).to_have_attribute("aria-sort", "descending")
     with page.expect_download() as download:
         page.get_by_role("link", name="Download CSV").click()
-    text = open(download.value.path(), encoding="utf-8").read()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [row["rider"] for row in rows] == ["Ada Lovelace", "Grace Hopper", "Ayşe Øztürk"]
     # The rider's name leads to the rider page, and on to the ride page.

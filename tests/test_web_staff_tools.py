@@ -13,15 +13,6 @@ from tests.factories import add_alert, add_ride, add_staff, add_user, csrf_token
 
 
 @pytest.fixture
-def staff_client(app, client):
-    """A client logged in as a member of staff."""
-    with app.app_context():
-        add_staff()
-    assert log_in(client).status_code == 302
-    return client
-
-
-@pytest.fixture
 def one_alert(app) -> int:
     """The id of one alert raised today for Grace Hopper."""
     with app.app_context():

@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 from app.extensions import db
 from app.models import Ride, User
 
-DATA = Path(__file__).resolve().parent.parent / "static" / "data"
+DATA = Path(__file__).resolve().parents[2] / "static" / "data"
 SCALE = 40.0  # SVG units per degree of latitude
 # Equirectangular projection: a degree of longitude is cos(54 deg) of a degree of latitude,
 # true around the middle of Great Britain.
