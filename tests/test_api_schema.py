@@ -63,7 +63,7 @@ def test_schemathesis_finds_nothing_with_every_check_and_phase(api_app, served_a
         [str(Path(sys.executable).with_name("st")), "--config-file", str(config), "run",
          f"{served_api}/api/openapi.json", "--url", served_api,
          "--header", f"Authorization: Bearer {key}", "--checks", "all",
-         "--phases", "examples,coverage,fuzzing,stateful", "--max-examples", "25",
+         "--phases", "examples,coverage,fuzzing,stateful", "--max-examples", "10",
          "--seed", "1", "--generation-database", "none", "--no-color"],
         capture_output=True, text=True, timeout=900, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
