@@ -428,14 +428,15 @@ def test_live_and_staff_pages_pass_axe(app, browse, live, theme, stored_report):
     # The pages' CSP refuses axe's injected script: this context bypasses it (axe only reads).
     recorded = browse(bypass_csp=True, color_scheme=theme)
     found = {}
-    for path in ("/", "/?q=sn&state=above", "/bikes/SN0001", "/bikes/SN0002", "/bikes/SN0003", "/bikes/SN0001?view=recent"):
+    for path in ("/", "/?q=sn&state=above", "/bikes/SN0001", "/bikes/SN0002", "/bikes/SN0003", "/bikes/SN0001?view=recent",
+                 "/staff/login"):
         page = recorded.goto(path)
         page.wait_for_load_state("load")
         assert page.evaluate("document.documentElement.dataset.theme") == theme
         found[path] = axe_violations(page)
     log_in(recorded)
     for path in ("/", "/staff/", "/staff/alerts", "/staff/quarantine", "/staff/rides", "/staff/riders",
-                 "/staff/leaderboards", "/reports/", f"/reports/{stored_report}",
+                 "/staff/leaderboards", "/staff/deletes", "/reports/", f"/reports/{stored_report}",
                  f"/reports/{stored_report}/report.html"):
         page = recorded.goto(path)
         page.wait_for_load_state("load")
