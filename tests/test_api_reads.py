@@ -7,21 +7,8 @@ import pytest
 from sqlalchemy import event, text
 
 from app.extensions import db
-from app.services.accounts.api_keys import create_api_key
 from tests.factories import RIDER
-from tests.test_api import MAY_1, OTHER, land, reading
-
-
-@pytest.fixture
-def reader(app):
-    with app.app_context():
-        return {"Authorization": f"Bearer {create_api_key('reader', 'tests')}"}
-
-
-@pytest.fixture
-def admin(app):
-    with app.app_context():
-        return {"Authorization": f"Bearer {create_api_key('admin', 'tests')}"}
+from tests.test_api import MAY_1, OTHER, admin, land, reader, reading  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
