@@ -196,6 +196,19 @@ def client(app):
 
 
 @pytest.fixture
+def mail_app(migrated_pg, tmp_path, redis_url, smtp, redis_conn, app):
+    """The app with a mail server and CEO_EMAIL (the `app` fixture has emptied the warehouse)."""
+    config = make_config(migrated_pg, str(tmp_path / "live.db"), redis_url, MAIL_SERVER="127.0.0.1",
+                         MAIL_PORT=smtp.port, MAIL_SUPPRESS_SEND=False, CEO_EMAIL="ceo@deloton.example",
+                         PUBLIC_BASE_URL="https://reports.deloton.example")
+    mail_app = create_app(config)
+    yield mail_app
+    with mail_app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
 def staff_client(app, client):
     """A client of the app logged in as a member of staff."""
     with app.app_context():

@@ -3,31 +3,15 @@ import re
 import time
 from datetime import date
 
-import pytest
 from itsdangerous import URLSafeTimedSerializer
 
-from app import create_app
 from app.extensions import db
 from app.models import DailyReport
 from app.services.report import mail as report_mail, build as reports
 from app.services.report.links import SALT
-from tests.conftest import make_config
 from tests.factories import add_staff, land_march_day, log_in
 
 DAY = date(2026, 3, 10)
-
-
-@pytest.fixture
-def mail_app(migrated_pg, tmp_path, redis_url, smtp, app):
-    """The app with a mail server and CEO_EMAIL (the `app` fixture has emptied the warehouse)."""
-    config = make_config(migrated_pg, str(tmp_path / "live.db"), redis_url, MAIL_SERVER="127.0.0.1",
-                         MAIL_PORT=smtp.port, MAIL_SUPPRESS_SEND=False, CEO_EMAIL="ceo@deloton.example",
-                         PUBLIC_BASE_URL="https://reports.deloton.example")
-    mail_app = create_app(config)
-    yield mail_app
-    with mail_app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def links_in(message) -> list[str]:

@@ -23,19 +23,6 @@ RIDING = ("SN0007", at("2026-03-10 16:30:00"), OMAR, 60)
 WAITING = ("SN0008", at("2026-03-10 16:40:00"), JANE, 30)
 
 
-@pytest.fixture
-def mail_app(migrated_pg, tmp_path, redis_url, smtp, redis_conn, app):
-    """The app with a mail server and CEO_EMAIL (the `app` fixture has emptied the warehouse)."""
-    config = make_config(migrated_pg, str(tmp_path / "live.db"), redis_url, MAIL_SERVER="127.0.0.1",
-                         MAIL_PORT=smtp.port, MAIL_SUPPRESS_SEND=False, CEO_EMAIL="ceo@deloton.example",
-                         PUBLIC_BASE_URL="https://reports.deloton.example")
-    mail_app = create_app(config)
-    yield mail_app
-    with mail_app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
 def put_in_progress(app, bike, started_at, rider, seconds, status) -> str:
     """A ride left in the live store as the consumer leaves it (open, or ended but not closed out)."""
     readings = [reading(d, started_at, heart_rate=140, power=150.0) for d in range(1, seconds + 1)]
