@@ -18,8 +18,10 @@ from tests.smtp_sink import SmtpSink
 # Where the real services are (`make services` starts them on these ports).
 PG_ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "postgresql://deloton:deloton@localhost:5432/deloton")
 REDIS_BASE_URL = os.environ.get("TEST_REDIS_URL", "redis://localhost:6379")
-# Each concurrent test session takes its own Redis database number.
-REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "15"))
+# Each concurrent test session takes its own Redis database number; under pytest-xdist each worker
+# (gw0, gw1, ...) counts down from it, so two workers never flush each other's queues.
+XDIST_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:])
+REDIS_DB = int(os.environ.get("TEST_REDIS_DB", "15")) - XDIST_WORKER
 KAFKA_SERVERS = os.environ.get("TEST_KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")
 LIVE_TABLES = ("bikes", "rides", "readings", "pending_halves", "alerts", "quarantine", "counters",
                "positions", "outbox", "consumer_failures")
