@@ -1,75 +1,94 @@
-"""The fleet page at any size: one compact snapshot of every bike a second, shared by all viewers,
-searched, filtered and paged in memory; and the rendered pages of that second, shared too."""
+"""The fleet page at any size: one compact row per bike a second, its urgency worked out in SQL,
+shared by all viewers, searched, filtered and paged in memory; tiles are made only for the page
+shown, and the rendered pages of that second are shared too."""
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from flask import current_app
 
+from app.live import queries
 from app.services.pages import live as live_view
 from app.services.text_fold import fold
 
 PER_PAGE = 100
-# The fleet's order of urgency, with each state's label.
+# The fleet's order of urgency, with each state's label (a state's rank is its place here).
 STATES = {"above": "Above the limit", "hold": "Hold the handlebars", "riding": "Riding",
           "idle": "Idle", "silent": "Silent"}
 RANK = {state: rank for rank, state in enumerate(STATES)}
+STATE_OF = list(STATES)
 MAX_QUERY = 100  # characters of a search
+BATCH_RIDERS = 100  # more new rides than this in one second: read every rider in one query
+
+# A compact row's columns (app/live/queries.py fleet_tiles).
+URGENCY, SERIAL, STARTED, ELAPSED, HEART_RATE, POWER, LIMIT = range(7)
 
 _lock = threading.Lock()
 _snapshots: dict[str, "Snapshot"] = {}  # live store -> its latest snapshot
-_riders: dict[str, dict[tuple, dict]] = {}  # live store -> (bike, ride start) -> its rider
+_riders: dict[str, dict[tuple, "Rider"]] = {}  # live store -> (bike, ride start) -> its rider
+
+
+@dataclass(frozen=True)
+class Rider:
+    """What a tile shows of a ride's rider, and the folded text a search looks in."""
+
+    first_name: str | None
+    name: str | None
+    user_id: int | None
+    search: str
 
 
 @dataclass
 class Snapshot:
-    """Every bike's tile, in order of urgency, as of one wall-clock second (built once a second per
-    process, whoever is watching)."""
+    """Every bike's compact row, in order of urgency, as of one wall-clock second (built once a
+    second per process, whoever is watching)."""
 
     second: int
-    tiles: list[dict]
+    rows: list
+    riders: dict[tuple, Rider]
     counts: dict[str, int]
     pages: dict[tuple, str] = field(default_factory=dict)  # rendered fragments of this second
 
 
-def urgent_state(bike: dict, limit: float | None) -> str:
-    """above, hold, riding, idle or silent: a riding bike above its rider's limit, or with no hand
-    on the sensors (heart rate 0), needs someone's eyes first."""
-    if bike["state"] != "riding" or bike["heart_rate"] is None:
-        return bike["state"]
-    if limit and bike["heart_rate"] > limit:
-        return "above"
-    return "hold" if bike["heart_rate"] == 0 else "riding"
+def build_rows(conn, now: float) -> list:
+    """Every bike's compact row, sorted by urgency then serial (in Python: the same order on
+    SQLite and on PostgreSQL, whatever its collation)."""
+    rows = queries.fleet_tiles(conn, now, live_view.SILENT_AFTER_S)
+    rows.sort(key=itemgetter(URGENCY, SERIAL))
+    return rows
 
 
-def build_tiles(riders: dict[tuple, dict]) -> list[dict]:
-    """Every bike's tile from the live store (one query), sorted by urgency then serial. `riders`
-    holds each ride's rider from the last snapshot (a ride's rider never changes): only the riders
-    of new rides are parsed, and it is trimmed to the rides in progress."""
-    tiles, seen = [], {}
-    for row in live_view.live_db().execute(live_view.FLEET_SQL):
-        riding = row["ride_started_at"] is not None
-        ride = (row["bike_serial"], row["ride_started_at"])
-        rider = riders.get(ride) or rider_of(row)
-        seen[ride] = rider
-        tile = {"bike_serial": row["bike_serial"], "riding": riding,
-                "state": live_view.bike_state(row["last_seen_wall"], riding), **rider,
-                "elapsed_s": row["duration_s"], "heart_rate": row["heart_rate"], "power": row["power"],
-                "zone": live_view.zone_of(row["heart_rate"], row["hr_limit_bpm"])}
-        tile["state"] = urgent_state(tile, row["hr_limit_bpm"])
-        tiles.append(tile)
-    riders.clear()
-    riders.update(seen)
-    tiles.sort(key=lambda t: (RANK[t["state"]], t["bike_serial"]))
-    return tiles
+def riders_of(conn, rows: list, known: dict[tuple, Rider]) -> dict[tuple, Rider]:
+    """The rider of each row's ride (none for a bike not riding), keyed by (bike, ride start).
+    A ride's rider never changes: only new rides' riders are read and parsed; the result holds
+    the rides in progress only."""
+    riders, missing = {}, []
+    for row in rows:
+        key = (row[SERIAL], row[STARTED])
+        rider = known.get(key)
+        if rider is None and row[STARTED] is None:
+            rider = Rider(None, None, None, fold(row[SERIAL]))
+        if rider is None:
+            missing.append(key)
+        else:
+            riders[key] = rider
+    if len(missing) > BATCH_RIDERS:  # a first build: one query rather than one per ride
+        texts = {(r[0], r[1]): r[2] for r in queries.riders_in_progress(conn)}
+    else:
+        texts = {key: queries.rider_json_of(conn, *key) for key in missing}
+    for key in missing:
+        riders[key] = rider_of(key, texts.get(key))
+    return riders
 
 
-def rider_of(row) -> dict:
-    """A ride's rider as a tile shows it (none for a bike not riding), and the folded text a
-    search looks in."""
-    card = live_view.rider_card(row["rider_json"], row["ride_started_at"]) if row["rider_json"] else {}
-    return {"first_name": card.get("first_name"), "name": card.get("name"), "user_id": card.get("user_id"),
-            "search": fold(f"{row['bike_serial']} {card.get('name') or ''}")}
+def rider_of(key: tuple, rider_json: str | None) -> Rider:
+    """A ride's rider as a tile shows it, from its JSON (parsed here, not through live_view's
+    cache, which the bike screens' leaderboard needs for itself)."""
+    card = live_view.rider_card.__wrapped__(rider_json, key[1]) if rider_json else {}
+    return Rider(card.get("first_name"), card.get("name"), card.get("user_id"),
+                 fold(f"{key[0]} {card.get('name') or ''}"))
 
 
 def snapshot() -> Snapshot:
@@ -91,11 +110,12 @@ def snapshot() -> Snapshot:
 
 def build(path: str, second: int) -> None:
     """Build the snapshot of `second` from the live store (in an app context)."""
-    tiles = build_tiles(_riders.setdefault(path, {}))
-    counts = {state: 0 for state in STATES}
-    for tile in tiles:
-        counts[tile["state"]] += 1
-    _snapshots[path] = Snapshot(second, tiles, counts)
+    conn = live_view.live_db()
+    rows = build_rows(conn, time.time())
+    riders = _riders[path] = riders_of(conn, rows, _riders.get(path, {}))
+    ranks = Counter(map(itemgetter(URGENCY), rows))
+    counts = {state: ranks[rank] for rank, state in enumerate(STATES)}
+    _snapshots[path] = Snapshot(second, rows, riders, counts)
 
 
 def build_in_background(app, path: str, second: int) -> None:
@@ -115,13 +135,27 @@ def build_in_background(app, path: str, second: int) -> None:
 def fleet_page(snap: Snapshot, q: str = "", state: str = "", page: int = 1) -> dict:
     """One page of at most PER_PAGE tiles whose serial or rider's name contains q (case and
     accents aside) and whose state is `state` (any when empty); a page past the end is the last."""
-    needle = fold(q.strip())
-    tiles = [t for t in snap.tiles if (not state or t["state"] == state)
-             and (not needle or needle in t["search"])]
-    pages = max(1, -(-len(tiles) // PER_PAGE))
+    needle, rank = fold(q.strip()), RANK.get(state)
+    rows = snap.rows
+    if rank is not None:
+        rows = [row for row in rows if row[URGENCY] == rank]
+    if needle:
+        riders = snap.riders
+        rows = [row for row in rows if needle in riders[(row[SERIAL], row[STARTED])].search]
+    pages = max(1, -(-len(rows) // PER_PAGE))
     page = min(max(page, 1), pages)
-    return {"tiles": tiles[(page - 1) * PER_PAGE:page * PER_PAGE], "total": len(tiles),
-            "page": page, "pages": pages, "counts": snap.counts, "fleet_size": len(snap.tiles)}
+    shown = rows[(page - 1) * PER_PAGE:page * PER_PAGE]
+    return {"tiles": [tile(row, snap.riders[(row[SERIAL], row[STARTED])]) for row in shown],
+            "total": len(rows), "page": page, "pages": pages, "counts": snap.counts,
+            "fleet_size": len(snap.rows)}
+
+
+def tile(row, rider: Rider) -> dict:
+    """A bike's tile as the grid shows it (made only for the tiles of the page shown)."""
+    return {"bike_serial": row[SERIAL], "riding": row[STARTED] is not None, "state": STATE_OF[row[URGENCY]],
+            "first_name": rider.first_name, "name": rider.name, "user_id": rider.user_id,
+            "elapsed_s": row[ELAPSED], "heart_rate": row[HEART_RATE], "power": row[POWER],
+            "zone": live_view.zone_of(row[HEART_RATE], row[LIMIT])}
 
 
 def rendered(snap: Snapshot, key: tuple, render) -> str:
