@@ -1,12 +1,16 @@
 """The fleet page at any size: one compact row per bike a second, its urgency worked out in SQL,
-shared by all viewers, searched, filtered and paged in memory; tiles are made only for the page
-shown, and the rendered pages of that second are shared too."""
+built by one web process for all of them (shared through Redis) and by all viewers, searched,
+filtered and paged in memory; tiles are made only for the page shown, and the rendered pages of
+that second are shared too."""
+import hashlib
+import json
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from operator import itemgetter
 
+import redis
 from flask import current_app
 
 from app.live import queries
@@ -21,6 +25,8 @@ RANK = {state: rank for rank, state in enumerate(STATES)}
 STATE_OF = list(STATES)
 MAX_QUERY = 100  # characters of a search
 BATCH_RIDERS = 100  # more new rides than this in one second: read every rider in one query
+SHARE_TTL_S = 5  # how long a second's shared rows (and their builder's lock) stay in Redis
+WAIT_S = 1.0  # how long a process waits for another's build before it builds the rows itself
 
 # A compact row's columns (app/live/queries.py fleet_tiles).
 URGENCY, SERIAL, STARTED, ELAPSED, HEART_RATE, POWER, LIMIT = range(7)
@@ -28,6 +34,7 @@ URGENCY, SERIAL, STARTED, ELAPSED, HEART_RATE, POWER, LIMIT = range(7)
 _lock = threading.Lock()
 _snapshots: dict[str, "Snapshot"] = {}  # live store -> its latest snapshot
 _riders: dict[str, dict[tuple, "Rider"]] = {}  # live store -> (bike, ride start) -> its rider
+_redis: dict[str, redis.Redis] = {}  # REDIS_URL -> this process's client (a thread-safe pool)
 
 
 @dataclass(frozen=True)
@@ -42,8 +49,8 @@ class Rider:
 
 @dataclass
 class Snapshot:
-    """Every bike's compact row, in order of urgency, as of one wall-clock second (built once a
-    second per process, whoever is watching)."""
+    """Every bike's compact row, in order of urgency, as of one wall-clock second (read or built
+    once a second per process, whoever is watching)."""
 
     second: int
     rows: list
@@ -55,9 +62,40 @@ class Snapshot:
 def build_rows(conn, now: float) -> list:
     """Every bike's compact row, sorted by urgency then serial (in Python: the same order on
     SQLite and on PostgreSQL, whatever its collation)."""
-    rows = queries.fleet_tiles(conn, now, live_view.SILENT_AFTER_S)
+    rows = [tuple(row) for row in queries.fleet_tiles(conn, now, live_view.SILENT_AFTER_S)]
     rows.sort(key=itemgetter(URGENCY, SERIAL))
     return rows
+
+
+def shared_rows(conn, path: str, second: int) -> list:
+    """This second's rows, built once for every web process: the first to ask builds them and
+    stores them in Redis for SHARE_TTL_S; the others read them (a JSON list, far cheaper than the
+    query over every bike). Without Redis, or when the builder is late, a process builds its own."""
+    try:
+        client = redis_client()
+        key = f"deloton:fleet:{hashlib.sha1(path.encode()).hexdigest()[:16]}:{second}"
+        deadline = time.monotonic() + WAIT_S
+        while not client.set(key + ":lock", 1, nx=True, ex=SHARE_TTL_S):
+            data = client.get(key)
+            if data is not None:
+                return json.loads(data)
+            if time.monotonic() > deadline:
+                return build_rows(conn, time.time())
+            time.sleep(0.02)
+        rows = build_rows(conn, time.time())
+        client.set(key, json.dumps(rows, separators=(",", ":")), ex=SHARE_TTL_S)
+        return rows
+    except redis.RedisError as error:  # the page works without Redis, each process building its own
+        current_app.logger.warning("fleet rows not shared through Redis: %s", error)
+        return build_rows(conn, time.time())
+
+
+def redis_client() -> redis.Redis:
+    """This process's Redis client for REDIS_URL, with short timeouts (the page must not hang)."""
+    url = current_app.config["REDIS_URL"]
+    if url not in _redis:
+        _redis[url] = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+    return _redis[url]
 
 
 def riders_of(conn, rows: list, known: dict[tuple, Rider]) -> dict[tuple, Rider]:
@@ -111,7 +149,7 @@ def snapshot() -> Snapshot:
 def build(path: str, second: int) -> None:
     """Build the snapshot of `second` from the live store (in an app context)."""
     conn = live_view.live_db()
-    rows = build_rows(conn, time.time())
+    rows = shared_rows(conn, path, second)
     riders = _riders[path] = riders_of(conn, rows, _riders.get(path, {}))
     ranks = Counter(map(itemgetter(URGENCY), rows))
     counts = {state: ranks[rank] for rank, state in enumerate(STATES)}

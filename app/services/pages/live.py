@@ -52,7 +52,8 @@ def zone_of(heart_rate: int | None, limit: float | None) -> int | None:
     return 1 + sum(ratio >= bound for bound in ZONE_BOUNDS)
 
 
-@lru_cache(maxsize=4096)
+# Room for every rider of a 10,000-bike fleet: the screens' leaderboard reads them all each second.
+@lru_cache(maxsize=16384)
 def rider_card(rider_json: str | None, started_at: str | None) -> dict:
     """The rider's name, first name, gender and age at the ride's start (cached: a ride's rider
     never changes, and the fleet page would otherwise parse every rider every second)."""
