@@ -31,10 +31,6 @@ WAIT_S = 1.0  # how long a process waits for another's build before it builds th
 # A compact row's columns (app/live/queries.py fleet_tiles).
 URGENCY, SERIAL, STARTED, ELAPSED, HEART_RATE, POWER, LIMIT = range(7)
 
-_lock = threading.Lock()
-_snapshots: dict[str, "Snapshot"] = {}  # live store -> its latest snapshot
-_riders: dict[str, dict[tuple, "Rider"]] = {}  # live store -> (bike, ride start) -> its rider
-_redis: dict[str, redis.Redis] = {}  # REDIS_URL -> this process's client (a thread-safe pool)
 
 
 @dataclass(frozen=True)
@@ -59,6 +55,22 @@ class Snapshot:
     pages: dict[tuple, str] = field(default_factory=dict)  # rendered fragments of this second
 
 
+@dataclass
+class Fleet:
+    """One app's fleet page state (in app.extensions): its latest snapshot, the riders of the rides
+    in progress, the lock its builder holds and its Redis client."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    snapshot: Snapshot | None = None
+    riders: dict[tuple, Rider] = field(default_factory=dict)
+    client: redis.Redis | None = None
+
+
+def state() -> Fleet:
+    """This app's fleet page state."""
+    return current_app.extensions.get("fleet") or current_app.extensions.setdefault("fleet", Fleet())
+
+
 def build_rows(conn, now: float) -> list:
     """Every bike's compact row, sorted by urgency then serial (in Python: the same order on
     SQLite and on PostgreSQL, whatever its collation)."""
@@ -67,12 +79,13 @@ def build_rows(conn, now: float) -> list:
     return rows
 
 
-def shared_rows(conn, path: str, second: int) -> list:
+def shared_rows(fleet: Fleet, conn, second: int) -> list:
     """This second's rows, built once for every web process: the first to ask builds them and
     stores them in Redis for SHARE_TTL_S; the others read them (a JSON list, far cheaper than the
     query over every bike). Without Redis, or when the builder is late, a process builds its own."""
     try:
-        client = redis_client()
+        client = redis_client(fleet)
+        path = current_app.config["LIVE_DB_PATH"]
         key = f"deloton:fleet:{hashlib.sha1(path.encode()).hexdigest()[:16]}:{second}"
         deadline = time.monotonic() + WAIT_S
         while not client.set(key + ":lock", 1, nx=True, ex=SHARE_TTL_S):
@@ -90,12 +103,12 @@ def shared_rows(conn, path: str, second: int) -> list:
         return build_rows(conn, time.time())
 
 
-def redis_client() -> redis.Redis:
-    """This process's Redis client for REDIS_URL, with short timeouts (the page must not hang)."""
-    url = current_app.config["REDIS_URL"]
-    if url not in _redis:
-        _redis[url] = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
-    return _redis[url]
+def redis_client(fleet: Fleet) -> redis.Redis:
+    """The app's Redis client (REDIS_URL), with short timeouts: the page must not hang on it."""
+    if fleet.client is None:
+        fleet.client = redis.Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=1,
+                                            socket_connect_timeout=1)
+    return fleet.client
 
 
 def riders_of(conn, rows: list, known: dict[tuple, Rider]) -> dict[tuple, Rider]:
@@ -133,41 +146,41 @@ def snapshot() -> Snapshot:
     """The latest snapshot. The first request waits for it; after that, the first request of a new
     second starts the next one in the background and every request is served the latest at once
     (at most a second or two old), so no viewer waits for a build over the whole fleet."""
-    path, second = current_app.config["LIVE_DB_PATH"], int(time.time())
-    current = _snapshots.get(path)
+    fleet, second = state(), int(time.time())
+    current = fleet.snapshot
     if current is None:
-        with _lock:
-            if path not in _snapshots:
-                build(path, second)
-        return _snapshots[path]
-    if current.second != second and _lock.acquire(blocking=False):
+        with fleet.lock:
+            if fleet.snapshot is None:
+                build(fleet, second)
+        return fleet.snapshot
+    if current.second != second and fleet.lock.acquire(blocking=False):
         app = current_app._get_current_object()
-        threading.Thread(target=build_in_background, args=(app, path, second), daemon=True).start()
+        threading.Thread(target=build_in_background, args=(app, fleet, second), daemon=True).start()
     return current
 
 
-def build(path: str, second: int) -> None:
+def build(fleet: Fleet, second: int) -> None:
     """Build the snapshot of `second` from the live store (in an app context)."""
     conn = live_view.live_db()
-    rows = shared_rows(conn, path, second)
-    riders = _riders[path] = riders_of(conn, rows, _riders.get(path, {}))
+    rows = shared_rows(fleet, conn, second)
+    riders = fleet.riders = riders_of(conn, rows, fleet.riders)
     ranks = Counter(map(itemgetter(URGENCY), rows))
     counts = {state: ranks[rank] for rank, state in enumerate(STATES)}
-    _snapshots[path] = Snapshot(second, rows, riders, counts)
+    fleet.snapshot = Snapshot(second, rows, riders, counts)
 
 
-def build_in_background(app, path: str, second: int) -> None:
+def build_in_background(app, fleet: Fleet, second: int) -> None:
     """build() in a thread of its own, then release the lock its starter took."""
     try:
         with app.app_context():
             try:
-                build(path, second)
+                build(fleet, second)
             finally:
                 live_view.close_live_db()
     except Exception:  # noqa: BLE001 (a failed build keeps the last snapshot; the next second retries)
         app.logger.exception("the fleet snapshot could not be built")
     finally:
-        _lock.release()
+        fleet.lock.release()
 
 
 def fleet_page(snap: Snapshot, q: str = "", state: str = "", page: int = 1) -> dict:
