@@ -109,7 +109,6 @@ def pacing(bike_serial: str, ride: dict, board: list[dict]) -> dict:
             "place": place, "riding": len(board), "board": shown}
 
 
-
 _places: tuple[list, dict] = ([], {})  # the latest board and each bike's place on it
 
 
