@@ -3,11 +3,12 @@ queries, staff links, one render per reading or second, compression."""
 import gzip
 import re
 import time
+from contextlib import closing
 
 import pytest
 from flask import template_rendered
 
-from app.live import store
+from app.live import queries, store
 from app.services.pages import fleet as fleet_view
 from app.services.pages import fragment_cache
 from tests import factories as lw
@@ -41,13 +42,18 @@ def serials(html: str) -> list[str]:
     return re.findall(r'data-bike="([^"]+)"', html)
 
 
-def test_the_fleet_is_sorted_by_urgency_with_badges(client, live):
+def six_bikes_of_every_state(live) -> None:
+    """Two above the limit, one to hold the handlebars, one riding, one idle, one silent."""
     idle(live, "SN0001", seen_ago_s=60)
     idle(live, "SN0002")
     riding(live, "SN0003", 0)
     riding(live, "SN0004", 190)
     riding(live, "SN0005", 120)
     riding(live, "SN0006", 185)
+
+
+def test_the_fleet_is_sorted_by_urgency_with_badges(client, live):
+    six_bikes_of_every_state(live)
     html = client.get("/").get_data(as_text=True)
     # Above the limit, hold the handlebars, riding, idle, silent; ties by serial.
     assert serials(html) == ["SN0004", "SN0006", "SN0003", "SN0005", "SN0002", "SN0001"]
@@ -150,3 +156,45 @@ def test_pages_and_fragments_are_compressed(client, live):
     assert response.headers["Content-Encoding"] == "gzip"
     assert 'data-bike="SN0001"' in gzip.decompress(response.get_data()).decode()
     assert "Accept-Encoding" in response.headers["Vary"] and "HX-Request" in response.headers["Vary"]
+
+
+def test_the_fleet_is_sorted_by_urgency_on_a_postgresql_live_store(pg_live_app, pg_live):
+    with closing(store.connect(pg_live)) as live:
+        six_bikes_of_every_state(live)
+    html = pg_live_app.test_client().get("/").get_data(as_text=True)
+    assert serials(html) == ["SN0004", "SN0006", "SN0003", "SN0005", "SN0002", "SN0001"]
+    assert re.findall(r'data-state="([^"]+)"', html) == ["above", "above", "hold", "riding", "idle", "silent"]
+
+
+@pytest.fixture
+def fleet_queries(monkeypatch):
+    """How many times the query over every bike ran."""
+    calls = []
+
+    def counted(*args):
+        calls.append(args)
+        return fleet_tiles(*args)
+
+    fleet_tiles = queries.fleet_tiles
+    monkeypatch.setattr(queries, "fleet_tiles", counted)
+    return calls
+
+
+def test_web_processes_share_one_query_over_the_fleet_a_second(app, client, live, fleet_queries, monkeypatch):
+    riding(live, "SN0001", 190, name="Ada Lovelace")
+    idle(live, "SN0002")
+    now = time.time()
+    monkeypatch.setattr(fleet_view.time, "time", lambda: now)  # one second
+    first = client.get("/", headers=FLEET).get_data(as_text=True)
+    app.extensions.pop("fleet")  # the fleet page as another web process has it: nothing yet
+    second = client.get("/?q=ada", headers=FLEET).get_data(as_text=True)
+    assert len(fleet_queries) == 1  # the second process read the first one's rows from Redis
+    assert serials(first) == ["SN0001", "SN0002"] and serials(second) == ["SN0001"]
+    assert 'data-state="above"' in second and "Ada" in second
+
+
+def test_the_fleet_page_works_without_redis(app, client, live, fleet_queries, monkeypatch):
+    riding(live, "SN0001", 120)
+    monkeypatch.setitem(app.config, "REDIS_URL", "redis://localhost:1/0")  # nothing listens there
+    html = client.get("/", headers=FLEET).get_data(as_text=True)
+    assert serials(html) == ["SN0001"] and len(fleet_queries) == 1

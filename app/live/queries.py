@@ -105,3 +105,73 @@ def clear_failures(conn: Connection, partitions: list[tuple[str, int]]) -> None:
     """Forget the failures of these (topic, partition) pairs (one transaction)."""
     with conn:
         conn.executemany("DELETE FROM consumer_failures WHERE topic = ? AND partition = ?", partitions)
+
+
+# --- The fleet page and the bike screens' fragment cache (app/services/pages/fleet.py, fragment_cache.py)
+
+# Each bike's latest reading is found through the readings' primary key (the MAX is one index seek).
+_FLEET_FROM = """
+FROM bikes b
+LEFT JOIN rides r ON r.bike_serial = b.bike_serial AND r.started_at = b.ride_started_at
+LEFT JOIN readings x ON x.bike_serial = b.bike_serial AND x.started_at = b.ride_started_at
+     AND x.duration_s = (SELECT MAX(duration_s) FROM readings
+                         WHERE bike_serial = b.bike_serial AND started_at = b.ride_started_at)
+"""
+
+FLEET_SQL = """
+SELECT b.bike_serial, b.ride_started_at, b.last_seen_wall, r.rider_json, r.hr_limit_bpm,
+       x.duration_s, x.heart_rate, x.power, x.rpm
+""" + _FLEET_FROM + "ORDER BY b.bike_serial"
+
+# The urgency rank is worked out here, not per row in Python: 0 above the limit, 1 hold the
+# handlebars (heart rate 0), 2 riding, 3 idle, 4 silent (nothing heard for :silent_s seconds).
+FLEET_TILES_SQL = """
+SELECT CASE WHEN b.last_seen_wall IS NULL OR :now - b.last_seen_wall > :silent_s THEN 4
+            WHEN b.ride_started_at IS NULL THEN 3
+            WHEN x.heart_rate IS NULL THEN 2
+            WHEN r.hr_limit_bpm <> 0 AND x.heart_rate > r.hr_limit_bpm THEN 0
+            WHEN x.heart_rate = 0 THEN 1
+            ELSE 2 END AS urgency,
+       b.bike_serial, b.ride_started_at, x.duration_s, x.heart_rate, x.power, r.hr_limit_bpm
+""" + _FLEET_FROM
+
+RIDERS_IN_PROGRESS_SQL = """
+SELECT r.bike_serial, r.started_at, r.rider_json
+FROM bikes b JOIN rides r ON r.bike_serial = b.bike_serial AND r.started_at = b.ride_started_at
+"""
+
+READING_KEY_SQL = """
+SELECT b.ride_started_at, b.last_line_at, b.last_seen_wall,
+       (SELECT COUNT(*) FROM alerts a WHERE a.bike_serial = b.bike_serial
+           AND a.started_at = b.ride_started_at) AS alerts
+FROM bikes b WHERE b.bike_serial = ?
+"""
+
+
+def fleet(conn: Connection) -> list:
+    """Every bike with its ride in progress (rider JSON, limit) and that ride's latest reading, by serial."""
+    return conn.execute(FLEET_SQL).fetchall()
+
+
+def fleet_tiles(conn: Connection, now: float, silent_s: float) -> list:
+    """Every bike as a compact row: (urgency, bike_serial, ride_started_at, duration_s, heart_rate,
+    power, hr_limit_bpm), the urgency as of wall-clock time `now`; in no particular order."""
+    return conn.execute(FLEET_TILES_SQL, {"now": now, "silent_s": silent_s}).fetchall()
+
+
+def riders_in_progress(conn: Connection) -> list:
+    """(bike_serial, started_at, rider_json) of every ride in progress."""
+    return conn.execute(RIDERS_IN_PROGRESS_SQL).fetchall()
+
+
+def rider_json_of(conn: Connection, bike_serial: str, started_at: str) -> str | None:
+    """The rider JSON of one ride, None if the ride is not in the live store."""
+    row = conn.execute("SELECT rider_json FROM rides WHERE bike_serial = ? AND started_at = ?",
+                       (bike_serial, started_at)).fetchone()
+    return row[0] if row else None
+
+
+def bike_reading_key(conn: Connection, bike_serial: str):
+    """A bike's ride in progress, latest line, last heard (wall clock) and its ride's alert count;
+    None for a bike never seen (one indexed read)."""
+    return conn.execute(READING_KEY_SQL, (bike_serial,)).fetchone()

@@ -6,6 +6,7 @@ from collections import OrderedDict
 
 from flask import current_app
 
+from app.live import queries
 from app.services.pages import live as live_view
 
 TTL_S = 2.0  # also refreshes what a reading does not change (an alert email's status)
@@ -15,18 +16,10 @@ _lock = threading.Lock()
 _entries: OrderedDict[tuple, tuple[float, str]] = OrderedDict()
 
 
-KEY_SQL = """
-SELECT b.ride_started_at, b.last_line_at, b.last_seen_wall,
-       (SELECT COUNT(*) FROM alerts a WHERE a.bike_serial = b.bike_serial
-           AND a.started_at = b.ride_started_at) AS alerts
-FROM bikes b WHERE b.bike_serial = ?
-"""
-
-
 def reading_key(serial: str) -> tuple | None:
     """What a bike's live fragment depends on: its ride, its latest line, its alerts and whether it
     is silent (one indexed read); None for a bike never seen."""
-    bike = live_view.live_db().execute(KEY_SQL, (serial,)).fetchone()
+    bike = queries.bike_reading_key(live_view.live_db(), serial)
     if bike is None:
         return None
     state = live_view.bike_state(bike["last_seen_wall"], bike["ride_started_at"] is not None)

@@ -7,22 +7,11 @@ from flask import current_app, g
 
 from app.domain.figures import ZONE_BOUNDS
 from app.domain.rider import age_years, formula_description, parse_rider
-from app.live import store
+from app.live import queries, store
 from app.services.rides import pacing as pacing_rules
 
 SILENT_AFTER_S = 10  # wall-clock seconds without a line before a bike counts as silent
 HOLD_AFTER_S = 10  # readings with heart rate 0 before the screen asks to hold the handlebars
-
-FLEET_SQL = """
-SELECT b.bike_serial, b.ride_started_at, b.last_seen_wall, r.rider_json, r.hr_limit_bpm,
-       x.duration_s, x.heart_rate, x.power, x.rpm
-FROM bikes b
-LEFT JOIN rides r ON r.bike_serial = b.bike_serial AND r.started_at = b.ride_started_at
-LEFT JOIN readings x ON x.bike_serial = b.bike_serial AND x.started_at = b.ride_started_at
-     AND x.duration_s = (SELECT MAX(duration_s) FROM readings
-                         WHERE bike_serial = b.bike_serial AND started_at = b.ride_started_at)
-ORDER BY b.bike_serial
-"""
 
 TOTALS_SQL = """
 SELECT COUNT(*) AS n, COALESCE(SUM(power), 0) AS power_sum, MIN(duration_s) AS first_s,
@@ -63,7 +52,8 @@ def zone_of(heart_rate: int | None, limit: float | None) -> int | None:
     return 1 + sum(ratio >= bound for bound in ZONE_BOUNDS)
 
 
-@lru_cache(maxsize=4096)
+# Room for every rider of a 10,000-bike fleet: the screens' leaderboard reads them all each second.
+@lru_cache(maxsize=16384)
 def rider_card(rider_json: str | None, started_at: str | None) -> dict:
     """The rider's name, first name, gender and age at the ride's start (cached: a ride's rider
     never changes, and the fleet page would otherwise parse every rider every second)."""
@@ -90,7 +80,7 @@ def bike_state(last_seen_wall: float | None, riding: bool, now: float | None = N
 def fleet() -> list[dict]:
     """Every bike the consumer knows, with its ride in progress and latest reading."""
     bikes = []
-    for row in live_db().execute(FLEET_SQL):
+    for row in queries.fleet(live_db()):
         riding = row["ride_started_at"] is not None
         bikes.append({"bike_serial": row["bike_serial"],
                       "state": bike_state(row["last_seen_wall"], riding),
