@@ -1,5 +1,8 @@
 """Security headers on every response, and request parameters no database can store refused."""
 from flask import Flask, Response, abort, request
+from werkzeug.routing import IntegerConverter
+
+from app.models import BIGINT_MAX
 
 # Only this origin: scripts, styles, images, fetches and forms. No inline script or style
 # attributes (uPlot sizes its canvas through the CSSOM, which CSP allows).
@@ -35,7 +38,22 @@ def refuse_nul_characters() -> None:
                 abort(400, description=f"Parameter {name!r} contains a NUL character.")
 
 
+class AsciiIntegerConverter(IntegerConverter):
+    """`<int:...>` in a route: ASCII digits only, at most BIGINT_MAX unless the route says less.
+
+    Werkzeug's own matches any Unicode digit (`/api/ride/١` was ride 1: two addresses for one
+    resource, which caches and filters do not expect), and an id past the database's range was a
+    500 instead of a 404."""
+
+    regex = r"[0-9]+"
+
+    def __init__(self, map, fixed_digits=0, min=None, max=BIGINT_MAX, signed=False):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def init_app(app: Flask) -> None:
-    """Install the parameter check and the headers on the app."""
+    """Install the parameter check and the headers on the app (and the strict `int` converter,
+    which must be in place before any route is added)."""
+    app.url_map.converters["int"] = AsciiIntegerConverter
     app.before_request(refuse_nul_characters)
     app.after_request(add_security_headers)

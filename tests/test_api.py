@@ -72,6 +72,14 @@ def test_unknown_ids_are_404_with_a_message(client, rides, reader):
         assert body["code"] == 404 and body["status"] == "Not Found" and "No ri" in body["message"]
 
 
+def test_an_id_in_other_than_ascii_digits_is_not_found(client, rides, reader):
+    # Arabic-Indic and mathematical digits are digits to Python: one ride must have one address.
+    ride = str(rides[0])
+    assert client.get(f"/api/ride/{ride}", headers=reader).status_code == 200
+    for spelling in ("".join(chr(0x660 + int(d)) for d in ride), "".join(chr(0x1D7CE + int(d)) for d in ride)):
+        assert client.get(f"/api/ride/{spelling}", headers=reader).status_code == 404
+
+
 def test_a_bad_expand_is_a_422_that_names_the_parameter(client, rides, reader):
     response = client.get(f"/api/ride/{rides[0]}?expand=everything", headers=reader)
     assert response.status_code == 422

@@ -84,6 +84,8 @@ def test_unknown_rides_and_formats_are_404_not_500(app, client, ride_id):
     assert client.get(f"/rides/{ride_id}.gpx").status_code == 404
     assert client.get(f"/r/{token_for(app, 999999)}").status_code == 404
     assert client.get(f"/r/{token_for(app, ride_id)}/ride.exe").status_code == 404
+    assert client.get("/rides/9223372036854775808").status_code == 404  # past the database's range
+    assert client.get("/rides/9223372036854775808.csv").status_code == 404
 
 
 def ride_links_in(html: str) -> set[str]:
