@@ -133,8 +133,21 @@ class Batch:
         if type(key_and_line) is not tuple:
             self.quarantine_message(message, str(key_and_line))
             return
+        key, line = key_and_line
+        kind = type(line)
         try:
-            self.apply(*key_and_line, message, position)
+            if key is not None and kind is TelemetryHalf:  # nearly every message: straight to its bike
+                bike = self.bike(key, message.partition)
+                bike.last_line_at = line.ts
+                self.on_telemetry(bike, line)
+            elif key is not None and kind is RideHalf:
+                bike = self.bike(key, message.partition)
+                bike.last_line_at = line.ts
+                if bike.pending is not None:
+                    self.drop_pending(bike)
+                bike.pending = line
+            else:
+                self.apply(key, line, message, position)
         except Quarantined as exc:
             self.quarantine_message(message, str(exc))
         except UNEXPECTED as exc:
