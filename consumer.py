@@ -9,7 +9,9 @@ from kafka.errors import KafkaError
 
 from app import start_app
 from app.live import store
+from app.extensions import db
 from app.stream import failures, kafka_io, pipeline
+from app.stream.landed import Forgetter
 from app.stream.outbox import Relay
 from app.stream.rides import Settings
 from app.stream.simulate import Fleet
@@ -81,8 +83,9 @@ class Idle:
         return time.monotonic() - self.last_message >= self.exit_after_s
 
 
-def run_kafka(args, config, conn, settings, relay, stop) -> None:
-    """Poll, store each poll in one transaction, then commit the offsets to Kafka."""
+def run_kafka(args, config, conn, settings, relay, stop, forgetter) -> None:
+    """Poll, store each poll in one transaction (forgetting the rides landed meanwhile), then
+    commit the offsets to Kafka."""
     servers = args.bootstrap_servers or config["KAFKA_BOOTSTRAP_SERVERS"]
     group_id = args.group_id or config["KAFKA_GROUP_ID"]
     consumer = kafka_io.build_consumer(servers, group_id, config["KAFKA_MAX_POLL_RECORDS"])
@@ -93,10 +96,13 @@ def run_kafka(args, config, conn, settings, relay, stop) -> None:
     try:
         while not stop.now and not idle.exhausted():
             messages = assignments.only_new(kafka_io.to_messages(poll(consumer, conn, servers)))
+            forget = forgetter.due(conn)
             if messages:
-                pipeline.process_batch(conn, messages, settings)
+                pipeline.process_batch(conn, messages, settings, forget=forget)
                 kafka_io.commit(consumer, messages)
                 failures.clear(conn, messages)
+            else:
+                pipeline.forget_rides(conn, forget)
             # Joining the group takes a while: idleness counts from the latest assignment.
             idle.saw(len(messages) + assignments.changes - changes)
             idle.joined = idle.joined or assignments.changes > 0
@@ -125,7 +131,7 @@ def poll(consumer, conn, servers: str) -> dict:
         return {}
 
 
-def run_simulated(args, conn, settings, relay, stop) -> None:
+def run_simulated(args, conn, settings, relay, stop, forgetter) -> None:
     """Feed an in-process fleet through the same pipeline, one simulated second at a time."""
     fleet, started = Fleet(args.simulate, seed=args.seed), time.monotonic()
     idle, active_since, offset = Idle(args.exit_when_idle), {0: time.time()}, 0
@@ -134,7 +140,8 @@ def run_simulated(args, conn, settings, relay, stop) -> None:
         for key, value in fleet.tick():
             messages.append(pipeline.Message("simulated", 0, offset, key, value))
             offset += 1
-        pipeline.process_batch(conn, messages, settings, track_positions=False)
+        pipeline.process_batch(conn, messages, settings, track_positions=False,
+                               forget=forgetter.due(conn))
         after_batch(conn, settings, relay, idle, active_since)
         if args.speed > 0:
             time.sleep(max(0.0, started + fleet.seconds / args.speed - time.monotonic()))
@@ -156,14 +163,16 @@ def main(argv=None) -> None:
     settings = Settings.from_config(app.config)
     conn = store.connect(app.config["LIVE_DB_PATH"])
     relay, stop = Relay(conn, app.config["REDIS_URL"]), Stop()
+    with app.app_context():
+        forgetter = Forgetter(db.engine)
     # The app's modules live as long as the process: the cycle collector need not walk them again
     # and again while batches come and go (without this the ingest rate was a quarter lower).
     gc.freeze()
     try:
         if args.simulate:
-            run_simulated(args, conn, settings, relay, stop)
+            run_simulated(args, conn, settings, relay, stop, forgetter)
         else:
-            run_kafka(args, app.config, conn, settings, relay, stop)
+            run_kafka(args, app.config, conn, settings, relay, stop, forgetter)
         relay.run()
     finally:
         relay.close()

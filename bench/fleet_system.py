@@ -1,5 +1,6 @@
 """The whole system as real processes for bench/fleet.py, and what it samples from them."""
 import os
+import random
 import sqlite3
 import subprocess
 import sys
@@ -13,11 +14,22 @@ import redis
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
 
+from app.stream.simulate import SimBike
 from tests.waiting import free_port
 
 # The services the system runs on, found by name (their CPU and memory include any other load they carry).
 SERVICES = {"kafka broker": "kafka.Kafka", "postgres": "postgres", "redis": "redis-server"}
+BENCH = "bench (probe, sampling)"
 PG_ADMIN_DSN = os.environ.get("BENCH_PG_ADMIN_DSN", "postgresql://deloton:deloton@localhost:5432/deloton")
+
+
+def mean_ride_s(samples: int = 100_000) -> float:
+    """The mean length of the simulator's real-length rides (2 minutes to an hour)."""
+    bike = SimBike(random.Random(1), 0)
+    return sum(bike.ride_length() for _ in range(samples)) / samples
+
+
+REAL_MEAN_RIDE_S = mean_ride_s()
 
 
 class Warehouse:
@@ -95,17 +107,19 @@ class System:
                 raise SystemExit("the consumers did not join the group within 90 s")
             time.sleep(0.5)
 
-    def start_fleet(self, bikes: int, ride_seconds: int) -> None:
-        self.spawn("simulator", [sys.executable, "-m", "flask", "--app", "wsgi", "deloton", "simulate",
-                                 "--bikes", str(bikes), "--seed", "7", "--ride-seconds", str(ride_seconds)])
+    def start_fleet(self, bikes: int, ride_seconds: int | None) -> None:
+        """The load generator (bench/fleet_load.py, librdkafka), rides as real ones unless ride_seconds."""
+        argv = [sys.executable, "bench/fleet_load.py", "--bikes", str(bikes), "--seed", "7",
+                "--topic", self.topic, "--servers", self.servers]
+        self.spawn("load generator", argv + (["--ride-seconds", str(ride_seconds)] if ride_seconds else []))
 
     def log(self, name: str) -> str:
         return (self.tmp / f"{name}.log").read_text(errors="replace")
 
     @staticmethod
-    def nominal_rate(bikes: int, ride_seconds: int) -> float:
+    def nominal_rate(bikes: int, ride_seconds: int | None) -> float:
         """Messages per second of the fleet: 2 per riding second, 3 more per ride, one tick per ride."""
-        mean_ride = 0.75 * ride_seconds
+        mean_ride = 0.75 * ride_seconds if ride_seconds else REAL_MEAN_RIDE_S
         return bikes * (2 * mean_ride + 3) / (mean_ride + 1)
 
     def sample(self, warehouse) -> dict:
@@ -124,6 +138,8 @@ class System:
     def _tree(self, name: str) -> list[psutil.Process]:
         if name in SERVICES:
             return service_processes(SERVICES[name])
+        if name == BENCH:
+            return [psutil.Process()]
         parent = psutil.Process(self.processes[name].pid)
         return [parent, *parent.children(recursive=True)]
 
@@ -139,7 +155,7 @@ class System:
 
     def cpu_start(self) -> None:
         """Start the CPU clocks of every process and service, and of the whole machine."""
-        self._cpu = {name: self._cpu_seconds(name) for name in [*self.processes, *SERVICES]}
+        self._cpu = {name: self._cpu_seconds(name) for name in [*self.processes, *SERVICES, BENCH]}
         self._cpu_at, self._machine = time.monotonic(), psutil.cpu_times()
 
     def cpu_and_memory(self) -> dict[str, tuple[float, float]]:
@@ -165,7 +181,7 @@ class System:
 
     def stop(self) -> None:
         """SIGTERM every process (the fleet first), then wait."""
-        for name in ["simulator", *[n for n in self.processes if n != "simulator"]]:
+        for name in ["load generator", *[n for n in self.processes if n != "load generator"]]:
             if name in self.processes and self.processes[name].poll() is None:
                 self.processes[name].terminate()
         for process in self.processes.values():

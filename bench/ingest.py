@@ -22,13 +22,15 @@ import time
 import uuid
 from pathlib import Path
 
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
+from app.config import Config  # noqa: E402
 from app.live import store  # noqa: E402
+from app.stream.kafka_io import build_consumer  # noqa: E402
 from app.stream.produce import build_producer  # noqa: E402
 from app.stream.simulate import Fleet  # noqa: E402
 
@@ -47,16 +49,15 @@ def produce(servers: str, topic: str, bikes: int, seconds: int, seed: int) -> tu
 
 
 def bare_loop(servers: str, topic: str, partitions: int, expected: int) -> float:
-    """Messages per second of poll + json.loads, from the end of the first poll to the last message."""
-    consumer = KafkaConsumer(bootstrap_servers=servers, group_id=None, enable_auto_commit=False,
-                             max_poll_records=5000, fetch_max_wait_ms=200,
-                             max_partition_fetch_bytes=4 * 1024 * 1024)
+    """Messages per second of poll + json.loads, from the end of the first poll to the last message.
+    The client is built as consumer.py builds its own (the same fetch settings and poll size)."""
+    consumer = build_consumer(servers, None, Config.KAFKA_MAX_POLL_RECORDS)
     tps = [TopicPartition(topic, p) for p in range(partitions)]
     consumer.assign(tps)
     consumer.seek_to_beginning(*tps)
     seen, first, started = 0, 0, None
     while seen < expected:
-        for batch in consumer.poll(timeout_ms=1000).values():
+        for batch in consumer.poll(timeout_ms=500).values():
             for record in batch:
                 json.loads(record.value)
             seen += len(batch)

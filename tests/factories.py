@@ -334,6 +334,19 @@ def live_count(live_path: str, table: str, bike_serial: str, start: str) -> int:
                             (bike_serial, start)).fetchone()[0]
 
 
+def consumer_forgets(app) -> list[tuple[str, str]]:
+    """The consumer's step that forgets the ended rides the warehouse holds (or without readings);
+    the rides forgotten."""
+    from app.stream import landed, pipeline
+
+    with app.app_context():
+        engine = db.engine
+    with closing(store.connect(app.config["LIVE_DB_PATH"])) as conn:
+        keys = landed.Forgetter(engine, every_s=0).due(conn)
+        pipeline.forget_rides(conn, keys)
+    return keys
+
+
 def start_ride(conn, bike_serial: str, rider: dict, started_at: datetime = START) -> str:
     """A [SYSTEM] line: the bike's new ride, with the rider's limit by Tanaka."""
     start = store.to_text(started_at)

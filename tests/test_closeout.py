@@ -11,7 +11,8 @@ from app.extensions import db
 from app.models import HrAlert, Ride, RideReading, User
 from app.services.jobs import close_ride_job, enqueue
 from app.services.rides import closeout
-from tests.factories import RIDER, HrAlertFactory, live_count, put_ride, reading
+from app.live import store
+from tests.factories import RIDER, HrAlertFactory, consumer_forgets, live_count, put_ride, reading
 from worker.__main__ import AppWorker
 
 START = datetime(2022, 7, 6, 23, 29, 35, 935822, tzinfo=timezone.utc)
@@ -46,7 +47,7 @@ def any_app(request):
     return request.getfixturevalue(request.param)
 
 
-def test_an_ended_ride_lands_once_with_its_readings_and_leaves_the_live_store(any_app, redis_conn):
+def test_an_ended_ride_lands_once_with_its_readings_and_the_consumer_then_forgets_it(any_app, redis_conn):
     live = any_app.config["LIVE_DB_PATH"]
     start = put_ride(live, "SN0000", START, RIDER, readings(30), alert_durations=(10, 20))
     close_through_worker(any_app, redis_conn, ("SN0000", start))
@@ -60,8 +61,33 @@ def test_an_ended_ride_lands_once_with_its_readings_and_leaves_the_live_store(an
     assert stored[0].heart_rate == 0 and stored[3].heart_rate == 120
     [user] = warehouse(any_app, User)
     assert (user.first_name, user.last_name, user.postcode_area) == ("Steven", "Pearce", "E")
+    # The job only read the live store; the consumer, its one writer, lets go of the landed ride.
+    assert [live_count(live, table, "SN0000", start) for table in ("rides", "readings", "alerts")] == [1, 30, 2]
+    assert consumer_forgets(any_app) == [("SN0000", start)]
     for table in ("rides", "readings", "alerts"):
         assert live_count(live, table, "SN0000", start) == 0
+
+
+def test_the_closeout_never_waits_on_the_live_store_lock_and_the_consumer_forgets_only_landed_rides(
+        any_app, redis_conn):
+    """The consumer holds the live store's write lock for a batch while the job lands a ride."""
+    live = any_app.config["LIVE_DB_PATH"]
+    landing = put_ride(live, "SN0000", START, RIDER, readings(10))
+    waiting = put_ride(live, "SN0001", START, RIDER, readings(5))  # its job has not run yet
+    riding = put_ride(live, "SN0002", START, RIDER, readings(5), status="open")
+    consumer = store.connect(live)
+    store.begin_write(consumer)
+    try:
+        with any_app.app_context():
+            ride_id = closeout.close_ride("SN0000", landing)
+    finally:
+        consumer.rollback()
+        consumer.close()
+    assert [(r.ride_id, r.bike_serial) for r in warehouse(any_app, Ride)] == [(ride_id, "SN0000")]
+    assert live_count(live, "readings", "SN0000", landing) == 10
+    assert consumer_forgets(any_app) == [("SN0000", landing)]
+    assert [live_count(live, "readings", *ride) for ride in
+            (("SN0000", landing), ("SN0001", waiting), ("SN0002", riding))] == [0, 5, 5]
 
 
 def test_running_the_job_again_changes_nothing(any_app, redis_conn):
@@ -70,15 +96,16 @@ def test_running_the_job_again_changes_nothing(any_app, redis_conn):
     with any_app.app_context():
         ride_id = closeout.close_ride("SN0000", start)
     before = [(r.ride_id, r.closed_at) for r in warehouse(any_app, Ride)]
-    # The ride is gone from the live store: a re-run lands nothing more.
-    with any_app.app_context():
-        assert closeout.close_ride("SN0000", start) is None
-    # Crash between the warehouse commit and the live delete: the ride is still live, re-run.
-    put_ride(live, "SN0000", START, RIDER, readings(10))
+    # A retry before the consumer has forgotten the ride (say the worker died after the commit).
     close_through_worker(any_app, redis_conn, ("SN0000", start))
     assert [(r.ride_id, r.closed_at) for r in warehouse(any_app, Ride)] == before == [(ride_id, before[0][1])]
     assert len(warehouse(any_app, RideReading)) == 10
+    # Once the consumer has forgotten it, a re-run finds the ride landed and changes nothing.
+    consumer_forgets(any_app)
     assert live_count(live, "rides", "SN0000", start) == 0
+    with any_app.app_context():
+        assert closeout.close_ride("SN0000", start) == ride_id
+    assert [(r.ride_id, r.closed_at) for r in warehouse(any_app, Ride)] == before
 
 
 def test_a_later_ride_updates_the_rider_and_a_late_earlier_one_does_not(any_app, redis_conn):
@@ -115,6 +142,7 @@ def test_an_ended_ride_without_readings_is_discarded_and_an_open_one_is_left(app
     still_open = put_ride(live, "SN0001", START, RIDER, readings(3), status="open")
     close_through_worker(app, redis_conn, ("SN0000", empty), ("SN0001", still_open))
     assert warehouse(app, Ride) == []
+    assert consumer_forgets(app) == [("SN0000", empty)]
     assert live_count(live, "rides", "SN0000", empty) == 0
     assert live_count(live, "readings", "SN0001", still_open) == 3
     assert len(Queue("closeout", connection=redis_conn).failed_job_registry) == 0
@@ -130,4 +158,4 @@ def test_the_worker_command_closes_rides_out(app, redis_conn, redis_url):
     subprocess.run([sys.executable, "-m", "worker", "--burst", "closeout"], env=env, check=True,
                    timeout=120, capture_output=True)
     assert [(r.bike_serial, r.readings_count) for r in warehouse(app, Ride)] == [("SN0000", 5)]
-    assert live_count(live, "rides", "SN0000", start) == 0
+    assert consumer_forgets(app) == [("SN0000", start)]

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Ride, RideReading
 from app.services.jobs import close_ride_job
 from tests.conftest import make_config
-from tests.factories import RIDER, live_count, put_ride, reading
+from tests.factories import RIDER, consumer_forgets, live_count, put_ride, reading
 from tests.private_pg import PrivatePostgres
 from worker.__main__ import AppWorker
 
@@ -80,11 +80,14 @@ def test_rides_wait_while_postgresql_is_down_and_all_land_once_it_is_back(pg_app
     queue = enqueue_with_retry(redis_conn, others, retries=3)
     work(pg_app, redis_conn)  # both jobs fail; RQ schedules their retries
     assert len(queue.scheduled_job_registry) == 2 and len(queue.failed_job_registry) == 0
-    assert all(live_count(pg_app.config["LIVE_DB_PATH"], "readings", *ride) == 20 for ride in others)
+    # The consumer cannot ask the warehouse what landed: it forgets nothing and goes on.
+    assert consumer_forgets(pg_app) == []
+    assert all(live_count(pg_app.config["LIVE_DB_PATH"], "readings", *ride) == 20 for ride in [first, *others])
     private_pg.start()
     time.sleep(RETRY_S + 0.5)
     work(pg_app, redis_conn)
     assert landed(pg_app) == (["SN0000", "SN0001", "SN0002"], 60)
+    assert consumer_forgets(pg_app) == [first, *others]
     assert all(live_count(pg_app.config["LIVE_DB_PATH"], "rides", *ride) == 0 for ride in others)
 
 

@@ -18,7 +18,7 @@ deloton = AppGroup("deloton", help="Deloton Live operations.")
 def stats(as_json: bool) -> None:
     """Print whether the consumer is failing (and why), its counters (quarantined, dropped
     halves, ...) and failed jobs per queue."""
-    with closing(store.connect(current_app.config["LIVE_DB_PATH"])) as conn:
+    with closing(store.connect_reader(current_app.config["LIVE_DB_PATH"])) as conn:
         counters = {name: 0 for name in COUNTERS} | store.get_counters(conn)
         reasons = queries.quarantine_reasons(conn, limit=20)
         failing = store.get_failures(conn)

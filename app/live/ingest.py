@@ -59,6 +59,19 @@ def mark_ended(conn: Connection, bike_serial: str, started_at: str, ended_wall: 
                  "WHERE bike_serial = ? AND started_at = ?", (ended_wall, reason, bike_serial, started_at))
 
 
+def ended_rides(conn: Connection) -> list[tuple[str, str, bool]]:
+    """(bike_serial, started_at, has_readings) of the ended rides still in the store."""
+    return [(row[0], row[1], bool(row[2])) for row in conn.execute(
+        "SELECT r.bike_serial, r.started_at, EXISTS (SELECT 1 FROM readings x WHERE x.bike_serial = "
+        "r.bike_serial AND x.started_at = r.started_at) FROM rides r WHERE r.status = 'ended'").fetchall()]
+
+
+def forget_rides(conn: Connection, keys: list[tuple[str, str]]) -> None:
+    """Delete these (bike_serial, started_at) rides with their readings and alerts."""
+    for table in ("readings", "alerts", "rides"):
+        conn.executemany(f"DELETE FROM {table} WHERE bike_serial = ? AND started_at = ?", keys)
+
+
 def save_alert_states(conn: Connection, rows: list[tuple]) -> None:
     """(run_length, last_duration_s, last_alert_duration_s, bike_serial, started_at) per ride."""
     conn.executemany(

@@ -17,23 +17,9 @@ def count_alerts(conn: Connection, bike_serial: str, started_at: str) -> int:
                         (bike_serial, started_at)).fetchone()[0]
 
 
-def forget_ride(conn: Connection, bike_serial: str, started_at: str) -> None:
-    """Delete a ride, its readings and its alerts (one transaction)."""
-    key = (bike_serial, started_at)
-    with conn:
-        for table in ("readings", "alerts", "rides"):
-            conn.execute(f"DELETE FROM {table} WHERE bike_serial = ? AND started_at = ?", key)
-
-
 def count_riding(conn: Connection) -> int:
     """How many bikes have a ride in progress."""
     return conn.execute("SELECT COUNT(*) FROM bikes WHERE ride_started_at IS NOT NULL").fetchone()[0]
-
-
-def count_rides_started(conn: Connection, start: str, end: str) -> int:
-    """How many rides (open or ended, not yet closed out) started in [start, end) (store times)."""
-    return conn.execute("SELECT count(*) FROM rides WHERE started_at >= ? AND started_at < ?",
-                        (start, end)).fetchone()[0]
 
 
 def rides_started(conn: Connection, start: str, end: str) -> list[tuple[str, str]]:

@@ -55,6 +55,13 @@ def ensure_created(path: str) -> None:
         connect(path).close()
 
 
+def connect_reader(path: str):
+    """Open the live store read-only (its readers never take the consumer's write lock), creating
+    an empty one first on a fresh install."""
+    ensure_created(path)
+    return connect(path, readonly=True)
+
+
 def begin_write(conn) -> None:
     """Start a write transaction taken at once, so concurrent consumers serialise whole batches."""
     if isinstance(conn, PgConnection):

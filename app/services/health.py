@@ -25,13 +25,13 @@ def check_warehouse() -> None:
 
 def check_live_store() -> None:
     """Open the live store and read from it."""
-    with closing(store.connect(current_app.config["LIVE_DB_PATH"])) as conn:
+    with closing(store.connect_reader(current_app.config["LIVE_DB_PATH"])) as conn:
         queries.ping(conn)
 
 
 def check_consumer() -> None:
     """Fail when the consumer has recorded a partition it cannot read (docs/reliability.md)."""
-    with closing(store.connect(current_app.config["LIVE_DB_PATH"])) as conn:
+    with closing(store.connect_reader(current_app.config["LIVE_DB_PATH"])) as conn:
         failing = store.get_failures(conn)
     if failing:
         raise ConsumerFailing("; ".join(
@@ -88,7 +88,7 @@ def run_checks(details: bool = False) -> dict[str, dict]:
 def consumer_counters() -> dict[str, int]:
     """The consumer's counters from the live store (empty when it cannot be read)."""
     try:
-        with closing(store.connect(current_app.config["LIVE_DB_PATH"])) as conn:
+        with closing(store.connect_reader(current_app.config["LIVE_DB_PATH"])) as conn:
             return store.get_counters(conn)
     except store.Error:
         return {}

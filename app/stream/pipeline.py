@@ -42,8 +42,9 @@ def transaction(conn: store.Connection):
 
 
 def process_batch(conn: store.Connection, messages, settings: Settings,
-                  track_positions: bool = True) -> Counter:
-    """Store one poll's messages in one transaction; return what was counted."""
+                  track_positions: bool = True, forget=()) -> Counter:
+    """Store one poll's messages in one transaction, forgetting the `forget` rides (landed in the
+    warehouse, app/stream/landed.py) in it too; return what was counted."""
     # Parsing needs no live store: done before the write lock, so other consumers can write meanwhile.
     parsed = parse_messages(messages)
     with transaction(conn):
@@ -52,7 +53,16 @@ def process_batch(conn: store.Connection, messages, settings: Settings,
         for message, key_and_line in zip(messages, parsed):
             batch.handle(message, key_and_line)
         batch.flush()
+        if forget:
+            ingest.forget_rides(conn, list(forget))
     return batch.counts
+
+
+def forget_rides(conn: store.Connection, keys) -> None:
+    """Forget landed rides in a transaction of their own (when no batch came to carry them)."""
+    if keys:
+        with transaction(conn):
+            ingest.forget_rides(conn, list(keys))
 
 
 def parse_messages(messages) -> list:
@@ -123,8 +133,21 @@ class Batch:
         if type(key_and_line) is not tuple:
             self.quarantine_message(message, str(key_and_line))
             return
+        key, line = key_and_line
+        kind = type(line)
         try:
-            self.apply(*key_and_line, message, position)
+            if key is not None and kind is TelemetryHalf:  # nearly every message: straight to its bike
+                bike = self.bike(key, message.partition)
+                bike.last_line_at = line.ts
+                self.on_telemetry(bike, line)
+            elif key is not None and kind is RideHalf:
+                bike = self.bike(key, message.partition)
+                bike.last_line_at = line.ts
+                if bike.pending is not None:
+                    self.drop_pending(bike)
+                bike.pending = line
+            else:
+                self.apply(key, line, message, position)
         except Quarantined as exc:
             self.quarantine_message(message, str(exc))
         except UNEXPECTED as exc:

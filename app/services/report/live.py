@@ -1,4 +1,7 @@
-"""The rides of a report's window still in the live store, with their figures so far."""
+"""The rides of a report's window still in progress in the live store, with their figures so far.
+
+A ride the closeout has landed stays in the live store until the consumer's next batch forgets it:
+the warehouse, not the live store, says whether it is still in progress."""
 from contextlib import closing
 from datetime import datetime
 
@@ -6,7 +9,9 @@ from flask import current_app
 
 from app.domain.figures import readings_frame, ride_figures
 from app.domain.rider import parse_rider
+from app.extensions import db
 from app.live import queries, store
+from app.stream.landed import landed
 
 # A ride is in the live store while it runs ("open") and once ended until its closeout lands it.
 STATES = {"open": "riding", "ended": "ended, not yet filed"}
@@ -21,15 +26,22 @@ def window_text(window: tuple[datetime, datetime]) -> tuple[str, str]:
 
 def count_in_progress(window: tuple[datetime, datetime]) -> int:
     """How many rides that started in the window are still in the live store."""
-    with closing(store.connect(current_app.config["LIVE_DB_PATH"])) as live:
-        return queries.count_rides_started(live, *window_text(window))
+    with closing(store.connect_reader(current_app.config["LIVE_DB_PATH"])) as live:
+        return len(not_landed(live, window))
 
 
 def rides_in_progress(window: tuple[datetime, datetime]) -> list[dict]:
     """Each ride of the window still in the live store: bike, rider, state and figures so far."""
-    with closing(store.connect(current_app.config["LIVE_DB_PATH"])) as live:
-        keys = queries.rides_started(live, *window_text(window))
+    with closing(store.connect_reader(current_app.config["LIVE_DB_PATH"])) as live:
+        keys = not_landed(live, window)
         return [so_far(live, bike_serial, started_at) for bike_serial, started_at in keys]
+
+
+def not_landed(live, window: tuple[datetime, datetime]) -> list[tuple[str, str]]:
+    """The (bike_serial, started_at) of the window's rides in the live store and not in the warehouse."""
+    keys = queries.rides_started(live, *window_text(window))
+    done = landed(db.engine, keys) if keys else set()
+    return [key for key in keys if key not in done]
 
 
 def so_far(live, bike_serial: str, started_at: str) -> dict:

@@ -1,4 +1,5 @@
-"""Closing a ride out: from the live store into the warehouse in one transaction, then let go of it."""
+"""Closing a ride out: from the live store into the warehouse in one transaction. The job only reads
+the live store; the consumer, its only writer, forgets the ride once the warehouse holds it."""
 import logging
 from contextlib import closing
 
@@ -19,23 +20,34 @@ COPY_TYPES = ["int8", "int4", "timestamptz", "int2", "int2", "float8", "int2"]
 
 
 def close_ride(bike_serial: str, started_at: str) -> int | None:
-    """Land an ended ride (started_at in the live store's text form); its ride_id, or None."""
-    with closing(store.connect(current_app.config["LIVE_DB_PATH"])) as live:
+    """Land an ended ride (started_at in the live store's text form); its ride_id, or None. Run
+    again (a retry after a crash), it finds the ride landed and changes nothing."""
+    landed = _landed_id(bike_serial, store.from_text(started_at))
+    if landed is not None:
+        report_final.after_closeout(store.from_text(started_at))  # in case the first run stopped short of it
+        return landed
+    with closing(store.connect_reader(current_app.config["LIVE_DB_PATH"])) as live:
         ride = store.get_ride(live, bike_serial, started_at)
         if ride is None or ride["status"] != "ended":
             log.info("close_ride: nothing to land for %s %s", bike_serial, started_at)
             return None
         rows = store.get_readings(live, bike_serial, started_at)
         alerts_count = queries.count_alerts(live, bike_serial, started_at)
-    if not rows:
-        _forget_ride(bike_serial, started_at)  # an ended ride without readings is discarded
+    if not rows:  # nothing to land: the consumer forgets an ended ride without readings
         report_final.after_closeout(store.from_text(started_at))
         return None
     ride_id = _land(ride, readings_frame(rows), alerts_count)
-    # Only now that the warehouse has committed may the live store let go of the ride.
-    _forget_ride(bike_serial, started_at)
-    # Was it the last ride in progress of a provisional daily report? Then its final rebuild is due.
+    # The warehouse's commit is the mark that the ride landed: the consumer reads it and forgets the
+    # ride in its next batch (app/stream/landed.py). Was it the last ride in progress of a provisional daily report? Then its final rebuild is due.
     report_final.after_closeout(store.from_text(started_at))
+    return ride_id
+
+
+def _landed_id(bike_serial: str, started_at) -> int | None:
+    """The warehouse's ride_id of this ride if it has landed already."""
+    ride_id = db.session.scalar(sa.select(Ride.ride_id).where(Ride.bike_serial == bike_serial,
+                                                              Ride.started_at == started_at))
+    db.session.rollback()  # end the read's transaction: the job may wait a while before the next
     return ride_id
 
 
@@ -109,8 +121,3 @@ def copy_readings(driver_connection, frame: pd.DataFrame) -> None:
             for row in rows:
                 copy.write_row(row)
 
-
-def _forget_ride(bike_serial: str, started_at: str) -> None:
-    """Delete the ride, its readings and its live alerts from the live store (one transaction)."""
-    with closing(store.connect(current_app.config["LIVE_DB_PATH"])) as live:
-        queries.forget_ride(live, bike_serial, started_at)
