@@ -10,6 +10,7 @@ from kafka.errors import KafkaError
 from app import start_app
 from app.live import store
 from app.stream import failures, kafka_io, pipeline
+from app.stream.fence import Fenced
 from app.stream.outbox import Relay
 from app.stream.rides import Settings
 from app.stream.simulate import Fleet
@@ -94,16 +95,29 @@ def run_kafka(args, config, conn, settings, relay, stop) -> None:
         while not stop.now and not idle.exhausted():
             messages = assignments.only_new(kafka_io.to_messages(poll(consumer, conn, servers)))
             if messages:
-                pipeline.process_batch(conn, messages, settings)
-                kafka_io.commit(consumer, messages)
-                failures.clear(conn, messages)
+                store_batch(consumer, conn, assignments, messages, settings)
             # Joining the group takes a while: idleness counts from the latest assignment.
             idle.saw(len(messages) + assignments.changes - changes)
             idle.joined = idle.joined or assignments.changes > 0
             changes = assignments.changes
-            after_batch(conn, settings, relay, idle, assignments.active_since)
+            after_batch(conn, settings, relay, idle, assignments.active_since, assignments.leases)
     finally:
         consumer.close(autocommit=False)
+
+
+def store_batch(consumer, conn, assignments, messages, settings) -> bool:
+    """Store one poll's messages under this consumer's leases and commit their offsets to Kafka;
+    False when the batch was refused because a rebalance gave one of its partitions to another
+    consumer (nothing written: the new owner reads them from the saved position)."""
+    try:
+        pipeline.process_batch(conn, messages, settings, leases=assignments.leases)
+    except Fenced as exc:
+        log.warning("%s; it is read again by whoever holds them now", exc)
+        assignments.rewind(messages)
+        return False
+    kafka_io.commit(consumer, messages)
+    failures.clear(conn, messages)
+    return True
 
 
 def poll(consumer, conn, servers: str) -> dict:
@@ -135,16 +149,21 @@ def run_simulated(args, conn, settings, relay, stop) -> None:
             messages.append(pipeline.Message("simulated", 0, offset, key, value))
             offset += 1
         pipeline.process_batch(conn, messages, settings, track_positions=False)
-        after_batch(conn, settings, relay, idle, active_since)
+        after_batch(conn, settings, relay, idle, active_since, None)
         if args.speed > 0:
             time.sleep(max(0.0, started + fleet.seconds / args.speed - time.monotonic()))
 
 
-def after_batch(conn, settings, relay, idle, active_since) -> None:
-    """Relay the outbox and, now and then, end the rides of silent bikes."""
+def after_batch(conn, settings, relay, idle, active_since, leases) -> None:
+    """Relay the outbox and, now and then, end the rides of silent bikes (on the partitions this
+    consumer holds, under their leases; a simulated fleet has one partition)."""
     relay.run()
     if idle.sweep_due():
-        pipeline.end_idle_rides(conn, settings, active_since)
+        partitions = leases.owned() if leases is not None else [("simulated", 0)]
+        try:
+            pipeline.end_idle_rides(conn, settings, active_since, partitions, leases)
+        except Fenced as exc:
+            log.warning("idle sweep refused: %s", exc)
 
 
 def main(argv=None) -> None:

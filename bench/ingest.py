@@ -98,7 +98,7 @@ def watch(live: str, expected: int) -> float:
     conn = store.connect(live, readonly=True)
     first = started = None
     while True:
-        row = conn.execute("SELECT value FROM counters WHERE name = 'messages'").fetchone()
+        row = conn.execute("SELECT CAST(SUM(value) AS BIGINT) FROM counters WHERE name = 'messages'").fetchone()
         seen = row[0] if row else 0
         if seen and started is None:
             started, first = time.perf_counter(), seen
