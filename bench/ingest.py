@@ -27,6 +27,7 @@ import time
 import uuid
 from pathlib import Path
 
+import psutil
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 
@@ -93,13 +94,13 @@ def consumer_run(servers: str, topic: str, partitions: int, expected: int, proce
                                   cwd=PROJECT, stderr=subprocess.DEVNULL,
                                   preexec_fn=pinned(index) if pin else None)
                  for index in range(processes)]
-        rate, lock_share = watch(live, topic, expected, processes)
+        rate, lock_share, backend_cpu = watch(live, topic, expected, processes)
         cpu = [child_cpu_s(proc) for proc in procs]
         readings = store.get_counters(conn).get("readings", 0)
         conn.close()
     cost = f"cpu_s={'+'.join(f'{c:.1f}' for c in cpu)}"
     if live_url:
-        cost += f" lock_wait_share={lock_share:.2f}"
+        cost += f" postgres_cpu_s={backend_cpu:.1f} lock_wait_share={lock_share:.2f}"
     return rate, readings, cost
 
 
@@ -116,15 +117,17 @@ def child_cpu_s(proc: subprocess.Popen) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def watch(live: str, topic: str, expected: int, processes: int) -> tuple[float, float]:
+def watch(live: str, topic: str, expected: int, processes: int) -> tuple[float, float, float]:
     """Follow the live store's message counter; the rate from its first change once `processes`
-    consumers hold the topic's leases, to `expected`; and on PostgreSQL, the share of samples in
-    which a consumer was waiting on a lock."""
+    consumers hold the topic's leases, to `expected`; and on PostgreSQL (on this machine), the
+    share of samples in which a consumer was waiting on a lock and the CPU seconds of their
+    PostgreSQL backends."""
     conn = store.connect(live, readonly=True)
     pg = store.is_url(live)
     first = started = None
     samples = waiting = 0
     alone = None  # the first change, should the group settle only after the last message
+    backend_cpu: dict[int, float] = {}  # the consumers' PostgreSQL backends: CPU seconds last seen
     next_sample = time.perf_counter()
     while True:
         row = conn.execute("SELECT CAST(SUM(value) AS BIGINT) FROM counters WHERE name = 'messages'").fetchone()
@@ -137,13 +140,26 @@ def watch(live: str, topic: str, expected: int, processes: int) -> tuple[float, 
             if started is None or seen == first:
                 started, first = alone
             conn.close()
-            return (expected - first) / (time.perf_counter() - started), waiting / max(samples, 1)
-        if pg and started is not None and time.perf_counter() >= next_sample:
-            samples += 1
-            waiting += conn.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                    "AND wait_event_type = 'Lock'").fetchone()[0] > 0
+            return ((expected - first) / (time.perf_counter() - started), waiting / max(samples, 1),
+                    sum(backend_cpu.values()))
+        if pg and time.perf_counter() >= next_sample:
+            backends = conn.execute("SELECT pid, wait_event_type FROM pg_stat_activity WHERE "
+                                    "datname = current_database() AND pid <> pg_backend_pid()").fetchall()
+            backend_cpu.update(cpu_seconds(pid) for pid, _ in backends)
+            if started is not None:
+                samples += 1
+                waiting += any(wait == "Lock" for _, wait in backends)
             next_sample = time.perf_counter() + 0.05
         time.sleep(0.01)
+
+
+def cpu_seconds(pid: int) -> tuple[int, float]:
+    """(pid, user + system CPU seconds so far) of a local process; 0 when it is gone."""
+    try:
+        times = psutil.Process(pid).cpu_times()
+        return pid, times.user + times.system
+    except psutil.Error:
+        return pid, 0.0
 
 
 def settled(conn, topic: str, processes: int) -> bool:
