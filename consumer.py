@@ -108,11 +108,16 @@ def run_kafka(args, config, conn, settings, relay, stop) -> None:
 def store_batch(consumer, conn, assignments, messages, settings) -> bool:
     """Store one poll's messages under this consumer's leases and commit their offsets to Kafka;
     False when the batch was refused because a rebalance gave one of its partitions to another
-    consumer (nothing written: the new owner reads them from the saved position)."""
+    consumer (nothing written: the new owner reads them from the saved position), or rolled back
+    because it crossed another writer (read again)."""
     try:
         pipeline.process_batch(conn, messages, settings, leases=assignments.leases)
     except Fenced as exc:
         log.warning("%s; it is read again by whoever holds them now", exc)
+        assignments.rewind(messages)
+        return False
+    except store.Transient as exc:  # two writers crossed on a row (an unkeyed bike that moved)
+        log.warning("batch rolled back, read again: %s", exc)
         assignments.rewind(messages)
         return False
     kafka_io.commit(consumer, messages)

@@ -17,6 +17,8 @@ SCHEMA = schema.script("sqlite")
 # What a failing live store raises, whichever it is.
 Error = (sqlite3.Error, psycopg.Error)
 Connection = sqlite3.Connection | PgConnection
+# What PostgreSQL raises when concurrent writers crossed: the transaction is rolled back, retrying helps.
+Transient = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
 Row = sqlite3.Row | tuple  # sqlite3.Row, or app.live.pg.Row (a tuple readable by name)
 _created: set[str] = set()  # PostgreSQL live stores whose schema this process has created
 
