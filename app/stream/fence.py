@@ -48,7 +48,8 @@ class Leases:
 
     def owned(self) -> list[tuple[str, int]]:
         """The (topic, partition) pairs this consumer holds."""
-        return sorted(self.held)
+        # A copy: the Kafka client may drop leases from its own thread (a consumer thrown out).
+        return sorted(self.held.copy())
 
     def check(self, conn: store.Connection, partitions) -> None:
         """Raise Fenced unless every partition's lease is still this consumer's; called inside the
