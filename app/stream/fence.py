@@ -1,11 +1,8 @@
 """Partition leases: a consumer writes a partition only while it holds the lease Kafka's group gave
 it; the write of a partition it lost in a rebalance is refused (docs/stream.md, "Fencing")."""
-import logging
 from datetime import datetime, timezone
 
 from app.live import ingest, store
-
-log = logging.getLogger(__name__)
 
 
 class Fenced(Exception):

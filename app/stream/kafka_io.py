@@ -132,9 +132,10 @@ class Resume:
 class Assignments(ConsumerRebalanceListener):
     """Takes the lease of each newly assigned partition (app/stream/fence.py), seeks it to where
     it starts and remembers since when this consumer has owned it, for the idle timeout. A
-    partition with a position saved in the live store resumes there. Without one: with `start` "earliest" (a backfill) it starts at its
-    earliest retained offset; else it resumes from the group's offset committed in Kafka (a lost
-    live store), or, with none, backtracks from the end to the rides in progress."""
+    partition with a position saved in the live store resumes there. Without one: with `start`
+    "earliest" (a backfill) it starts at its earliest retained offset; else it resumes from the
+    group's offset committed in Kafka (a lost live store), or, with none, backtracks from the end
+    to the rides in progress."""
 
     def __init__(self, consumer: KafkaConsumer, conn: store.Connection, bootstrap_servers: str,
                  backtrack_max: int, start: str = "latest", group_id: str | None = None):
