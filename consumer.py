@@ -11,6 +11,7 @@ from app import start_app
 from app.live import store
 from app.extensions import db
 from app.stream import failures, kafka_io, pipeline
+from app.stream.fence import Fenced
 from app.stream.landed import Forgetter
 from app.stream.outbox import Relay
 from app.stream.rides import Settings
@@ -98,18 +99,37 @@ def run_kafka(args, config, conn, settings, relay, stop, forgetter) -> None:
             messages = assignments.only_new(kafka_io.to_messages(poll(consumer, conn, servers)))
             forget = forgetter.due(conn)
             if messages:
-                pipeline.process_batch(conn, messages, settings, forget=forget)
-                kafka_io.commit(consumer, messages)
-                failures.clear(conn, messages)
+                store_batch(consumer, conn, assignments, messages, settings, forget)
             else:
                 pipeline.forget_rides(conn, forget)
             # Joining the group takes a while: idleness counts from the latest assignment.
             idle.saw(len(messages) + assignments.changes - changes)
             idle.joined = idle.joined or assignments.changes > 0
             changes = assignments.changes
-            after_batch(conn, settings, relay, idle, assignments.active_since)
+            after_batch(conn, settings, relay, idle, assignments.active_since, assignments.leases)
     finally:
         consumer.close(autocommit=False)
+
+
+def store_batch(consumer, conn, assignments, messages, settings, forget=()) -> bool:
+    """Store one poll's messages under this consumer's leases (forgetting the landed rides `forget`
+    in the same transaction) and commit their offsets to Kafka;
+    False when the batch was refused because a rebalance gave one of its partitions to another
+    consumer (nothing written: the new owner reads them from the saved position), or rolled back
+    because it crossed another writer (read again)."""
+    try:
+        pipeline.process_batch(conn, messages, settings, forget=forget, leases=assignments.leases)
+    except Fenced as exc:
+        log.warning("%s; it is read again by whoever holds them now", exc)
+        assignments.rewind(messages)
+        return False
+    except store.Transient as exc:  # two writers crossed on a row (an unkeyed bike that moved)
+        log.warning("batch rolled back, read again: %s", exc)
+        assignments.rewind(messages)
+        return False
+    kafka_io.commit(consumer, messages)
+    failures.clear(conn, messages)
+    return True
 
 
 def poll(consumer, conn, servers: str) -> dict:
@@ -142,16 +162,21 @@ def run_simulated(args, conn, settings, relay, stop, forgetter) -> None:
             offset += 1
         pipeline.process_batch(conn, messages, settings, track_positions=False,
                                forget=forgetter.due(conn))
-        after_batch(conn, settings, relay, idle, active_since)
+        after_batch(conn, settings, relay, idle, active_since, None)
         if args.speed > 0:
             time.sleep(max(0.0, started + fleet.seconds / args.speed - time.monotonic()))
 
 
-def after_batch(conn, settings, relay, idle, active_since) -> None:
-    """Relay the outbox and, now and then, end the rides of silent bikes."""
+def after_batch(conn, settings, relay, idle, active_since, leases) -> None:
+    """Relay the outbox and, now and then, end the rides of silent bikes (on the partitions this
+    consumer holds, under their leases; a simulated fleet has one partition)."""
     relay.run()
     if idle.sweep_due():
-        pipeline.end_idle_rides(conn, settings, active_since)
+        partitions = leases.owned() if leases is not None else [("simulated", 0)]
+        try:
+            pipeline.end_idle_rides(conn, settings, active_since, partitions, leases)
+        except Fenced as exc:
+            log.warning("idle sweep refused: %s", exc)
 
 
 def main(argv=None) -> None:

@@ -5,8 +5,13 @@ partition count, then measures in the same run:
 - the baseline: a bare kafka-python loop that polls and `json.loads` every message;
 - consumer.py (one process, and two processes in one group) reading the same topic into a fresh
   live store, with its positions set to the start of each partition.
-With --live-url postgresql://... the live store is that PostgreSQL database (emptied first).
-Throughput is messages per second from the first stored batch to the last message, for both.
+With --live-url postgresql://... the live store is that PostgreSQL database (emptied first); with
+--pin each consumer process is pinned to a core of its own (os.sched_setaffinity), and each run
+prints the CPU seconds of every consumer process and, on PostgreSQL, how often a consumer was seen
+waiting on a lock (pg_stat_activity, sampled every 50 ms).
+Throughput is messages per second from the first stored batch to the last message for the bare
+loop and one process; with several processes, from the moment they all hold partitions (the group
+has settled: one process reads alone until the others have joined).
 The benchmark machine runs other load and is noisy, and the first read of a fresh topic is slow: one untimed bare
 pass warms the broker, then bare loop and consumer runs alternate --repeats times and the medians
 are compared; each repeat's own ratio is printed too.
@@ -22,6 +27,7 @@ import time
 import uuid
 from pathlib import Path
 
+import psutil
 from kafka import TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 
@@ -69,15 +75,16 @@ def bare_loop(servers: str, topic: str, partitions: int, expected: int) -> float
 
 
 def consumer_run(servers: str, topic: str, partitions: int, expected: int, processes: int,
-                 redis_url: str, live_url: str | None) -> tuple[float, int]:
-    """Messages per second of consumer.py into a fresh live store, and the readings it stored."""
+                 redis_url: str, live_url: str | None, pin: bool = False) -> tuple[float, int, str]:
+    """Messages per second of consumer.py into a fresh live store, the readings it stored, and
+    what each process cost."""
     with tempfile.TemporaryDirectory() as folder:
         live = live_url or str(Path(folder) / "live.db")
         conn = store.connect(live)
         with conn:
             if live_url:
                 conn.execute("TRUNCATE bikes, rides, readings, pending_halves, alerts, quarantine, "
-                             "counters, positions, outbox")
+                             "counters, positions, outbox, partition_leases")
             conn.executemany("INSERT INTO positions (topic, partition, next_offset) VALUES (?, ?, 0)",
                              [(topic, p) for p in range(partitions)])
         env = {**os.environ, "LIVE_DB_PATH": live, "REDIS_URL": redis_url,
@@ -85,28 +92,88 @@ def consumer_run(servers: str, topic: str, partitions: int, expected: int, proce
         group = f"bench-{uuid.uuid4().hex[:8]}"
         procs = [subprocess.Popen([sys.executable, str(PROJECT / "consumer.py"), "--topic", topic,
                                    "--group-id", group, "--exit-when-idle", "3"], env=env,
-                                  cwd=PROJECT, stderr=subprocess.DEVNULL) for _ in range(processes)]
-        rate = watch(live, expected)
-        for proc in procs:
-            proc.wait(timeout=300)
+                                  cwd=PROJECT, stderr=subprocess.DEVNULL,
+                                  preexec_fn=pinned(index) if pin else None)
+                 for index in range(processes)]
+        rate, lock_share, backend_cpu = watch(live, topic, expected, processes)
+        cpu = [child_cpu_s(proc) for proc in procs]
         readings = store.get_counters(conn).get("readings", 0)
         conn.close()
-    return rate, readings
+    cost = f"cpu_s={'+'.join(f'{c:.1f}' for c in cpu)}"
+    if live_url:
+        cost += f" postgres_cpu_s={backend_cpu:.1f} lock_wait_share={lock_share:.2f}"
+    return rate, readings, cost
 
 
-def watch(live: str, expected: int) -> float:
-    """Follow the live store's message counter; the rate from its first change to `expected`."""
+def pinned(index: int):
+    """A preexec_fn pinning a child process to core index mod the cores this bench may use."""
+    cores = sorted(os.sched_getaffinity(0))
+    return lambda: os.sched_setaffinity(0, {cores[index % len(cores)]})
+
+
+def child_cpu_s(proc: subprocess.Popen) -> float:
+    """Wait for a child; its user + system CPU seconds."""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_utime + usage.ru_stime
+
+
+def watch(live: str, topic: str, expected: int, processes: int) -> tuple[float, float, float]:
+    """Follow the live store's message counter; the rate from its first change once `processes`
+    consumers hold the topic's leases, to `expected`; and on PostgreSQL (on this machine), the
+    share of samples in which a consumer was waiting on a lock and the CPU seconds of their
+    PostgreSQL backends."""
     conn = store.connect(live, readonly=True)
+    pg = store.is_url(live)
     first = started = None
+    samples = waiting = 0
+    alone = None  # the first change, should the group settle only after the last message
+    backend_cpu: dict[int, float] = {}  # the consumers' PostgreSQL backends: CPU seconds last seen
+    next_sample = time.perf_counter()
     while True:
-        row = conn.execute("SELECT value FROM counters WHERE name = 'messages'").fetchone()
-        seen = row[0] if row else 0
-        if seen and started is None:
+        row = conn.execute("SELECT CAST(SUM(value) AS BIGINT) FROM counters WHERE name = 'messages'").fetchone()
+        seen = row[0] if row and row[0] else 0
+        if seen and alone is None:
+            alone = time.perf_counter(), seen
+        if seen and started is None and settled(conn, topic, processes):
             started, first = time.perf_counter(), seen
         if seen >= expected:
+            if started is None or seen == first:
+                started, first = alone
             conn.close()
-            return (expected - first) / (time.perf_counter() - started)
+            return ((expected - first) / (time.perf_counter() - started), waiting / max(samples, 1),
+                    sum(backend_cpu.values()))
+        if pg and time.perf_counter() >= next_sample:
+            backends = conn.execute("SELECT pid, wait_event_type FROM pg_stat_activity WHERE "
+                                    "datname = current_database() AND pid <> pg_backend_pid()").fetchall()
+            backend_cpu.update(cpu_seconds(pid) for pid, _ in backends)
+            if started is not None:
+                samples += 1
+                waiting += any(wait == "Lock" for _, wait in backends)
+            next_sample = time.perf_counter() + 0.05
         time.sleep(0.01)
+
+
+def cpu_seconds(pid: int) -> tuple[int, float]:
+    """(pid, user + system CPU seconds so far) of a local process; 0 when it is gone."""
+    try:
+        times = psutil.Process(pid).cpu_times()
+        return pid, times.user + times.system
+    except psutil.Error:
+        return pid, 0.0
+
+
+def settled(conn, topic: str, processes: int) -> bool:
+    """Whether `processes` consumers hold the topic's partitions (always, for a live store of code
+    older than leases: the rate then counts from the first change)."""
+    if processes == 1:
+        return True
+    try:
+        row = conn.execute("SELECT COUNT(DISTINCT member) FROM partition_leases WHERE topic = ?",
+                           (topic,)).fetchone()
+    except store.Error:
+        return True
+    return row[0] >= processes
 
 
 def compare(args, topic: str, partitions: int, sent: int, readings: int) -> None:
@@ -114,20 +181,26 @@ def compare(args, topic: str, partitions: int, sent: int, readings: int) -> None
     bare_loop(args.servers, topic, partitions, sent)  # warm-up, not timed
     runs = [1] if partitions == 1 else [1, 2]
     bares, rates = [], {processes: [] for processes in runs}
-    stored = {}
+    stored, costs = {}, {processes: [] for processes in runs}
     for _ in range(args.repeats):
         bares.append(bare_loop(args.servers, topic, partitions, sent))
         for processes in runs:
-            rate, stored[processes] = consumer_run(args.servers, topic, partitions, sent, processes,
-                                                   args.redis_url, args.live_url)
+            rate, stored[processes], cost = consumer_run(args.servers, topic, partitions, sent, processes,
+                                                         args.redis_url, args.live_url, args.pin)
             rates[processes].append(rate)
+            costs[processes].append(cost)
     bare = statistics.median(bares)
     for processes in runs:
         rate = statistics.median(rates[processes])
         each = " ".join(f"{r / b:.2f}" for r, b in zip(rates[processes], bares))
         print(f"partitions={partitions} processes={processes} messages={sent} bare={bare:,.0f}/s "
               f"consumer={rate:,.0f}/s ratio={rate / bare:.2f} (each repeat: {each}) "
-              f"readings={stored[processes]}/{readings}", flush=True)
+              f"readings={stored[processes]}/{readings} [{'; '.join(costs[processes])}]", flush=True)
+    if len(runs) == 2:
+        each = " ".join(f"{two / one:.2f}" for one, two in zip(rates[1], rates[2]))
+        print(f"partitions={partitions} two processes / one: "
+              f"{statistics.median(rates[2]) / statistics.median(rates[1]):.2f} (each repeat: {each})",
+              flush=True)
 
 
 def main() -> None:
@@ -141,6 +214,7 @@ def main() -> None:
     parser.add_argument("--servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092"))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/1"))
     parser.add_argument("--live-url", help="a postgresql:// live store (emptied first) instead of SQLite")
+    parser.add_argument("--pin", action="store_true", help="pin each consumer process to a core of its own")
     args = parser.parse_args()
     admin = KafkaAdminClient(bootstrap_servers=args.servers)
     for partitions in args.partitions:

@@ -162,7 +162,8 @@ class SystemRun:
     def counters(self) -> dict:
         """The consumer's counters in the live store."""
         with sa.create_engine(f"sqlite:///{self.live_db}").connect() as conn:
-            return dict(conn.execute(sa.text("SELECT name, value FROM counters")).all())
+            return dict(conn.execute(sa.text(
+                "SELECT name, CAST(SUM(value) AS BIGINT) FROM counters GROUP BY name")).all())
 
     def outcome(self) -> dict:
         """The warehouse (rides, readings, riders, alerts, without wall-clock columns) and the emails."""

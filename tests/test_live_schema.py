@@ -101,3 +101,17 @@ def test_a_live_store_written_by_a_newer_version_is_refused_with_a_clear_message
     message = str(refused.value)
     assert f"schema version {schema.VERSION + 1}, newer than this code's {schema.VERSION}" in message
     assert "deloton:deloton@" not in message  # no password in the message
+
+
+def test_a_version_1_live_store_gets_counters_per_slot_and_keeps_their_totals(where):
+    path, dialect = where
+    old_counters = "CREATE TABLE counters (name TEXT NOT NULL PRIMARY KEY, value BIGINT NOT NULL DEFAULT 0)"
+    others = [table for name, table in schema.metadata.tables.items() if name != "counters"]
+    run_raw(path, dialect, schema.ddl(dialect, others) + [
+        old_counters, "INSERT INTO schema_version VALUES (1)",
+        "INSERT INTO counters (name, value) VALUES ('readings', 42), ('messages', 90)"])
+    with closing(store.connect(path)) as conn:
+        assert store.stored_version(conn) == schema.VERSION
+        conn.execute("INSERT INTO counters (name, slot, value) VALUES ('readings', 3, 8)")
+        assert store.get_counters(conn) == {"readings": 50, "messages": 90}
+    assert shape(path, dialect)["counters"]["key"] == ["name", "slot"]

@@ -11,7 +11,7 @@ import pytest
 from kafka import KafkaProducer
 from rq import Queue
 
-from app.live import store
+from app.live import ingest, store
 from app.stream.pipeline import process_batch
 from app.stream.rides import Settings
 from tests.factories import add_reading, rider_json, start_ride
@@ -101,6 +101,26 @@ def test_writers_serialise_on_the_advisory_lock(pg_live):
         first.commit()
         store.begin_write(second)  # free again once the first writer commits
         second.commit()
+    finally:
+        first.close()
+        second.close()
+
+
+def test_writers_of_different_partitions_write_at_once_and_writers_of_one_partition_wait(pg_live):
+    first, second = store.connect(pg_live), store.connect(pg_live)
+    try:
+        store.begin_write(first, [("deloton", 0)])
+        ingest.add_counts(first, [("messages", 0, 5)])
+        second.execute("SET lock_timeout = '200ms'")
+        store.begin_write(second, [("deloton", 1)])  # another partition: no wait...
+        ingest.add_counts(second, [("messages", 1, 7)])  # ...not even on the counters
+        second.commit()
+        for waits in ([("deloton", 1), ("deloton", 0)], None):  # partition 0, or the whole store
+            with pytest.raises(store.Error, match="lock timeout"):
+                store.begin_write(second, waits)
+            second.rollback()
+        first.commit()
+        assert store.get_counters(second) == {"messages": 12}
     finally:
         first.close()
         second.close()

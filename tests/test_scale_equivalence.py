@@ -1,4 +1,5 @@
-"""Two consumers in one group and two workers land exactly the warehouse rows of one of each."""
+"""Two consumers in one group and two workers land exactly the warehouse rows of one of each, with
+the live store on SQLite (one writer) and on PostgreSQL (consumers writing their partitions at once)."""
 import re
 import subprocess
 import sys
@@ -17,7 +18,8 @@ from app.extensions import db
 from app.stream.produce import build_producer
 from app.stream.simulate import Fleet
 from tests.alert_stream import RECORDED_RIDER, ride_lines, two_alert_ride
-from tests.conftest import KAFKA_SERVERS, create_pg_database, drop_pg_database, make_config, pg_url
+from tests.conftest import (KAFKA_SERVERS, create_pg_database, drop_pg_database, live_store_url, make_config,
+                            pg_url)
 from tests.stream_helpers import value
 from tests.waiting import wait_for
 
@@ -85,13 +87,27 @@ def warehouses(tmp_path, redis_url):
         drop_pg_database(name)
 
 
-def run_system(topic: str, warehouse_url: str, work_dir: Path, redis_url: str,
+@pytest.fixture(params=["sqlite", "postgresql"])
+def live_stores(request, tmp_path):
+    """Two empty live stores (LIVE_DB_PATH values), one per run: SQLite files or PostgreSQL databases."""
+    if request.param == "sqlite":
+        yield [str(tmp_path / f"live-{run}.db") for run in range(2)]
+        return
+    names = [f"deloton_scale_live_{uuid.uuid4().hex[:10]}" for _ in range(2)]
+    for name in names:
+        create_pg_database(name)
+    yield [live_store_url(name) for name in names]
+    for name in names:
+        drop_pg_database(name)
+
+
+def run_system(topic: str, warehouse_url: str, live_path: str, work_dir: Path, redis_url: str,
                consumers: int, workers: int) -> list[str]:
     """Consumers in one group until the topic is read, then workers until the queues are empty;
     the workers' logs."""
     redis_lib.Redis.from_url(redis_url).flushdb()  # job ids repeat between runs: start with no queue
     work_dir.mkdir()
-    env = {"DATABASE_URL": warehouse_url, "LIVE_DB_PATH": str(work_dir / "live.db"), "REDIS_URL": redis_url,
+    env = {"DATABASE_URL": warehouse_url, "LIVE_DB_PATH": live_path, "REDIS_URL": redis_url,
            "KAFKA_BOOTSTRAP_SERVERS": KAFKA_SERVERS, "PATH": "/usr/bin:/bin"}
     group = f"scale-{uuid.uuid4().hex[:8]}"
     consumer = [sys.executable, "consumer.py", "--topic", topic, "--group-id", group, "--exit-when-idle", "6"]
@@ -138,11 +154,12 @@ def warehouse_rows(url: str) -> dict[str, list[tuple]]:
                                   ("users", USERS))}
 
 
-def test_two_consumers_and_two_workers_land_the_same_rows_as_one_of_each(topics, warehouses,
+def test_two_consumers_and_two_workers_land_the_same_rows_as_one_of_each(topics, warehouses, live_stores,
                                                                          tmp_path, redis_url):
     single, pair = warehouses
-    run_system(topics[0], single, tmp_path / "single", redis_url, consumers=1, workers=1)
-    worker_logs = run_system(topics[1], pair, tmp_path / "pair", redis_url, consumers=2, workers=2)
+    run_system(topics[0], single, live_stores[0], tmp_path / "single", redis_url, consumers=1, workers=1)
+    worker_logs = run_system(topics[1], pair, live_stores[1], tmp_path / "pair", redis_url,
+                             consumers=2, workers=2)
 
     one, two = warehouse_rows(single), warehouse_rows(pair)
     assert len(one["rides"]) > 3 * BIKES and len(one["alerts"]) >= 2

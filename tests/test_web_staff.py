@@ -145,7 +145,8 @@ def test_quarantine_shows_reasons_and_counters(app, staff_client):
     with store.connect(app.config["LIVE_DB_PATH"]) as conn:
         conn.execute("INSERT INTO quarantine (topic, partition, \"offset\", raw_value, reason, quarantined_at)"
                      " VALUES ('deloton', 0, 42, '{\"log\": 5}', 'log is not a string', '2026-11-27')")
-        conn.execute("INSERT INTO counters VALUES ('quarantined', 1), ('readings', 500)")
+        conn.execute("INSERT INTO counters (name, slot, value) VALUES ('quarantined', 0, 1), "
+                     "('readings', 0, 300), ('readings', 3, 200)")  # slots are summed
     html = staff_client.get("/staff/quarantine").get_data(as_text=True)
     assert "log is not a string" in html and "deloton / 0 @ 42" in html
     assert "readings" in html and ">500<" in html

@@ -130,7 +130,20 @@ def quarantine(conn: Connection, rows: list[tuple]) -> None:
                      "quarantined_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows)
 
 
-def add_counts(conn: Connection, rows: list[tuple[str, int]]) -> None:
-    """Add (name, value) to the consumer's counters."""
-    conn.executemany("INSERT INTO counters (name, value) VALUES (?, ?) "
-                     "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value", rows)
+def add_counts(conn: Connection, rows: list[tuple[str, int, int]]) -> None:
+    """Add (name, slot, value) to the consumer's counters."""
+    conn.executemany("INSERT INTO counters (name, slot, value) VALUES (?, ?, ?) ON CONFLICT (name, slot) "
+                     "DO UPDATE SET value = counters.value + excluded.value", rows)
+
+
+def take_leases(conn: Connection, rows: list[tuple]) -> None:
+    """(topic, partition, generation, member, taken_at) per partition: these are now the lease."""
+    conn.executemany("INSERT INTO partition_leases VALUES (?, ?, ?, ?, ?) ON CONFLICT (topic, partition) "
+                     "DO UPDATE SET generation = excluded.generation, member = excluded.member, "
+                     "taken_at = excluded.taken_at", rows)
+
+
+def leases(conn: Connection, topic: str) -> dict[int, tuple]:
+    """partition: (generation, member) of the topic's leases."""
+    return {row[0]: (row[1], row[2]) for row in conn.execute(
+        "SELECT partition, generation, member FROM partition_leases WHERE topic = ?", (topic,))}

@@ -66,10 +66,19 @@ class PgConnection:
             self.raw.execute(ddl)
             upgrade(self)
 
-    def begin_write(self) -> None:
-        """Start a write transaction that serialises writers, as BEGIN IMMEDIATE does on SQLite."""
+    def begin_write(self, partitions=None) -> None:
+        """Start a write transaction holding the lock of each (topic, partition) given, or, with
+        none given, the lock every writer of partitions also takes (as BEGIN IMMEDIATE on SQLite)."""
         self.begin()
-        self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+        if partitions is None:
+            self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            return
+        # Shared on the store-wide key, so a writer without partitions still excludes every batch.
+        self.raw.execute("SELECT pg_advisory_xact_lock_shared(%s)", (WRITE_LOCK,))
+        # In one order, so two batches sharing partitions cannot deadlock. The two-key form is a
+        # key space of its own: a partition cannot take the store-wide or the schema key.
+        for topic, partition in sorted(set(partitions)):
+            self.raw.execute("SELECT pg_advisory_xact_lock(hashtext(%s), %s)", (topic, partition))
 
     def begin(self) -> None:
         """Open a transaction unless one is open."""

@@ -10,12 +10,8 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 # The schema version this code writes and reads. A store without a version is 0 (created before
 # versions were kept). To change the schema: change the tables below, bump VERSION, and add the
-# statements that bring a store of the previous version up to it to UPGRADES.
-VERSION = 1
-UPGRADES: dict[int, dict[str, list[str]]] = {
-    # version: {"sqlite": [...], "postgresql": [...]} -- run in order, in one write transaction.
-    1: {"sqlite": [], "postgresql": []},  # 0 -> 1 only adds schema_version, which create makes
-}
+# statements that bring a store of the previous version up to it to UPGRADES (at the end).
+VERSION = 2
 
 # SQLite's types as they were first written (INTEGER so that `id INTEGER PRIMARY KEY` stays the
 # rowid); 64-bit integers and doubles on PostgreSQL.
@@ -101,10 +97,14 @@ quarantine = Table(
     UniqueConstraint("topic", "partition", "offset"),
 )
 
+# One row per counter and slot, summed on read: each consumer adds into the slot of a partition it
+# holds (the lowest of its batch), so consumers writing at the same time never wait on a shared row.
 counters = Table(
     "counters", metadata,
-    Column("name", Text, primary_key=True),  # quarantined, dropped_halves, orphans, duplicates, ...
+    Column("name", Text, nullable=False),  # quarantined, dropped_halves, orphans, duplicates, ...
+    Column("slot", Int, nullable=False, server_default=text("0")),
     Column("value", Int, nullable=False, server_default=text("0")),
+    PrimaryKeyConstraint("name", "slot"),
 )
 
 # The consumer's position: the next offset to read, saved in the same transaction as the data.
@@ -142,6 +142,19 @@ consumer_failures = Table(
     PrimaryKeyConstraint("topic", "partition"),
 )
 
+# Which consumer may write each partition: the group member and the generation of the group in
+# which Kafka assigned it the partition. A batch whose consumer no longer holds the lease of one of
+# its partitions (it lost it in a rebalance) is refused (app/stream/fence.py).
+partition_leases = Table(
+    "partition_leases", metadata,
+    Column("topic", Text, nullable=False),
+    Column("partition", Int, nullable=False),
+    Column("generation", Int, nullable=False),
+    Column("member", Text, nullable=False),
+    Column("taken_at", Text, nullable=False),
+    PrimaryKeyConstraint("topic", "partition"),
+)
+
 # The schema version of this store (one row).
 schema_version = Table(
     "schema_version", metadata,
@@ -160,6 +173,22 @@ def ddl(dialect: str, tables=None) -> list[str]:
         statements += [str(CreateIndex(index, if_not_exists=True).compile(dialect=compiler)).strip()
                        for index in sorted(table.indexes, key=lambda index: index.name)]
     return statements
+
+
+def _rebuild_counters(dialect: str) -> list[str]:
+    """Statements that give `counters` its (name, slot) key, keeping the totals (slot 0)."""
+    rebuilt = counters.to_metadata(MetaData(), name="counters_v2")
+    return ddl(dialect, [rebuilt]) + [
+        "INSERT INTO counters_v2 (name, slot, value) SELECT name, 0, value FROM counters",
+        "DROP TABLE counters", "ALTER TABLE counters_v2 RENAME TO counters"]
+
+
+UPGRADES: dict[int, dict[str, list[str]]] = {
+    # version: {"sqlite": [...], "postgresql": [...]} -- run in order, in one write transaction, on
+    # an older store and also on a store just created (whose tables already have the new shape).
+    1: {"sqlite": [], "postgresql": []},  # 0 -> 1 only adds schema_version, which create makes
+    2: {dialect: _rebuild_counters(dialect) for dialect in DIALECTS},  # counters per slot
+}
 
 
 def script(dialect: str) -> str:

@@ -17,6 +17,8 @@ SCHEMA = schema.script("sqlite")
 # What a failing live store raises, whichever it is.
 Error = (sqlite3.Error, psycopg.Error)
 Connection = sqlite3.Connection | PgConnection
+# What PostgreSQL raises when concurrent writers crossed: the transaction is rolled back, retrying helps.
+Transient = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
 Row = sqlite3.Row | tuple  # sqlite3.Row, or app.live.pg.Row (a tuple readable by name)
 _created: set[str] = set()  # PostgreSQL live stores whose schema this process has created
 
@@ -62,10 +64,12 @@ def connect_reader(path: str):
     return connect(path, readonly=True)
 
 
-def begin_write(conn) -> None:
-    """Start a write transaction taken at once, so concurrent consumers serialise whole batches."""
+def begin_write(conn, partitions=None) -> None:
+    """Start a write transaction taken at once. SQLite has one writer: the whole store is taken.
+    On PostgreSQL, given the (topic, partition) pairs a batch writes, only those are taken, so
+    consumers of other partitions write at the same time; without them, every writer waits."""
     if isinstance(conn, PgConnection):
-        conn.begin_write()
+        conn.begin_write(partitions)
     else:
         conn.execute("BEGIN IMMEDIATE")
 
@@ -168,7 +172,8 @@ def get_readings(conn: Connection, bike_serial: str, started_at: str) -> list:
 
 def get_counters(conn: Connection) -> dict[str, int]:
     """The consumer's counters (quarantined, dropped halves, orphans, duplicates, ...)."""
-    return {row["name"]: row["value"] for row in conn.execute("SELECT name, value FROM counters")}
+    return {row[0]: row[1] for row in conn.execute(
+        "SELECT name, CAST(SUM(value) AS BIGINT) FROM counters GROUP BY name")}
 
 
 def get_failures(conn: Connection) -> list[dict]:

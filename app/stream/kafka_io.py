@@ -6,18 +6,21 @@ from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, T
 from kafka.errors import CommitFailedError, KafkaError
 
 from app.live import ingest, store
+from app.stream.fence import Leases
 from app.stream.parse import Boundary, Quarantined, System, decode_value, parse_line
 
 log = logging.getLogger(__name__)
 
 
-def build_consumer(bootstrap_servers: str, group_id: str, max_poll_records: int) -> KafkaConsumer:
-    """A consumer whose offsets we commit ourselves, after the live store's commit."""
+def build_consumer(bootstrap_servers: str, group_id: str, max_poll_records: int,
+                   **options) -> KafkaConsumer:
+    """A consumer whose offsets we commit ourselves, after the live store's commit (`options`:
+    other KafkaConsumer settings, e.g. a test's short max_poll_interval_ms)."""
     return KafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group_id,
                          enable_auto_commit=False, auto_offset_reset="latest",
                          max_poll_records=max_poll_records, fetch_max_wait_ms=200,
                          session_timeout_ms=6000, heartbeat_interval_ms=2000,
-                         max_partition_fetch_bytes=4 * 1024 * 1024)
+                         max_partition_fetch_bytes=4 * 1024 * 1024, **options)
 
 
 def to_messages(records: dict) -> list:
@@ -127,11 +130,12 @@ class Resume:
 
 
 class Assignments(ConsumerRebalanceListener):
-    """Seeks each newly assigned partition to where it starts and remembers since when this
-    consumer has owned it, for the idle timeout. A partition with a position saved in the live
-    store resumes there. Without one: with `start` "earliest" (a backfill) it starts at its
-    earliest retained offset; else it resumes from the group's offset committed in Kafka (a lost
-    live store), or, with none, backtracks from the end to the rides in progress."""
+    """Takes the lease of each newly assigned partition (app/stream/fence.py), seeks it to where
+    it starts and remembers since when this consumer has owned it, for the idle timeout. A
+    partition with a position saved in the live store resumes there. Without one: with `start`
+    "earliest" (a backfill) it starts at its earliest retained offset; else it resumes from the
+    group's offset committed in Kafka (a lost live store), or, with none, backtracks from the end
+    to the rides in progress."""
 
     def __init__(self, consumer: KafkaConsumer, conn: store.Connection, bootstrap_servers: str,
                  backtrack_max: int, start: str = "latest", group_id: str | None = None):
@@ -140,16 +144,26 @@ class Assignments(ConsumerRebalanceListener):
         self.active_since: dict[int, float] = {}
         self.resumes: dict[TopicPartition, Resume] = {}
         self.changes = 0  # how many assignments so far (--exit-when-idle counts from the latest)
+        self.leases = Leases()
 
     def on_partitions_revoked(self, revoked):
         """Forget the revoked partitions (their position stays saved in the live store)."""
+        self.leases.drop((tp.topic, tp.partition) for tp in revoked)
         for tp in revoked:
             self.active_since.pop(tp.partition, None)
             self.resumes.pop(tp, None)
 
+    def on_partitions_lost(self, lost):
+        """Partitions taken away without a revoke (this consumer fell out of the group)."""
+        self.on_partitions_revoked(lost)
+
     def on_partitions_assigned(self, assigned):
-        """Seek each new partition to where it starts."""
+        """Take each new partition's lease, then seek it to where it starts."""
         log.info("assigned partitions %s", sorted(tp.partition for tp in assigned))
+        group = self.consumer.group_metadata()
+        # Before reading the positions: a batch of the previous owner still writing ends first.
+        self.leases.take(self.conn, [(tp.topic, tp.partition) for tp in assigned],
+                         group.generation_id, group.member_id)
         for tp in assigned:
             offset = saved_position(self.conn, tp)
             if offset is None:
@@ -180,6 +194,15 @@ class Assignments(ConsumerRebalanceListener):
         offset = backtrack_offset(self.bootstrap_servers, tp, self.backtrack_max)[0]
         log.info("partition %s has no saved position: starting at offset %s", tp, offset)
         return offset
+
+    def rewind(self, messages: list) -> None:
+        """After a refused batch: the partitions still assigned re-read from their saved position
+        (the others' new owner does; a rejoin seeks them all anyway)."""
+        assignment = self.consumer.assignment()
+        for tp in {TopicPartition(m.topic, m.partition) for m in messages} & assignment:
+            offset = saved_position(self.conn, tp)
+            if offset is not None:
+                self.consumer.seek(tp, offset)
 
     def only_new(self, messages: list) -> list:
         """Leave out what a resume after a lost live store must not read twice."""

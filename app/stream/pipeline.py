@@ -30,10 +30,14 @@ class Message:
 
 
 @contextmanager
-def transaction(conn: store.Connection):
-    """One write transaction, taken at once so concurrent consumers serialise cleanly."""
-    store.begin_write(conn)
+def transaction(conn: store.Connection, partitions=None, leases=None):
+    """One write transaction holding the locks of its (topic, partition) pairs (the whole store
+    on SQLite); with `leases`, refused (Fenced, nothing written) unless the consumer still holds
+    every one of them."""
+    store.begin_write(conn, partitions)
     try:
+        if leases is not None:
+            leases.check(conn, partitions)
         yield
     except BaseException:
         conn.rollback()
@@ -42,12 +46,13 @@ def transaction(conn: store.Connection):
 
 
 def process_batch(conn: store.Connection, messages, settings: Settings,
-                  track_positions: bool = True, forget=()) -> Counter:
+                  track_positions: bool = True, forget=(), leases=None) -> Counter:
     """Store one poll's messages in one transaction, forgetting the `forget` rides (landed in the
-    warehouse, app/stream/landed.py) in it too; return what was counted."""
+    warehouse, app/stream/landed.py) in it too; return what was counted. With `leases`
+    (app/stream/fence.py), raise Fenced and write nothing if a partition was lost meanwhile."""
     # Parsing needs no live store: done before the write lock, so other consumers can write meanwhile.
     parsed = parse_messages(messages)
-    with transaction(conn):
+    with transaction(conn, sorted({(m.topic, m.partition) for m in messages}), leases):
         batch = Batch(conn, settings, track_positions)
         batch.load(messages, parsed)
         for message, key_and_line in zip(messages, parsed):
@@ -258,27 +263,30 @@ class Batch:
         if self.track_positions:
             ingest.save_positions(conn, [(t, p, pos[0], pos[1]) for (t, p), pos in self.positions.items()])
         ingest.quarantine(conn, self.quarantine)
-        add_counts(conn, self.counts)
+        add_counts(conn, self.counts, min((partition for _, partition in self.positions), default=0))
 
 
-def add_counts(conn: store.Connection, counts: Counter) -> None:
-    """Add to the live store's counters."""
-    ingest.add_counts(conn, [(name, value) for name, value in counts.items() if value])
+def add_counts(conn: store.Connection, counts: Counter, slot: int) -> None:
+    """Add to the live store's counters, in the slot of a partition this writer holds."""
+    ingest.add_counts(conn, [(name, slot, value) for name, value in sorted(counts.items()) if value])
 
 
-def end_idle_rides(conn: store.Connection, settings: Settings, active_since: dict) -> Counter:
-    """End the rides of bikes silent for the idle timeout while this consumer had their partition."""
+def end_idle_rides(conn: store.Connection, settings: Settings, active_since: dict,
+                   partitions=None, leases=None) -> Counter:
+    """End the rides of bikes silent for the idle timeout while this consumer had their partition.
+    `partitions`: the (topic, partition) pairs held, locked while writing (all of them if None);
+    with `leases`, raise Fenced if one of them was lost."""
     counts = Counter()
     if not idle_bikes(conn, settings, active_since):
         return counts  # the usual sweep: no write lock taken
-    with transaction(conn):
+    with transaction(conn, partitions, leases):
         # Asked again under the lock: a batch may have heard from the bike meanwhile.
         for bike in rides.load_bikes(conn, idle_bikes(conn, settings, active_since)).values():
             if bike.pending is not None:
                 counts["dropped_halves"] += 1
             rides.end_ride(conn, bike, "idle", counts)
             ingest.set_idle(conn, bike.serial)
-        add_counts(conn, counts)
+        add_counts(conn, counts, min((p for _, p in partitions or ()), default=0))
     return counts
 
 
