@@ -177,7 +177,7 @@ def test_the_checks_see_a_circle_an_upward_a_sideways_and_an_impure_import(tmp_p
     assert impure_domain_imports(graph) == ["app.domain.rule -> app.models", "app.domain.rule -> flask"]
 
 
-# The live store's SQL lives in app/live/ (docs/architecture.md, "One owner per store"). Still to move,
+# The live store's SQL lives in app/live/ ("One owner per store" in docs/architecture.md). Still to move,
 # with the fleet page's rewrite: each entry goes when its statement moves into app/live/queries.py.
 PENDING_MOVES = {"app/services/pages/live.py FLEET_SQL", "app/services/pages/fragment_cache.py KEY_SQL"}
 # The application code (tests, drills and benchmarks read the store directly, as an outsider would).
