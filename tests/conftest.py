@@ -134,6 +134,29 @@ def migrated_pg(pg_database, tmp_path_factory, redis_url):
     return pg_database
 
 
+def dispose(app) -> None:
+    """Close every database connection the app holds: its session's and its engines' pools (left to
+    the garbage collector, psycopg warns of an unclosed connection, which fails a test)."""
+    with app.app_context():
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
+
+
+@pytest.fixture
+def app_factory():
+    """create_app for a test that makes apps of its own: each one is disposed at teardown."""
+    apps = []
+
+    def make(config: type):
+        apps.append(create_app(config))
+        return apps[-1]
+
+    yield make
+    for app in apps:
+        dispose(app)
+
+
 def truncate_all(app) -> None:
     """Empty every warehouse table (between tests sharing one database)."""
     with app.app_context():
@@ -153,9 +176,7 @@ def app(migrated_pg, tmp_path, redis_url):
     truncate_all(app)
     redis_lib.Redis.from_url(redis_url).flushdb()  # queues and rate-limit counts start empty
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    dispose(app)
 
 
 @pytest.fixture
@@ -165,9 +186,7 @@ def pg_live_app(migrated_pg, pg_live, redis_url):
     truncate_all(app)
     redis_lib.Redis.from_url(redis_url).flushdb()
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    dispose(app)
 
 
 @pytest.fixture
@@ -178,9 +197,7 @@ def embedded_app(tmp_path, redis_url):
     with app.app_context():
         upgrade()
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    dispose(app)
 
 
 @pytest.fixture
@@ -205,9 +222,7 @@ def mail_app(migrated_pg, tmp_path, redis_url, smtp, redis_conn, app):
                          PUBLIC_BASE_URL="https://reports.deloton.example")
     mail_app = create_app(config)
     yield mail_app
-    with mail_app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    dispose(mail_app)
 
 
 @pytest.fixture

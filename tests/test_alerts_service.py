@@ -3,7 +3,6 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from app import create_app
 from app.extensions import db
 from app.models import HrAlert
 from app.services.alerts.counts import alerts_warning_today, count_alerts_raised_on
@@ -14,21 +13,15 @@ from tests.smtp_sink import SmtpSink, parts
 
 
 @pytest.fixture
-def make_app(migrated_pg, tmp_path, redis_url):
+def make_app(app_factory, migrated_pg, tmp_path, redis_url):
     """Build the PostgreSQL-backed app with some settings changed."""
-    apps = []
 
     def build(**overrides):
-        app = create_app(make_config(migrated_pg, str(tmp_path / "live.db"), redis_url, **overrides))
+        app = app_factory(make_config(migrated_pg, str(tmp_path / "live.db"), redis_url, **overrides))
         truncate_all(app)
-        apps.append(app)
         return app
 
-    yield build
-    for app in apps:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    return build
 
 
 def only_alert() -> HrAlert:

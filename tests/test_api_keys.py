@@ -124,15 +124,14 @@ def test_knowing_a_keys_prefix_cannot_lock_the_key_out(app, runner, redis_conn):
     assert get(client, "/api/daily", key, address="198.51.100.7").status_code == 200
 
 
-def test_with_redis_down_the_api_answers_503_in_json(app, runner):
-    from app import create_app
+def test_with_redis_down_the_api_answers_503_in_json(app, runner, app_factory):
     from tests.conftest import make_config
     from tests.waiting import free_port
 
     key = create_key(runner, "reader")
     nothing_there = f"redis://127.0.0.1:{free_port()}/0"
-    down = create_app(make_config(app.config["SQLALCHEMY_DATABASE_URI"],
-                                  app.config["LIVE_DB_PATH"], nothing_there))
+    down = app_factory(make_config(app.config["SQLALCHEMY_DATABASE_URI"],
+                                   app.config["LIVE_DB_PATH"], nothing_there))
     response = get(down.test_client(), "/api/daily", key)
     assert response.status_code == 503
     body = response.get_json()

@@ -1,7 +1,11 @@
-"""The import graph of app/ has no circle and no arrow that points up (docs/architecture.md)."""
+"""The import graph of app/ has no circle and no arrow that points up, and only app/live/ speaks SQL to
+the live store (docs/architecture.md)."""
 import ast
 import graphlib
+import re
 from pathlib import Path
+
+from app.live import schema
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTRY_POINTS = {"worker", "consumer", "wsgi", "tests", "drills", "bench", "scripts"}
@@ -171,3 +175,90 @@ def test_the_checks_see_a_circle_an_upward_a_sideways_and_an_impure_import(tmp_p
                                      "app.services.keys -> app.blueprints.a.views"]
     assert sideways_imports(graph) == ["app.blueprints.a.views -> app.blueprints.b.views"]
     assert impure_domain_imports(graph) == ["app.domain.rule -> app.models", "app.domain.rule -> flask"]
+
+
+# The application code (tests, drills and benchmarks read the store directly, as an outsider would).
+APPLICATION = ("app/**/*.py", "consumer.py", "worker/**/*.py")
+
+
+def live_tables() -> set[str]:
+    """The names of the live store's tables."""
+    return set(schema.metadata.tables)
+
+
+def docstrings(tree: ast.AST) -> set[int]:
+    """The ids of the docstring nodes of a module and of its classes and functions."""
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                found.add(id(body[0].value))
+    return found
+
+
+def sql_texts(tree: ast.AST) -> list[tuple[str, str]]:
+    """Every string literal that is not a docstring (an f-string's literal parts joined by '{}'),
+    with where it is: " NAME" when assigned to a name, else ":line"."""
+    skip, names, found = docstrings(tree), {}, []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            names[id(node.value)] = f" {node.targets[0].id}"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            text = "{}".join(part.value for part in node.values if isinstance(part, ast.Constant))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
+            text = node.value
+        else:
+            continue
+        found.append((names.get(id(node), f":{node.lineno}"), text))
+    return found
+
+
+def live_store_sql(root: Path = ROOT, tables: set[str] | None = None) -> list[str]:
+    """Application modules outside app/live/ that hold SQL text on a live store table (written as our
+    SQL is: FROM, JOIN, INTO, UPDATE or TABLE in capitals, then the table), or that import the live
+    store's table definitions or PostgreSQL connection to build statements of their own."""
+    pattern = re.compile(r"\b(?:FROM|JOIN|INTO|UPDATE|TABLE)\s+\"?(?:%s)\b"
+                         % "|".join(map(re.escape, sorted(tables or live_tables()))))
+    found = []
+    for path in sorted({p for glob in APPLICATION for p in root.glob(glob)}):
+        where = path.relative_to(root).as_posix()
+        if where.startswith("app/live/"):
+            continue
+        tree = ast.parse(path.read_text(), filename=str(path))
+        found.extend(where + place for place, text in sql_texts(tree) if pattern.search(text))
+        dotted = ".".join(path.relative_to(root).with_suffix("").parts)
+        for imported in imported_names(path, dotted):
+            if imported.split(".")[:3] in (["app", "live", "schema"], ["app", "live", "pg"]):
+                found.append(f"{where} imports {imported}")
+    return sorted(set(found))
+
+
+def test_only_app_live_speaks_sql_to_the_live_store():
+    assert sorted(live_store_sql()) == []
+
+
+def test_the_live_store_check_sees_sql_and_its_table_definitions_outside_app_live(tmp_path):
+    files = {
+        "app/live/queries.py": 'SQL = "SELECT * FROM bikes"\n',
+        "app/services/page.py": ('"""Read FROM bikes in the docstring (not SQL)."""\n'
+                                 'BOARD_SQL = """\nSELECT * FROM bikes b JOIN readings x ON 1\n"""\n'
+                                 "def forget(conn, serial):\n"
+                                 '    conn.execute(f"DELETE FROM readings WHERE bike_serial = {serial!r}")\n'
+                                 "    conn.execute(\"SELECT started_at FROM rides WHERE status = 'ended'\")\n"),
+        "app/services/warehouse.py": 'PING = "SELECT 1"\nNOTE = "rides from the fleet"\n',
+        "app/services/core.py": "from app.live.schema import bikes\n",
+        "consumer.py": "def main(conn):\n    conn.execute('INSERT INTO outbox VALUES (1)')\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert live_store_sql(tmp_path, {"bikes", "readings", "rides", "outbox"}) == [
+        "app/services/core.py imports app.live.schema",
+        "app/services/core.py imports app.live.schema.bikes",
+        "app/services/page.py BOARD_SQL",
+        "app/services/page.py:6",
+        "app/services/page.py:7",
+        "consumer.py:2",
+    ]

@@ -7,7 +7,6 @@ import pytest
 from flask_migrate import upgrade
 from rq import Queue, Retry
 
-from app import create_app
 from app.extensions import db
 from app.models import Ride, RideReading
 from app.services.jobs import close_ride_job
@@ -29,14 +28,11 @@ def private_pg():
 
 
 @pytest.fixture
-def pg_app(private_pg, tmp_path, redis_url):
-    app = create_app(make_config(private_pg.url, str(tmp_path / "live.db"), redis_url))
+def pg_app(private_pg, app_factory, tmp_path, redis_url):
+    app = app_factory(make_config(private_pg.url, str(tmp_path / "live.db"), redis_url))
     with app.app_context():
         upgrade()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    return app
 
 
 def put_rides(app, count: int) -> list[tuple[str, str]]:

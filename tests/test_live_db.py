@@ -3,13 +3,13 @@ import sqlite3
 
 import pytest
 
-from app import create_app
 from app.live.db import get_live
 from tests.conftest import make_config
 
 
-def test_the_live_store_connection_is_shared_within_a_context_and_closed_when_it_ends(tmp_path, redis_url):
-    app = create_app(make_config(f"sqlite:///{tmp_path / 'warehouse.db'}", str(tmp_path / "live.db"), redis_url))
+def test_the_live_store_connection_is_shared_within_a_context_and_closed_when_it_ends(tmp_path, redis_url,
+                                                                                        app_factory):
+    app = app_factory(make_config(f"sqlite:///{tmp_path / 'warehouse.db'}", str(tmp_path / "live.db"), redis_url))
     with app.app_context():
         conn = get_live()
         assert get_live() is conn

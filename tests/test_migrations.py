@@ -4,7 +4,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import upgrade
 
-from app import create_app
 from app.extensions import db
 from tests.conftest import make_config
 
@@ -18,17 +17,16 @@ def schema_drift(app) -> list:
 
 
 @pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
-def test_migrations_build_the_models_on_an_empty_database(backend, empty_pg_database, tmp_path, redis_url):
+def test_migrations_build_the_models_on_an_empty_database(backend, empty_pg_database, tmp_path, redis_url,
+                                                          app_factory):
     url = empty_pg_database if backend == "postgresql" else f"sqlite:///{tmp_path / 'w.db'}"
-    app = create_app(make_config(url, str(tmp_path / "live.db"), redis_url))
+    app = app_factory(make_config(url, str(tmp_path / "live.db"), redis_url))
     with app.app_context():
         upgrade()
         tables = set(db.inspect(db.engine).get_table_names())
     assert {"users", "rides", "ride_readings", "hr_alerts", "daily_reports",
             "api_keys", "staff_users"} <= tables
     assert schema_drift(app) == []
-    with app.app_context():
-        db.engine.dispose()
 
 
 def test_times_come_back_timezone_aware_on_sqlite(embedded_app):

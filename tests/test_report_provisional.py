@@ -5,7 +5,6 @@ from datetime import date
 
 import pytest
 
-from app import create_app
 from app.extensions import db
 from app.live import store
 from app.models import DailyReport
@@ -144,11 +143,11 @@ RIDE_0003 = ("INSERT INTO rides (ride_id, user_id, bike_serial, started_at, ende
 
 @pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
 def test_the_migration_counts_the_heart_rate_readings_of_existing_rides(backend, empty_pg_database, tmp_path,
-                                                                       redis_url):
+                                                                       redis_url, app_factory):
     from flask_migrate import upgrade
 
     url = empty_pg_database if backend == "postgresql" else f"sqlite:///{tmp_path / 'w.db'}"
-    app = create_app(make_config(url, str(tmp_path / "live.db"), redis_url))
+    app = app_factory(make_config(url, str(tmp_path / "live.db"), redis_url))
     with app.app_context():
         upgrade(revision="0003")
         t = "2026-03-10 10:00:00+00:00"
@@ -161,5 +160,4 @@ def test_the_migration_counts_the_heart_rate_readings_of_existing_rides(backend,
         db.session.commit()
         upgrade()
         counts = dict(db.session.execute(db.text("SELECT ride_id, hr_readings_count FROM rides")).all())
-        db.engine.dispose()
     assert counts == {1: 2, 2: 1}  # from its readings; else from its zone seconds

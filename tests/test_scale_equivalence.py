@@ -13,13 +13,11 @@ import redis as redis_lib
 from flask_migrate import upgrade
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from app import create_app
-from app.extensions import db
 from app.stream.produce import build_producer
 from app.stream.simulate import Fleet
 from tests.alert_stream import RECORDED_RIDER, ride_lines, two_alert_ride
-from tests.conftest import (KAFKA_SERVERS, create_pg_database, drop_pg_database, live_store_url, make_config,
-                            pg_url)
+from tests.conftest import (KAFKA_SERVERS, create_pg_database, dispose, drop_pg_database, live_store_url,
+                            make_config, pg_url)
 from tests.stream_helpers import value
 from tests.waiting import wait_for
 
@@ -73,15 +71,15 @@ def topics():
 
 
 @pytest.fixture
-def warehouses(tmp_path, redis_url):
+def warehouses(tmp_path, redis_url, app_factory):
     """Two migrated, empty PostgreSQL warehouses (dropped afterwards)."""
     names = [f"deloton_scale_{uuid.uuid4().hex[:10]}" for _ in range(2)]
     for name in names:
         create_pg_database(name)
-        app = create_app(make_config(pg_url(name), str(tmp_path / "unused.db"), redis_url))
+        app = app_factory(make_config(pg_url(name), str(tmp_path / "unused.db"), redis_url))
         with app.app_context():
             upgrade()
-            db.engine.dispose()
+        dispose(app)  # before the runs, whose workers take the databases' connections
     yield [pg_url(name) for name in names]
     for name in names:
         drop_pg_database(name)

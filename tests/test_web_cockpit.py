@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from sqlalchemy import event
 
 from app.extensions import db
-from app.services.rides.pacing import BOARD_SQL
+from app.live.queries import BOARD_SQL
 from tests import factories as lw
 from tests.test_web_screens import PHONE, box_of, browse, live  # noqa: F401 (fixtures)
 from tests.factories import add_ride, add_user

@@ -6,7 +6,7 @@ from flask import Flask, current_app, g
 
 from app.live import store
 
-# The key in `g` (the live pages' older helper shares it, so a request opens one connection).
+# The key in `g` under which a request keeps its connection.
 KEY = "live_db"
 
 

@@ -1,9 +1,9 @@
-"""Named operations on the live store for the jobs, the staff pages, health, the CLI and the stream's
-bookkeeping (outbox, failures); the consumer's batch statements are in app/live/ingest.py.
+"""Named operations on the live store for the live pages, the jobs, the staff pages, health, the CLI and
+the stream's bookkeeping (outbox, failures); the consumer's batch statements are in app/live/ingest.py.
 
 Each takes an open connection (store.connect, or app.live.db.get_live in a request); a function
 that writes commits its own short transaction unless it says it runs in the caller's."""
-from app.live.store import Connection
+from app.live.store import Connection, Row
 
 
 def ping(conn: Connection) -> None:
@@ -161,3 +161,75 @@ def bike_reading_key(conn: Connection, bike_serial: str):
     """A bike's ride in progress, latest line, last heard (wall clock) and its ride's alert count;
     None for a bike never seen (one indexed read)."""
     return conn.execute(READING_KEY_SQL, (bike_serial,)).fetchone()
+
+# The live pages (a bike's screen, its charts and the pacing leaderboard): reads per request,
+# each one query on the primary key of bikes, rides or readings.
+
+# A ride's totals and seconds per heart-rate zone (:b1..:b4 the zone bounds as shares of :lim).
+TOTALS_SQL = """
+SELECT COUNT(*) AS n, COALESCE(SUM(power), 0) AS power_sum, MIN(duration_s) AS first_s,
+       AVG(CASE WHEN heart_rate > 0 THEN heart_rate END) AS avg_hr, MAX(heart_rate) AS max_hr,
+       MAX(power) AS max_power, AVG(rpm) AS avg_rpm, MAX(rpm) AS max_rpm,
+       MAX(CASE WHEN heart_rate > 0 THEN duration_s END) AS last_hr_s,
+       SUM(CASE WHEN heart_rate > 0 AND heart_rate < :b1 * :lim THEN 1 ELSE 0 END) AS z1,
+       SUM(CASE WHEN heart_rate >= :b1 * :lim AND heart_rate < :b2 * :lim THEN 1 ELSE 0 END) AS z2,
+       SUM(CASE WHEN heart_rate >= :b2 * :lim AND heart_rate < :b3 * :lim THEN 1 ELSE 0 END) AS z3,
+       SUM(CASE WHEN heart_rate >= :b3 * :lim AND heart_rate < :b4 * :lim THEN 1 ELSE 0 END) AS z4,
+       SUM(CASE WHEN heart_rate >= :b4 * :lim THEN 1 ELSE 0 END) AS z5,
+       (SELECT COUNT(*) FROM alerts WHERE bike_serial = :bike AND started_at = :start) AS alerts
+FROM readings WHERE bike_serial = :bike AND started_at = :start
+"""
+
+# Rides in progress by energy so far: one query, each ride's readings found by their primary key.
+BOARD_SQL = """
+SELECT b.bike_serial, r.rider_json, SUM(x.power) AS power_sum
+FROM bikes b
+JOIN rides r ON r.bike_serial = b.bike_serial AND r.started_at = b.ride_started_at
+JOIN readings x ON x.bike_serial = b.bike_serial AND x.started_at = b.ride_started_at
+WHERE b.ride_started_at IS NOT NULL
+GROUP BY b.bike_serial, r.rider_json
+ORDER BY power_sum DESC, b.bike_serial
+"""
+
+
+def get_bike(conn: Connection, bike_serial: str) -> Row | None:
+    """The bike's row, or None when the consumer never heard of it."""
+    return conn.execute("SELECT * FROM bikes WHERE bike_serial = ?", (bike_serial,)).fetchone()
+
+
+def latest_reading(conn: Connection, bike_serial: str, started_at: str) -> Row | None:
+    """The ride's latest reading, or None before its first."""
+    return conn.execute(
+        "SELECT * FROM readings WHERE bike_serial = ? AND started_at = ? "
+        "ORDER BY duration_s DESC LIMIT 1", (bike_serial, started_at)).fetchone()
+
+
+def ride_totals(conn: Connection, bike_serial: str, started_at: str, limit: float | None,
+                bounds: tuple[float, ...]) -> Row:
+    """A ride's count, energy, averages, maxima, alerts, last second with hand contact and seconds
+    in each zone (`bounds`: the four zone bounds as shares of the heart-rate `limit`)."""
+    params = dict(zip(("b1", "b2", "b3", "b4"), bounds))
+    # Without a limit every reading with hand contact falls in zone 1.
+    return conn.execute(TOTALS_SQL, {**params, "lim": limit or 1e9, "bike": bike_serial,
+                                     "start": started_at}).fetchone()
+
+
+def readings_after(conn: Connection, bike_serial: str, started_at: str, after_s: int) -> list:
+    """The ride's (duration_s, heart_rate, power, rpm) after second `after_s`, in order."""
+    return conn.execute(
+        "SELECT duration_s, heart_rate, power, rpm FROM readings WHERE bike_serial = ? "
+        "AND started_at = ? AND duration_s > ? ORDER BY duration_s",
+        (bike_serial, started_at, after_s)).fetchall()
+
+
+def last_ended_start(conn: Connection, bike_serial: str) -> str | None:
+    """The start of the bike's latest ended ride still in the store (waiting for its closeout)."""
+    row = conn.execute(
+        "SELECT started_at FROM rides WHERE bike_serial = ? AND status = 'ended' "
+        "ORDER BY started_at DESC LIMIT 1", (bike_serial,)).fetchone()
+    return None if row is None else row["started_at"]
+
+
+def energy_board(conn: Connection) -> list:
+    """The rides in progress (bike_serial, rider_json, power_sum), most energy first."""
+    return conn.execute(BOARD_SQL).fetchall()

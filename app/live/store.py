@@ -5,6 +5,7 @@ postgresql:// URL; every dialect difference lives here and in app/live/pg.py."""
 import json
 import re
 import sqlite3
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -40,14 +41,25 @@ def connect(path: str, readonly: bool = False):
     return _connect_sqlite(path, readonly)
 
 
+@contextmanager
+def closed_on_error(conn):
+    """Close `conn` if its set-up fails (a refused version, a failed upgrade): the caller never
+    gets it, so nobody else would."""
+    try:
+        yield conn
+    except BaseException:
+        conn.close()
+        raise
+
+
 def _connect_pg(url: str, readonly: bool) -> PgConnection:
-    conn = PgConnection(url)
-    if readonly:
-        refuse_newer(conn, url)
-    elif url not in _created:
-        conn.create_schema(schema.script("postgresql"),
-                           lambda locked: upgrade(locked, url, "postgresql"))
-        _created.add(url)
+    with closed_on_error(PgConnection(url)) as conn:
+        if readonly:
+            refuse_newer(conn, url)
+        elif url not in _created:
+            conn.create_schema(schema.script("postgresql"),
+                               lambda locked: upgrade(locked, url, "postgresql"))
+            _created.add(url)
     return conn
 
 
@@ -82,6 +94,14 @@ def _connect_sqlite(path: str, readonly: bool) -> sqlite3.Connection:
     else:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=30, check_same_thread=False)
+    with closed_on_error(conn):
+        _set_up_sqlite(conn, path, readonly)
+    return conn
+
+
+def _set_up_sqlite(conn: sqlite3.Connection, path: str, readonly: bool) -> None:
+    """A new SQLite connection's tables (when writable), pragmas and schema version check."""
+    if not readonly:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.executescript(SCHEMA)
     conn.row_factory = sqlite3.Row
@@ -101,7 +121,6 @@ def _connect_sqlite(path: str, readonly: bool) -> sqlite3.Connection:
                 upgrade(conn, path, "sqlite")
     else:
         refuse_newer(conn, path)
-    return conn
 
 
 def stored_version(conn) -> int:

@@ -119,9 +119,3 @@ def ride_series(ride_id: int):
     if data is None:
         abort(404, description=f"No ride {ride_id}.")
     return jsonify(data)
-
-
-@bp.teardown_app_request
-def close_live_db(error=None) -> None:
-    """Release the live store connection at the end of each request."""
-    live_view.close_live_db(error)

@@ -14,6 +14,7 @@ import redis
 from flask import current_app
 
 from app.live import queries
+from app.live.db import close_live, get_live
 from app.services.pages import live as live_view
 from app.services.text_fold import fold
 
@@ -161,7 +162,7 @@ def snapshot() -> Snapshot:
 
 def build(fleet: Fleet, second: int) -> None:
     """Build the snapshot of `second` from the live store (in an app context)."""
-    conn = live_view.live_db()
+    conn = get_live()
     rows = shared_rows(fleet, conn, second)
     riders = fleet.riders = riders_of(conn, rows, fleet.riders)
     ranks = Counter(map(itemgetter(URGENCY), rows))
@@ -176,7 +177,7 @@ def build_in_background(app, fleet: Fleet, second: int) -> None:
             try:
                 build(fleet, second)
             finally:
-                live_view.close_live_db()
+                close_live()
     except Exception:  # noqa: BLE001 (a failed build keeps the last snapshot; the next second retries)
         app.logger.exception("the fleet snapshot could not be built")
     finally:

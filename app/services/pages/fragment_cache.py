@@ -7,6 +7,7 @@ from collections import OrderedDict
 from flask import current_app
 
 from app.live import queries
+from app.live.db import get_live
 from app.services.pages import live as live_view
 
 TTL_S = 2.0  # also refreshes what a reading does not change (an alert email's status)
@@ -19,7 +20,7 @@ _entries: OrderedDict[tuple, tuple[float, str]] = OrderedDict()
 def reading_key(serial: str) -> tuple | None:
     """What a bike's live fragment depends on: its ride, its latest line, its alerts and whether it
     is silent (one indexed read); None for a bike never seen."""
-    bike = queries.bike_reading_key(live_view.live_db(), serial)
+    bike = queries.bike_reading_key(get_live(), serial)
     if bike is None:
         return None
     state = live_view.bike_state(bike["last_seen_wall"], bike["ride_started_at"] is not None)

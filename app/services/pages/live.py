@@ -3,46 +3,16 @@ import json
 import time
 from functools import lru_cache
 
-from flask import current_app, g
+from flask import current_app
 
 from app.domain.figures import ZONE_BOUNDS
 from app.domain.rider import age_years, formula_description, parse_rider
 from app.live import queries, store
+from app.live.db import get_live
 from app.services.rides import pacing as pacing_rules
 
 SILENT_AFTER_S = 10  # wall-clock seconds without a line before a bike counts as silent
 HOLD_AFTER_S = 10  # readings with heart rate 0 before the screen asks to hold the handlebars
-
-TOTALS_SQL = """
-SELECT COUNT(*) AS n, COALESCE(SUM(power), 0) AS power_sum, MIN(duration_s) AS first_s,
-       AVG(CASE WHEN heart_rate > 0 THEN heart_rate END) AS avg_hr, MAX(heart_rate) AS max_hr,
-       MAX(power) AS max_power, AVG(rpm) AS avg_rpm, MAX(rpm) AS max_rpm,
-       MAX(CASE WHEN heart_rate > 0 THEN duration_s END) AS last_hr_s,
-       SUM(CASE WHEN heart_rate > 0 AND heart_rate < :b1 * :lim THEN 1 ELSE 0 END) AS z1,
-       SUM(CASE WHEN heart_rate >= :b1 * :lim AND heart_rate < :b2 * :lim THEN 1 ELSE 0 END) AS z2,
-       SUM(CASE WHEN heart_rate >= :b2 * :lim AND heart_rate < :b3 * :lim THEN 1 ELSE 0 END) AS z3,
-       SUM(CASE WHEN heart_rate >= :b3 * :lim AND heart_rate < :b4 * :lim THEN 1 ELSE 0 END) AS z4,
-       SUM(CASE WHEN heart_rate >= :b4 * :lim THEN 1 ELSE 0 END) AS z5,
-       (SELECT COUNT(*) FROM alerts WHERE bike_serial = :bike AND started_at = :start) AS alerts
-FROM readings WHERE bike_serial = :bike AND started_at = :start
-"""
-
-
-def live_db() -> store.Connection:
-    """This request's read-only connection to the live store (the consumer writes it)."""
-    if "live_db" not in g:
-        path = current_app.config["LIVE_DB_PATH"]
-        store.ensure_created(path)  # a fresh install: create the empty store once
-        g.live_db = store.connect(path, readonly=True)
-    return g.live_db
-
-
-def close_live_db(_error=None) -> None:
-    """Close the request's live store connection, if one was opened."""
-    conn = g.pop("live_db", None)
-    if conn is not None:
-        conn.close()
-
 
 def zone_of(heart_rate: int | None, limit: float | None) -> int | None:
     """The heart-rate zone 1..5 of a reading, None without hand contact or a limit."""
@@ -80,7 +50,7 @@ def bike_state(last_seen_wall: float | None, riding: bool, now: float | None = N
 def fleet() -> list[dict]:
     """Every bike the consumer knows, with its ride in progress and latest reading."""
     bikes = []
-    for row in queries.fleet(live_db()):
+    for row in queries.fleet(get_live()):
         riding = row["ride_started_at"] is not None
         bikes.append({"bike_serial": row["bike_serial"],
                       "state": bike_state(row["last_seen_wall"], riding),
@@ -92,35 +62,16 @@ def fleet() -> list[dict]:
     return bikes
 
 
-def get_bike(bike_serial: str) -> store.Row | None:
-    """The bike's row in the live store, or None when the consumer never heard of it."""
-    return live_db().execute("SELECT * FROM bikes WHERE bike_serial = ?", (bike_serial,)).fetchone()
-
-
-def latest_reading(bike_serial: str, started_at: str) -> store.Row | None:
-    """The ride's latest reading."""
-    return live_db().execute(
-        "SELECT * FROM readings WHERE bike_serial = ? AND started_at = ? "
-        "ORDER BY duration_s DESC LIMIT 1", (bike_serial, started_at)).fetchone()
-
-
-def ride_totals(bike_serial: str, started_at: str, limit: float | None) -> store.Row:
-    """Count, energy, last second with hand contact and seconds per zone of a ride."""
-    bounds = dict(zip(("b1", "b2", "b3", "b4"), ZONE_BOUNDS))
-    return live_db().execute(TOTALS_SQL, {**bounds, "lim": limit or 1e9, "bike": bike_serial,
-                                          "start": started_at}).fetchone()
-
-
 def current_ride(bike_serial: str) -> dict | None:
     """The bike's screen: its rider, latest figures, warnings and time in zones; None if unknown."""
-    bike = get_bike(bike_serial)
+    bike = queries.get_bike(get_live(), bike_serial)
     if bike is None:
         return None
     state = bike_state(bike["last_seen_wall"], bike["ride_started_at"] is not None)
     view = {"bike_serial": bike_serial, "state": state, "ride": None}
     if bike["ride_started_at"] is None:
         return view
-    ride = store.get_ride(live_db(), bike_serial, bike["ride_started_at"])
+    ride = store.get_ride(get_live(), bike_serial, bike["ride_started_at"])
     if ride is not None:
 
         view["ride"] = ride_figures(ride)
@@ -132,8 +83,8 @@ def ride_figures(ride: dict) -> dict:
     """The figures of a ride in progress (or just ended) from its readings."""
     limit = ride["hr_limit_bpm"]
     rider = rider_card(json.dumps(ride["rider"]), ride["started_at"])
-    latest = latest_reading(ride["bike_serial"], ride["started_at"])
-    totals = ride_totals(ride["bike_serial"], ride["started_at"], limit)
+    latest = queries.latest_reading(get_live(), ride["bike_serial"], ride["started_at"])
+    totals = queries.ride_totals(get_live(), ride["bike_serial"], ride["started_at"], limit, ZONE_BOUNDS)
     figures = {"started_at": ride["started_at"], "user_id": ride["user_id"], "rider": rider,
                "limit": limit, "formula": formula_description(ride["hr_formula"], rider.get("gender")),
                "energy_kj": totals["power_sum"] / 1000, "readings": totals["n"],
@@ -179,26 +130,21 @@ def latest_figures(latest: store.Row, limit: float | None, totals: store.Row) ->
 
 def series(bike_serial: str, after_s: int = -1) -> dict:
     """The current ride's readings after `after_s`, for the live charts."""
-    bike = get_bike(bike_serial)
+    bike = queries.get_bike(get_live(), bike_serial)
     if bike is None or bike["ride_started_at"] is None:
         return {"started_at": None, "limit": None, "points": []}
-    ride = store.get_ride(live_db(), bike_serial, bike["ride_started_at"])
-    rows = live_db().execute(
-        "SELECT duration_s, heart_rate, power, rpm FROM readings WHERE bike_serial = ? "
-        "AND started_at = ? AND duration_s > ? ORDER BY duration_s",
-        (bike_serial, bike["ride_started_at"], after_s)).fetchall()
+    ride = store.get_ride(get_live(), bike_serial, bike["ride_started_at"])
+    rows = queries.readings_after(get_live(), bike_serial, bike["ride_started_at"], after_s)
     return {"started_at": bike["ride_started_at"], "limit": ride["hr_limit_bpm"] if ride else None,
             "points": [[r["duration_s"], r["heart_rate"] or None, r["power"], r["rpm"]] for r in rows]}
 
 
 def last_ended_ride(bike_serial: str) -> dict | None:
     """The bike's latest ended ride still in the live store (waiting for its closeout)."""
-    row = live_db().execute(
-        "SELECT started_at FROM rides WHERE bike_serial = ? AND status = 'ended' "
-        "ORDER BY started_at DESC LIMIT 1", (bike_serial,)).fetchone()
-    if row is None:
+    started_at = queries.last_ended_start(get_live(), bike_serial)
+    if started_at is None:
         return None
-    ride = store.get_ride(live_db(), bike_serial, row["started_at"])
+    ride = store.get_ride(get_live(), bike_serial, started_at)
     return ride_figures(ride)
 
 
@@ -209,6 +155,6 @@ def live_leaderboard() -> list[dict]:
         return cached[1]
     board = [{"bike_serial": row["bike_serial"], "energy_kj": (row["power_sum"] or 0) / 1000,
               "first_name": rider_card(row["rider_json"], None).get("first_name", "Rider")}
-             for row in live_db().execute(pacing_rules.BOARD_SQL)]
+             for row in queries.energy_board(get_live())]
     current_app.extensions["pacing_board"] = (time.monotonic(), board)
     return board

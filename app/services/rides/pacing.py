@@ -14,17 +14,6 @@ CACHE_RIDES = 256  # rides whose comparison rides a process keeps: more than a f
 BOARD_TTL_S = 1.0  # every screen polls each second: one leaderboard query a second per process
 BOARD_TOP = 5
 
-# Rides in progress by energy so far: one query, each ride's readings found by their primary key.
-BOARD_SQL = """
-SELECT b.bike_serial, r.rider_json, SUM(x.power) AS power_sum
-FROM bikes b
-JOIN rides r ON r.bike_serial = b.bike_serial AND r.started_at = b.ride_started_at
-JOIN readings x ON x.bike_serial = b.bike_serial AND x.started_at = b.ride_started_at
-WHERE b.ride_started_at IS NOT NULL
-GROUP BY b.bike_serial, r.rider_json
-ORDER BY power_sum DESC, b.bike_serial
-"""
-
 
 class LruCache:
     """A small thread-safe map that forgets its least recently used entries."""
