@@ -192,8 +192,14 @@ class SystemRun:
         """Stop what is still running and let go of the warehouse."""
         for process in (self.consumer, self.worker):
             if process is not None and process.poll() is None:
-                process.kill()
-                process.wait(timeout=30)
+                # SIGTERM first: a killed worker would leave its scheduler process running, holding
+                # the scheduler locks of the next run's worker.
+                process.terminate()
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=30)
         self.smtp.stop()
         with self.app.app_context():
             db.session.remove()
