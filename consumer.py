@@ -137,6 +137,12 @@ def poll(consumer, conn, servers: str) -> dict:
     /healthz and `deloton stats`, so the other partitions go on; restarting would only meet it again."""
     try:
         return consumer.poll(timeout_ms=500)
+    except failures.UNREACHABLE as exc:
+        # The broker is away (restarted, the network): the client reconnects by itself and keeps its
+        # partitions and positions. Nothing to pause or record; and no probe could reach it either.
+        log.warning("Kafka cannot be reached (%s): polling again", exc)
+        time.sleep(1)
+        return {}
     except KafkaError as exc:
         unreadable = failures.locate(servers, consumer)
         if not unreadable:

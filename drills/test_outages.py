@@ -63,7 +63,9 @@ def test_redis_stopped_during_alerts(system, services, ticks, baseline):
 
 def test_kafka_broker_restarted_mid_stream(system, services, ticks, baseline):
     run = system("kafka-restart")
-    producer = started(run, ticks, idle_s=30)
+    # The consumer must outlive the broker's restart (idle from its last message to the broker being
+    # back): a clean shutdown and a start take 10 to 30 s, more on a busy host.
+    producer = started(run, ticks, idle_s=90)
     time.sleep(PRODUCE_S / 3)
     readings_before = run.readings_in_live_store()
     began = time.monotonic()

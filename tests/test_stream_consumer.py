@@ -3,9 +3,13 @@ import signal
 import subprocess
 import sys
 
+from kafka import TopicPartition
+from kafka.errors import KafkaConnectionError
+
+import consumer
 from app.live import store
 from tests.test_stream_kafka import PROJECT, consumer_env, count
-from tests.waiting import wait_for
+from tests.waiting import free_port, wait_for
 
 
 def test_the_simulated_fleet_fills_the_live_store_and_sigterm_stops_it_cleanly(tmp_path, redis_url):
@@ -23,3 +27,26 @@ def test_the_simulated_fleet_fills_the_live_store_and_sigterm_stops_it_cleanly(t
     assert counters["rides_started"] >= 6 and counters["readings"] > 0
     assert "quarantined" not in counters and "orphans" not in counters
     assert conn.execute("SELECT COUNT(*) FROM rides WHERE status = 'open'").fetchone()[0] == 6
+
+
+class BrokerAway:
+    """A Kafka consumer whose broker has gone (a restart): its poll raises, as kafka-python's does.
+    (The test's own broker is shared and must not be stopped; the drills stop a real one.)"""
+
+    def poll(self, timeout_ms):
+        raise KafkaConnectionError("111 ECONNREFUSED")
+
+    def assignment(self):
+        return {TopicPartition("deloton", 0)}
+
+    def paused(self):
+        return set()
+
+    def position(self, tp):
+        return 0
+
+
+def test_a_broker_that_cannot_be_reached_is_waited_for_not_a_crash_nor_a_paused_partition(tmp_path):
+    conn = store.connect(str(tmp_path / "live.db"))
+    assert consumer.poll(BrokerAway(), conn, f"127.0.0.1:{free_port()}") == {}
+    assert conn.execute("SELECT COUNT(*) FROM consumer_failures").fetchone()[0] == 0

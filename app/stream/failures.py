@@ -4,11 +4,13 @@ import logging
 from datetime import datetime, timezone
 
 from kafka import KafkaConsumer, TopicPartition
-from kafka.errors import KafkaError
+from kafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError, NodeNotReadyError
 
 from app.live import queries, store
 
 log = logging.getLogger(__name__)
+# Errors that say the broker cannot be reached, not that a partition cannot be read.
+UNREACHABLE = (KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError)
 
 
 def locate(bootstrap_servers: str, consumer: KafkaConsumer, timeout_s: float = 5.0) -> list:
@@ -27,8 +29,11 @@ def locate(bootstrap_servers: str, consumer: KafkaConsumer, timeout_s: float = 5
 
 def _read_error(bootstrap_servers: str, tp: TopicPartition, offset: int, timeout_s: float):
     """The error reading the partition from `offset` raises (None when it reads, or is at its end)."""
-    probe = KafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None,
-                          enable_auto_commit=False)
+    try:
+        probe = KafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None,
+                              enable_auto_commit=False)
+    except UNREACHABLE:
+        return None  # the broker is away: nothing is known of the partition
     try:
         probe.assign([tp])
         if offset >= probe.end_offsets([tp])[tp]:
@@ -37,6 +42,8 @@ def _read_error(bootstrap_servers: str, tp: TopicPartition, offset: int, timeout
         for _ in range(int(timeout_s / 0.5)):
             if probe.poll(timeout_ms=500, max_records=1):
                 return None
+    except UNREACHABLE:
+        return None
     except KafkaError as exc:
         return exc
     finally:
