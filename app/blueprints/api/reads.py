@@ -21,8 +21,25 @@ T = TypeVar("T")
 
 _engines: dict[str, Engine] = {}  # database URL -> an engine without a pool (threads hold theirs)
 _engines_lock = threading.Lock()
-_local = threading.local()  # .connections: database URL -> this thread's connection
 _held: set = set()  # every thread's connection, closed when the process exits
+
+
+class _Connections(dict):
+    """A thread's connections (database URL -> connection), closed when the thread ends: a server
+    that starts a thread per request (Flask's own) must not leave one open per request."""
+
+    def __del__(self) -> None:
+        for connection in self.values():
+            if not connection.closed:  # those left at exit were closed by _close_all
+                _close(connection)
+
+
+class _Local(threading.local):
+    def __init__(self) -> None:
+        self.connections = _Connections()
+
+
+_local = _Local()
 
 
 def _engine(url: str) -> Engine:
@@ -38,7 +55,7 @@ def _engine(url: str) -> Engine:
 
 def _connection(url: str) -> Connection:
     """This thread's connection to the database at `url`, opened on first use."""
-    connections = _local.__dict__.setdefault("connections", {})
+    connections = _local.connections
     connection = connections.get(url)
     if connection is None or connection.closed or connection.invalidated:
         connection = connections[url] = _engine(url).connect()
@@ -54,7 +71,7 @@ def _close_all() -> None:
 
 def _discard(url: str) -> None:
     """Forget this thread's connection (after an error), closing what is left of it."""
-    connection = _local.__dict__.get("connections", {}).pop(url, None)
+    connection = _local.connections.pop(url, None)
     if connection is not None:
         _close(connection)
 
