@@ -3,14 +3,14 @@ from flask import g
 from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint, abort
 
+from app.blueprints.api import reads
 from app.blueprints.api.cursor import NEXT_CURSOR, decode, encode
+from app.blueprints.api.limit import count_request
 from app.blueprints.api.ride_json import json_response, rides_json
 from app.extensions import db, limiter
 from app.models import Ride
 from app.openapi import MAX_PAGE
 from app.security import no_store
-from app.blueprints.api import reads
-from app.blueprints.api.limit import count_request
 from app.services.accounts.api_keys import (PERSONAL_DATA_ROLES, ActiveKey, bearer_token, find_active_key,
                                            mark_key_used)
 from app.services.rides import queries as rides_query
