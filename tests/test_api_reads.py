@@ -3,8 +3,10 @@ figures from `rides` alone (equal to the computation over every reading), over r
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
+import psycopg
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
 
 from app.extensions import db
 from tests.factories import RIDER
@@ -27,19 +29,18 @@ def many(app):
 
 @contextmanager
 def statements(app):
-    """Collect the SQL the app sends while the block runs."""
+    """Collect the SQL the app sends while the block runs (on any engine: the API reads on its own
+    connections, app.blueprints.api.reads)."""
     seen = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
         seen.append(statement)
 
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
+    event.listen(Engine, "before_cursor_execute", record)
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        event.remove(Engine, "before_cursor_execute", record)
 
 
 def test_a_closed_ride_carries_validators_and_may_be_kept_by_the_client(client, ride, reader):
@@ -200,3 +201,15 @@ def test_a_ride_reads_the_same_alone_in_lists_and_expanded(client, many, reader)
               if r["ride_id"] == many[0]]
     assert expanded.pop("readings") and alone == expanded == listed[0]
     assert isinstance(alone["avg_power"], float) and alone["started_at"].endswith("+00:00")
+
+
+def test_a_read_on_a_connection_the_database_dropped_is_served_on_a_new_one(app, client, reader, ride):
+    assert client.get(f"/api/ride/{ride}", headers=reader).status_code == 200
+    url = app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url, autocommit=True) as conn:  # as a database restart would
+        dropped = conn.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchone()[0]
+    assert dropped >= 1
+    response = client.get(f"/api/ride/{ride}", headers=reader)
+    assert response.status_code == 200 and response.get_json()["ride_id"] == ride
+    assert client.get("/api/rider/424242", headers=reader).status_code == 404

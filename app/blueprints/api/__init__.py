@@ -1,15 +1,18 @@
 """The REST API under /api (flask-smorest): one module per resource, keys checked on every call."""
-from flask import current_app, g, request
+from flask import g
 from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint, abort
 
+from app.blueprints.api import reads
 from app.blueprints.api.cursor import NEXT_CURSOR, decode, encode
+from app.blueprints.api.limit import count_request
 from app.blueprints.api.ride_json import json_response, rides_json
 from app.extensions import db, limiter
-from app.models import ApiKey, Ride, utcnow
+from app.models import Ride
 from app.openapi import MAX_PAGE
 from app.security import no_store
-from app.services.accounts.api_keys import PERSONAL_DATA_ROLES, bearer_token, find_active_key, mark_key_used
+from app.services.accounts.api_keys import (PERSONAL_DATA_ROLES, ActiveKey, bearer_token, find_active_key,
+                                           mark_key_used)
 from app.services.rides import queries as rides_query
 
 # Lists paginate with page/page_size: 50 by default, at most 500 (docs/specification.md#rest-api).
@@ -31,14 +34,12 @@ UNAUTHORIZED = {"WWW-Authenticate": 'Bearer realm="deloton"'}
 NOT_CHECKED = object()
 
 
-def verified_key() -> ApiKey | None:
+def verified_key() -> ActiveKey | None:
     """The request's active API key, looked up once per request (None without a valid key)."""
     key = g.get("api_key", NOT_CHECKED)
     if key is NOT_CHECKED:
         token = bearer_token()
-        if token:
-            reads_without_transaction()  # the first use of the database in an API request
-        key = find_active_key(token) if token else None
+        key = find_active_key(token, reads.rows) if token else None
         g.api_key = key
     return key
 
@@ -53,22 +54,15 @@ def api_client_identity() -> str:
 
 
 def require_api_key() -> None:
-    """Every API request carries a valid key; DELETE needs an admin key."""
+    """Every API request is counted against its limit (per verified key, else per address), then
+    needs a valid key; DELETE needs an admin key."""
+    count_request(api_client_identity())
     if bearer_token() is None:
         abort(401, message="Send an API key as `Authorization: Bearer <key>`.", headers=UNAUTHORIZED)
     key = verified_key()
     if key is None:
         abort(401, message="Unknown or revoked API key.", headers=UNAUTHORIZED)
-    mark_key_used(key)
-
-
-def reads_without_transaction() -> None:
-    """A GET reads with autocommit: no BEGIN and no ROLLBACK, two database round trips fewer.
-
-    Its few statements need no common snapshot, and a write it makes (a key's last use) is one
-    statement. Called before anything else in the request uses the session."""
-    if request.method in ("GET", "HEAD") and not db.session().in_transaction():
-        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    mark_key_used(key, reads.run)
 
 
 def require_admin() -> None:
@@ -82,11 +76,6 @@ def may_read_personal_data() -> bool:
     return g.api_key.role in PERSONAL_DATA_ROLES
 
 
-def api_rate_limit() -> str:
-    """The per-key request limit (API_RATE_LIMIT)."""
-    return current_app.config["API_RATE_LIMIT"]
-
-
 def no_store_by_default(response):
     """Answers may hold personal data: no-store, unless the view chose a policy (a closed ride's)."""
     return response if "Cache-Control" in response.headers else no_store(response)
@@ -97,8 +86,7 @@ def make_blueprint(name: str, description: str) -> Blueprint:
     blp = ApiBlueprint(name, __name__, url_prefix="/api", description=description)
     blp.before_request(require_api_key)
     blp.after_request(no_store_by_default)
-    # One scope for every resource: the limit counts a key's requests over the whole API.
-    limiter.shared_limit(api_rate_limit, scope="api", key_func=api_client_identity)(blp)
+    limiter.exempt(blp)  # counted by require_api_key (app.blueprints.api.limit), not Flask-Limiter
     return blp
 
 
@@ -110,15 +98,17 @@ def paginate(query, pagination_parameters, cursor: str | None, newest_first: boo
     keys = query.with_only_columns(Ride.ride_id, Ride.closed_at, Ride.started_at)
     if cursor is not None:
         started_at, ride_id = decode(cursor)
-        keys = rides_query.after(keys, started_at, ride_id, newest_first)
+        rows = reads.rows(rides_query.after(keys, started_at, ride_id, newest_first).limit(size + 1))
         pagination_parameters.item_count = NOT_COUNTED
     else:
         if pagination_parameters.page > MAX_PAGE:  # documented as the maximum of `page`
             abort(422, message=f"page is too large: at most {MAX_PAGE}.")
-        keys = keys.offset((pagination_parameters.page - 1) * size)
-        pagination_parameters.item_count = db.session.scalar(
+        # The total comes with the page (a window count, one round trip); a page past the end
+        # has no rows to carry it, and is counted on its own.
+        counted = keys.add_columns(db.func.count().over().label("total"))
+        rows = reads.rows(counted.offset((pagination_parameters.page - 1) * size).limit(size + 1))
+        pagination_parameters.item_count = rows[0].total if rows else reads.scalar(
             db.select(db.func.count()).select_from(query.order_by(None).subquery()))
-    rows = db.session.execute(keys.limit(size + 1)).all()
     page = rows[:size]
     headers = {NEXT_CURSOR: encode(page[-1])} if len(rows) > size else {}
     return json_response(rides_json([(r.ride_id, r.closed_at) for r in page])), headers

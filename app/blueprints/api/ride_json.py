@@ -1,12 +1,13 @@
 """Closed rides as the API's JSON, made once per web process: a ride never changes once closed, and
 loading ~30 columns into ORM objects and dumping them through marshmallow was most of the CPU of a
-request. A page reads only each ride's id and closing time, and loads only the rides not yet made."""
+request. A request reads only each ride's id and closing time, and loads only the rides not yet made."""
 import threading
 from collections import OrderedDict
 from datetime import datetime
 
 from flask import Response, current_app
 
+from app.blueprints.api import reads
 from app.blueprints.api.schemas import RideSchema
 from app.extensions import db
 from app.models import Ride
@@ -35,18 +36,24 @@ def _remember(ride: Ride) -> str:
     return text
 
 
-def ride_json(ride: Ride) -> str:
-    """The JSON of a ride already loaded."""
-    return _remembered((ride.ride_id, ride.closed_at)) or _remember(ride)
+def closing_time(ride_id: int) -> datetime | None:
+    """When a ride was closed, i.e. which version of it is current (None: no such ride)."""
+    return reads.scalar(db.select(Ride.closed_at).where(Ride.ride_id == ride_id))
+
+
+def load_rides(ride_ids: list[int]) -> list[Ride]:
+    """The rides with these ids, every column, as (unsaved) Ride objects to dump."""
+    found = reads.rows(db.select(Ride.__table__).where(Ride.ride_id.in_(ride_ids)))
+    return [Ride(**row._mapping) for row in found]
 
 
 def rides_json(keys: list[tuple[int, datetime]]) -> list[str]:
     """The JSON of the rides named by (ride_id, closed_at), in that order; one query for those
-    this process has not made yet."""
+    this process has not made yet (a ride deleted meanwhile is left out)."""
     texts = {key: _remembered(key) for key in keys}
     missing = [ride_id for (ride_id, _), text in texts.items() if text is None]
     if missing:
-        for ride in db.session.scalars(db.select(Ride).where(Ride.ride_id.in_(missing))):
+        for ride in load_rides(missing):
             texts[(ride.ride_id, ride.closed_at)] = _remember(ride)
     return [texts[key] for key in keys if texts.get(key) is not None]
 

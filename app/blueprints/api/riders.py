@@ -2,21 +2,20 @@
 from flask.views import MethodView
 from flask_smorest import abort
 
-from app.blueprints.api import make_blueprint, may_read_personal_data, paginate
+from app.blueprints.api import make_blueprint, may_read_personal_data, paginate, reads
 from app.blueprints.api.cursor import CURSOR_HEADERS, CursorArgsSchema
 from app.blueprints.api.schemas import RiderSchema, RideSchema
-from app.models import BIGINT_MAX
+from app.extensions import db
+from app.models import BIGINT_MAX, User
 from app.services.rides import queries as rides_query
 
 blp = make_blueprint("riders", "Riders and their rides.")
 
 
-def rider_or_404(user_id: int):
-    """The rider, or a 404 that says which id was unknown."""
-    rider = rides_query.get_rider_or_none(user_id)
-    if rider is None:
+def rider_or_404(user_id: int) -> None:
+    """A 404 that says which id was unknown, unless the rider exists."""
+    if reads.first(db.select(User.user_id).where(User.user_id == user_id)) is None:
         abort(404, message=f"No rider with id {user_id}.")
-    return rider
 
 
 @blp.route(f"/rider/<int(max={BIGINT_MAX}):user_id>")
@@ -30,7 +29,7 @@ class RiderById(MethodView):
 
         Contact and body details (email, date of birth, address, height, weight and the other
         fields below) come only with a `pii` or `admin` key."""
-        found = rides_query.rider_with_totals(user_id)
+        found = reads.orm(lambda session: rides_query.rider_with_totals(user_id, session))
         if found is None:
             abort(404, message=f"No rider with id {user_id}.")
         rider, totals = found

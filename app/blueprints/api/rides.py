@@ -7,7 +7,7 @@ from app.blueprints.api import make_blueprint, paginate, require_admin
 from app.blueprints.api.conditional import (CONDITIONAL_PARAMETERS, VALIDATOR_HEADERS, not_modified,
                                             validators)
 from app.blueprints.api.cursor import CURSOR_HEADERS, CursorArgsSchema
-from app.blueprints.api.ride_json import json_response, ride_json
+from app.blueprints.api.ride_json import closing_time, json_response, rides_json
 from app.blueprints.api.schemas import (RideQueryArgsSchema, RideSchema, RidesFilterSchema,
                                         RideWithReadingsSchema)
 from app.models import BIGINT_MAX
@@ -31,17 +31,22 @@ class RideById(MethodView):
 
         A closed ride never changes: the answer carries `ETag` and `Last-Modified`, and a request
         with `If-None-Match` or `If-Modified-Since` naming the current copy gets 304 without a body."""
-        ride = rides_query.get_ride_or_none(ride_id)
-        if ride is None:
+        closed_at = closing_time(ride_id)
+        if closed_at is None:
             abort(404, message=f"No ride with id {ride_id}.")
         expand = args.get("expand") == "readings"
-        headers = validators(f"ride-{ride_id}-{ride.closed_at.timestamp():.6f}-{int(expand)}",
-                             ride.closed_at)
+        headers = validators(f"ride-{ride_id}-{closed_at.timestamp():.6f}-{int(expand)}", closed_at)
         unchanged = not_modified(headers)
         if unchanged is not None:
             return unchanged
         if not expand:
-            return json_response([ride_json(ride)], many=False), headers
+            texts = rides_json([(ride_id, closed_at)])
+            if not texts:  # deleted between the two reads
+                abort(404, message=f"No ride with id {ride_id}.")
+            return json_response(texts, many=False), headers
+        ride = rides_query.get_ride_or_none(ride_id)
+        if ride is None:
+            abort(404, message=f"No ride with id {ride_id}.")
         return {**rides_query.ride_values(ride), "readings": rides_query.ride_readings(ride_id)}, headers
 
     @blp.response(204)

@@ -4,9 +4,10 @@ import hmac
 import secrets
 import time
 
+from datetime import datetime
+from typing import Callable, NamedTuple
+
 from flask import request
-from sqlalchemy import event
-from sqlalchemy.orm import make_transient_to_detached
 
 from app.extensions import db
 from app.models import ApiKey, utcnow
@@ -18,8 +19,8 @@ KEY_PREFIX = "dlk"  # every key looks like dlk_<8 hex>_<secret>
 # A verified key is trusted for this long by each web process without asking the database again, so
 # a request costs no key query; a key revoked from another process is refused within this time.
 KEY_CACHE_S = 5.0
-# hash of a verified key -> (when it was verified, its columns); only real keys are kept.
-_verified: dict[str, tuple[float, dict]] = {}
+# hash of a verified key -> (when it was verified, the key); only real keys are kept.
+_verified: dict[str, tuple[float, "ActiveKey"]] = {}
 
 USE_NOTED_EVERY_S = 60  # last_used_at is written at most this often per key
 
@@ -55,59 +56,68 @@ def bearer_token() -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def find_active_key(plain_key: str) -> ApiKey | None:
+class ActiveKey(NamedTuple):
+    """A verified, unrevoked key as a request uses it: plain values, shared between requests."""
+
+    key_id: int
+    name: str
+    role: str
+    key_prefix: str
+    key_hash: str
+    last_used_at: datetime | None
+
+
+def _session_rows(statement) -> list:
+    return db.session.execute(statement).all()
+
+
+def find_active_key(plain_key: str, read_rows: Callable = _session_rows) -> ActiveKey | None:
     """The unrevoked key matching plain_key; the hash comparison takes constant time.
 
-    A key verified less than KEY_CACHE_S ago is taken from this process's memory (no query)."""
+    A key verified less than KEY_CACHE_S ago is taken from this process's memory (no query);
+    `read_rows` runs the query otherwise (the request's session unless told)."""
     presented = hash_key(plain_key)
     cached = _verified.get(presented)
     if cached is not None and time.monotonic() - cached[0] < KEY_CACHE_S:
-        return _attached(cached[1])
-    key = _query_active_key(plain_key, presented)
+        return cached[1]
+    key = _query_active_key(plain_key, presented, read_rows)
     if key is None:
         _verified.pop(presented, None)
     else:
-        _verified[presented] = (time.monotonic(), {c.key: getattr(key, c.key)
-                                                   for c in ApiKey.__table__.columns})
+        _verified[presented] = (time.monotonic(), key)
     return key
 
 
-def _query_active_key(plain_key: str, presented: str) -> ApiKey | None:
+def _query_active_key(plain_key: str, presented: str, read_rows: Callable) -> ActiveKey | None:
     """The key from the database: found by its prefix, its hash compared in constant time."""
     prefix = parse_prefix(plain_key)
     if prefix is None:
         return None
-    candidates = db.session.scalars(db.select(ApiKey).where(
-        ApiKey.key_prefix == prefix, ApiKey.revoked_at.is_(None))).all()
-    for key in candidates:
-        if hmac.compare_digest(key.key_hash, presented):
-            return key
+    candidates = read_rows(db.select(*(getattr(ApiKey, name) for name in ActiveKey._fields)).where(
+        ApiKey.key_prefix == prefix, ApiKey.revoked_at.is_(None)))
+    for row in candidates:
+        if hmac.compare_digest(row.key_hash, presented):
+            return ActiveKey(*row)
     return None
 
 
-def _attached(columns: dict) -> ApiKey:
-    """A remembered key as a row of this request's session, without a query."""
-    key = ApiKey(**columns)
-    make_transient_to_detached(key)
-    return db.session.merge(key, load=False)
+def _session_write(statement) -> None:
+    db.session.execute(statement)
+    db.session.commit()
 
 
-@event.listens_for(ApiKey.last_used_at, "set")
-def _remember_last_use(key: ApiKey, value, old_value, initiator) -> None:
-    """Keep a remembered key's last use current, so its once-a-minute update is not repeated."""
-    cached = _verified.get(vars(key).get("key_hash", ""))  # vars: never a load inside an event
-    if cached is not None:
-        cached[1]["last_used_at"] = value
-
-
-def mark_key_used(key: ApiKey) -> None:
+def mark_key_used(key: ActiveKey, write: Callable = _session_write) -> None:
     """Note when a key was last used, so operators see which keys are in use.
 
-    At most once a minute per key: cheap bookkeeping, not a write on every request."""
+    At most once a minute per key: cheap bookkeeping, not a write on every request. `write` runs
+    the one UPDATE (in the request's session unless told)."""
     now = utcnow()
-    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > USE_NOTED_EVERY_S:
-        key.last_used_at = now
-        db.session.commit()
+    if key.last_used_at is not None and (now - key.last_used_at).total_seconds() <= USE_NOTED_EVERY_S:
+        return
+    write(db.update(ApiKey).where(ApiKey.key_id == key.key_id).values(last_used_at=now))
+    cached = _verified.get(key.key_hash)
+    if cached is not None:  # remembered as used now, so the next requests do not write again
+        _verified[key.key_hash] = (cached[0], cached[1]._replace(last_used_at=now))
 
 
 def list_api_keys() -> list[ApiKey]:

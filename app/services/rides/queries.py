@@ -80,16 +80,17 @@ def rider_fields(rider: User) -> dict:
     return fields
 
 
-def rider_with_totals(user_id: int) -> tuple[User, dict] | None:
+def rider_with_totals(user_id: int, session=None) -> tuple[User, dict] | None:
     """The rider and their totals over all their rides, in one indexed query on `users` and `rides`
     whatever their history (None for an unknown rider).
 
     avg_heart_rate is over all their heart-rate readings (hr > 0): each ride keeps the mean of its
-    own such readings and how many there were, so their weighted mean is the mean over every one."""
+    own such readings and how many there were, so their weighted mean is the mean over every one.
+    Read in `session` (the request's unless given)."""
     weighted = Ride.avg_heart_rate.is_not(None)
     hr_sum = db.func.sum(Ride.avg_heart_rate * Ride.hr_readings_count).filter(weighted)
     hr_count = db.func.sum(Ride.hr_readings_count).filter(weighted)
-    row = db.session.execute(
+    row = (session or db.session).execute(
         db.select(User, db.func.count(Ride.ride_id), db.func.coalesce(db.func.sum(Ride.energy_kj), 0.0),
                   db.func.coalesce(db.func.sum(Ride.duration_s), 0),
                   db.func.min(Ride.started_at), db.func.max(Ride.started_at),
