@@ -37,21 +37,16 @@ sys.path.insert(0, str(PROJECT))
 from app.config import Config  # noqa: E402
 from app.live import store  # noqa: E402
 from app.stream.kafka_io import build_consumer  # noqa: E402
-from app.stream.produce import build_producer  # noqa: E402
-from app.stream.simulate import Fleet  # noqa: E402
+from app.stream.produce import build_producer, produce_fleet  # noqa: E402
 
 
 def produce(servers: str, topic: str, bikes: int, seconds: int, seed: int) -> tuple[int, int]:
     """Send the fleet; return (messages, readings expected)."""
-    producer, fleet, sent, readings = build_producer(servers), Fleet(bikes, seed=seed), 0, 0
-    while fleet.seconds < seconds:
-        for key, value in fleet.tick():
-            producer.send(topic, key=key, value=value)
-            sent += 1
-            readings += b"Telemetry" in value
-    producer.flush()
-    producer.close()
-    return sent, readings
+    producer = build_producer(servers)
+    try:
+        return produce_fleet(producer, topic, bikes, speed=0, seed=seed, seconds=seconds)
+    finally:
+        producer.close()
 
 
 def bare_loop(servers: str, topic: str, partitions: int, expected: int) -> float:

@@ -132,6 +132,13 @@ def impure_domain_imports(graph: dict[str, set[str]]) -> list[str]:
                   if target in FRAMEWORKS or (target in graph and not target.startswith("app.domain")))
 
 
+def write_tree(root: Path, files: dict[str, str]) -> None:
+    """Write a small sample tree of files (path -> text) under root."""
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
 def test_the_import_graph_has_no_circle():
     assert find_cycle(import_graph()) == []
 
@@ -163,9 +170,7 @@ def test_the_checks_see_a_circle_an_upward_a_sideways_and_an_impure_import(tmp_p
         "app/domain/rule.py": "import flask\nfrom app.models import Ride\n",
         "app/models.py": "",
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
+    write_tree(tmp_path, files)
     graph = import_graph(tmp_path)
     assert set(find_cycle(graph)) == {"app.extensions", "app.services.keys"}
     assert upward_imports(graph) == ["app.blueprints.a.views -> worker (an entry point)",
@@ -251,9 +256,7 @@ def test_the_live_store_check_sees_sql_and_its_table_definitions_outside_app_liv
         "app/services/core.py": "from app.live.schema import bikes\n",
         "consumer.py": "def main(conn):\n    conn.execute('INSERT INTO outbox VALUES (1)')\n",
     }
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
+    write_tree(tmp_path, files)
     assert live_store_sql(tmp_path, {"bikes", "readings", "rides", "outbox"}) == [
         "app/services/core.py imports app.live.schema",
         "app/services/core.py imports app.live.schema.bikes",

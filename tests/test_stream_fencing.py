@@ -12,9 +12,8 @@ from kafka import KafkaConsumer, TopicPartition
 import consumer as consumer_main
 from app.live import store
 from app.stream import kafka_io
-from app.stream.produce import build_producer
+from app.stream.produce import build_producer, produce_fleet
 from app.stream.rides import Settings
-from app.stream.simulate import Fleet
 from tests.conftest import KAFKA_SERVERS
 from tests.waiting import wait_for
 
@@ -24,15 +23,8 @@ PARTITIONS = 4  # the kafka_topic fixture's
 
 def produce(topic: str) -> tuple[int, int]:
     """A keyed fleet of 8 bikes for 2 minutes; (messages sent, Telemetry lines among them)."""
-    producer, fleet, sent, telemetry = build_producer(KAFKA_SERVERS), Fleet(8, seed=5, ride_s=40), 0, 0
-    for _ in range(120):
-        for key, value in fleet.tick():
-            producer.send(topic, key=key, value=value)
-            sent += 1
-            telemetry += b"Telemetry" in value
-    producer.flush()
-    producer.close()
-    return sent, telemetry
+    with closing(build_producer(KAFKA_SERVERS)) as producer:
+        return produce_fleet(producer, topic, 8, speed=0, seed=5, seconds=120, ride_s=40)
 
 
 class Member:

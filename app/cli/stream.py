@@ -28,7 +28,7 @@ def simulate(bikes: int, speed: float, seed: int | None, seconds: int | None, to
     """Produce a realistic simulated fleet to Kafka, each bike keyed by its serial."""
     producer, topic = _producer_and_topic(topic)
     try:
-        sent = produce.produce_fleet(producer, topic, bikes, speed, seed, seconds, ride_seconds)
+        sent, _ = produce.produce_fleet(producer, topic, bikes, speed, seed, seconds, ride_seconds)
     except KeyboardInterrupt:
         sent = None
     finally:

@@ -20,17 +20,20 @@ def build_producer(bootstrap_servers: str) -> KafkaProducer:
 
 
 def produce_fleet(producer: KafkaProducer, topic: str, bikes: int, speed: float = 1.0,
-                  seed: int | None = None, seconds: int | None = None, ride_s: int | None = None) -> int:
-    """Send `seconds` simulated seconds of a fleet (forever when None); returns messages sent."""
-    fleet, started, sent = Fleet(bikes, seed=seed, ride_s=ride_s), time.monotonic(), 0
+                  seed: int | None = None, seconds: int | None = None,
+                  ride_s: int | None = None) -> tuple[int, int]:
+    """Send `seconds` simulated seconds of a fleet (forever when None); returns (messages sent,
+    Telemetry lines among them: the readings a consumer must store)."""
+    fleet, started, sent, readings = Fleet(bikes, seed=seed, ride_s=ride_s), time.monotonic(), 0, 0
     while seconds is None or fleet.seconds < seconds:
         for key, value in fleet.tick():
             producer.send(topic, key=key, value=value)
             sent += 1
+            readings += b"Telemetry" in value
         if speed > 0:
             time.sleep(max(0.0, started + fleet.seconds / speed - time.monotonic()))
     producer.flush()
-    return sent
+    return sent, readings
 
 
 def recorded_values(path: Path) -> Iterator[bytes]:
