@@ -6,6 +6,7 @@ import psycopg
 import pytest
 import redis as redis_lib
 from flask_migrate import upgrade
+from kafka import KafkaConsumer
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from app import create_app
@@ -14,6 +15,7 @@ from app.extensions import db
 from app.live import store
 from tests.factories import add_staff, log_in
 from tests.smtp_sink import SmtpSink
+from tests.waiting import wait_for
 
 # Where the real services are (`make services` starts them on these ports).
 PG_ADMIN_DSN = os.environ.get("TEST_PG_ADMIN_DSN", "postgresql://deloton:deloton@localhost:5432/deloton")
@@ -109,9 +111,20 @@ def kafka_topic():
     admin = KafkaAdminClient(bootstrap_servers=KAFKA_SERVERS, request_timeout_ms=10000)
     name = f"deloton-test-{uuid.uuid4().hex[:10]}"
     admin.create_topics([NewTopic(name, num_partitions=4, replication_factor=1)])
+    wait_until_topic_is_ready(name, 4)
     yield name
     admin.delete_topics([name])
     admin.close()
+
+
+def wait_until_topic_is_ready(name: str, partitions: int) -> None:
+    """Until a client sees every partition of a topic just created (each with a leader): a consumer
+    that joins its group sooner is assigned no partition."""
+    probe = KafkaConsumer(bootstrap_servers=KAFKA_SERVERS)
+    try:
+        wait_for(lambda: len(probe.partitions_for_topic(name) or ()) == partitions, timeout_s=30, every_s=0.1)
+    finally:
+        probe.close()
 
 
 def make_config(database_url: str, live_db_path: str, redis_url: str, **overrides) -> type:

@@ -20,7 +20,10 @@ def build_consumer(bootstrap_servers: str, group_id: str, max_poll_records: int,
                          enable_auto_commit=False, auto_offset_reset="latest",
                          max_poll_records=max_poll_records, fetch_max_wait_ms=200,
                          session_timeout_ms=6000, heartbeat_interval_ms=2000,
-                         max_partition_fetch_bytes=4 * 1024 * 1024, **options)
+                         max_partition_fetch_bytes=4 * 1024 * 1024,
+                         # A consumer that joined before its topic's partitions had leaders is
+                         # assigned none; it asks again within 30 s instead of the client's 5 min.
+                         metadata_max_age_ms=30_000, **options)
 
 
 def to_messages(records: dict) -> list:
