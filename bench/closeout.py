@@ -76,10 +76,10 @@ def close_all(app, rides) -> tuple[float, float]:
     """Close every ride; (total seconds, seconds spent in loading readings)."""
     load_s, load = 0.0, closeout._load_readings
 
-    def timed_load(ride_id, readings):
+    def timed_load(connection, ride_id, readings):
         nonlocal load_s
         began = time.perf_counter()
-        load(ride_id, readings)
+        load(connection, ride_id, readings)
         load_s += time.perf_counter() - began
 
     closeout._load_readings = timed_load  # measure the load step in place
