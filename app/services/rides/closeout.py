@@ -4,8 +4,10 @@ import functools
 import itertools
 import logging
 from contextlib import closing
+from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from flask import current_app
@@ -18,8 +20,19 @@ from app.models import HrAlert, Ride, RideReading, User, utcnow
 from app.services.report import final as report_final
 
 log = logging.getLogger(__name__)
-# PostgreSQL types of ride_readings' columns, in COPY order (binary COPY needs them).
-COPY_TYPES = ["int8", "int4", "timestamptz", "int2", "int2", "float8", "int2"]
+# ride_readings' columns in COPY order, and one row of PostgreSQL's binary COPY format: the field
+# count, then each field's byte length and big-endian value (int8, int4, timestamptz as int8
+# microseconds since 2000-01-01 UTC, int2, int2, float8, int2).
+COPY_FIELDS = {"ride_id": ">i8", "duration_s": ">i4", "recorded_at": ">i8", "heart_rate": ">i2",
+               "rpm": ">i2", "power": ">f8", "resistance": ">i2"}
+COPY_COLUMNS = list(COPY_FIELDS)
+COPY_ROW = np.dtype([("fields", ">i2"), *[pair for name, kind in COPY_FIELDS.items()
+                                          for pair in ((f"size_{name}", ">i4"), (name, kind))]])
+COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header extension length
+COPY_TRAILER = b"\xff\xff"  # a field count of -1
+PG_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+MICROSECOND = timedelta(microseconds=1)
+INT2_MIN, INT2_MAX = -(2 ** 15), 2 ** 15 - 1
 
 
 def close_ride(bike_serial: str, started_at: str) -> int | None:
@@ -127,22 +140,36 @@ def _upsert_rider(dialect: str, columns: tuple[str, ...]) -> sa.Insert:
 
 def _load_readings(connection, ride_id: int, readings: Readings) -> None:
     """Load the ride's readings: COPY on PostgreSQL, a batched insert elsewhere."""
+    if connection.dialect.name == "postgresql":
+        copy_readings(connection.connection.driver_connection, ride_id, readings)
+        return
     columns = [readings.duration_s.tolist(), readings.recorded_at, readings.heart_rate.tolist(),
                readings.rpm.tolist(), readings.power.tolist(), readings.resistance.tolist()]
-    rows = zip(itertools.repeat(ride_id), *columns)
-    if connection.dialect.name == "postgresql":
-        copy_rows(connection.connection.driver_connection, rows)
-    else:
-        names = ["ride_id", *READING_COLUMNS]
-        connection.execute(sa.insert(RideReading.__table__), [dict(zip(names, row)) for row in rows])
+    names = ["ride_id", *READING_COLUMNS]
+    connection.execute(sa.insert(RideReading.__table__),
+                       [dict(zip(names, row)) for row in zip(itertools.repeat(ride_id), *columns)])
 
 
-def copy_rows(driver_connection, rows) -> None:
-    """COPY rows (ride_id, *READING_COLUMNS) into ride_readings (binary) through a psycopg 3 connection."""
-    columns = ["ride_id", *READING_COLUMNS]
-    # Binary COPY skips formatting every value as text: about 4x faster than CSV for a ride.
+def copy_readings(driver_connection, ride_id: int, readings: Readings) -> None:
+    """COPY one ride's readings into ride_readings (binary) through a psycopg 3 connection."""
     with driver_connection.cursor() as cursor:
-        with cursor.copy(f"COPY ride_readings ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(COPY_TYPES)
-            for row in rows:
-                copy.write_row(row)
+        with cursor.copy(f"COPY ride_readings ({', '.join(COPY_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.write(binary_copy(ride_id, readings))
+
+
+def binary_copy(ride_id: int, readings: Readings) -> bytes:
+    """The ride's readings in PostgreSQL's binary COPY format, built by numpy in one go: writing
+    them row by row cost more CPU than the rest of the landing."""
+    for name in ("heart_rate", "rpm", "resistance"):  # smallint columns: refuse, never wrap
+        column = getattr(readings, name)
+        if len(column) and not (INT2_MIN <= column.min() and column.max() <= INT2_MAX):
+            raise ValueError(f"a reading's {name} is out of the warehouse's range: {column.min()}..{column.max()}")
+    rows = np.zeros(len(readings), dtype=COPY_ROW)
+    rows["fields"] = len(COPY_COLUMNS)
+    for name, kind in COPY_FIELDS.items():
+        rows[f"size_{name}"] = np.dtype(kind).itemsize
+    rows["ride_id"], rows["duration_s"] = ride_id, readings.duration_s
+    rows["recorded_at"] = [(moment - PG_EPOCH) // MICROSECOND for moment in readings.recorded_at]
+    rows["heart_rate"], rows["rpm"] = readings.heart_rate, readings.rpm
+    rows["power"], rows["resistance"] = readings.power, readings.resistance
+    return COPY_HEADER + rows.tobytes() + COPY_TRAILER
