@@ -27,6 +27,7 @@ import numpy as np
 import psutil
 import psycopg
 import redis
+from rq import Queue
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -39,6 +40,7 @@ from app.extensions import db  # noqa: E402
 from app.live import store  # noqa: E402
 from app.services.jobs import close_ride_job, enqueue  # noqa: E402
 from app.services.rides import closeout  # noqa: E402
+from worker import closeout_batch  # noqa: E402
 from worker.__main__ import AppWorker  # noqa: E402
 
 READINGS = 3600
@@ -176,6 +178,7 @@ def run_worker(app, admin_dsn: str, database: str, redis_url: str, count: int, p
         profiler.disable()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     pg_cpu = backends_cpu_s(admin_dsn, database)
+    jobs_run = Queue("closeout", connection=connection).finished_job_registry.count
     with app.app_context():
         landed = db.session.scalar(sa.text("SELECT count(*) FROM rides"))
         readings = db.session.scalar(sa.text("SELECT count(*) FROM ride_readings"))
@@ -183,7 +186,7 @@ def run_worker(app, admin_dsn: str, database: str, redis_url: str, count: int, p
     connection.flushdb()
     assert landed == count, f"{landed} of {count} rides landed"
     print(f"rides: {count} of 300-700 readings ({readings / count:.0f} on average), through RQ "
-          f"(SimpleWorker, burst)")
+          f"(SimpleWorker, burst): {jobs_run} jobs run")
     print(f"worker process: {cpu / count * 1000:.1f} ms CPU per ride ({wall / count * 1000:.1f} ms wall)")
     print(f"PostgreSQL backends: {pg_cpu / count * 1000:.1f} ms CPU per ride")
     if profiler:
@@ -198,7 +201,10 @@ def main() -> None:
     parser.add_argument("--worker", action="store_true", help="rides of real length through the RQ job path")
     parser.add_argument("--redis-url", default="redis://localhost:6379/10", help="flushed: --worker's queue")
     parser.add_argument("--profile", type=int, default=0, help="with --worker, print cProfile's N costliest")
+    parser.add_argument("--batch", type=int, default=closeout_batch.BATCH,
+                        help="with --worker, queued rides a job lands besides its own (0: one ride per job)")
     args = parser.parse_args()
+    closeout_batch.BATCH = args.batch
     name = f"deloton_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(args.admin_dsn, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')

@@ -3,17 +3,24 @@ import logging
 from datetime import date
 
 from flask import current_app
+from rq import get_current_job
 
 from app.services.alerts.delivery import deliver_hr_alert, mark_failed
 from app.services.report import final as report_final, mail as report_mail, build as reports
 from app.services.rides import closeout
+from worker import closeout_batch
 
 log = logging.getLogger(__name__)
 
 
 def close_ride(bike_serial: str, started_at: str) -> int | None:
-    """Close an ended ride out into the warehouse; its ride_id (None when nothing was left to land)."""
-    return closeout.close_ride(bike_serial, started_at)
+    """Close an ended ride out into the warehouse; its ride_id (None when nothing was left to land).
+    Run by a worker, it then lands the rides of the closeout jobs queued behind it (worker/closeout_batch.py)."""
+    ride_id = closeout.close_ride(bike_serial, started_at)
+    job = get_current_job()
+    if job is not None:
+        closeout_batch.close_queued(job.connection, job.origin)
+    return ride_id
 
 
 def send_hr_alert(**alert) -> str:
