@@ -32,19 +32,18 @@ def close_queued(connection: redis.Redis, queue_name: str = "closeout", limit: i
     if limit <= 0:
         return 0
     queue = Queue(queue_name, connection=connection)
+    claimed: list[str] = []
     try:
-        jobs = [job for job in Job.fetch_many(_claim(connection, queue.get_job_ids(0, limit)), connection)
+        claimed = _claim(connection, queue.get_job_ids(0, limit))
+        jobs = [job for job in Job.fetch_many(claimed, connection)
                 if job is not None and job.func_name == FUNC]
-    except redis.RedisError as exc:
-        log.warning("could not read the closeout queue (%s): its jobs run one by one", exc)
-        return 0
-    landed = [job for job in jobs if _land(job)]
-    try:
+        landed = [job for job in jobs if _land(job)]
         _take_off(connection, queue, landed)
-    except redis.RedisError as exc:  # their jobs run later and find their rides landed
-        log.warning("could not take %d landed rides' jobs off the queue (%s)", len(landed), exc)
+    except Exception as exc:  # noqa: BLE001 - Redis, or a job it cannot read: those jobs run one by one
+        log.warning("closing the queued rides in a batch stopped (%s): the rest run as their own jobs", exc)
+        return 0
     finally:
-        _release(connection, [job.id for job in jobs])
+        _release(connection, claimed)
     if landed:
         log.info("closed %d queued rides in one job", len(landed))
     return len(landed)

@@ -32,7 +32,6 @@ COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header ext
 COPY_TRAILER = b"\xff\xff"  # a field count of -1
 PG_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 MICROSECOND = timedelta(microseconds=1)
-INT2_MIN, INT2_MAX = -(2 ** 15), 2 ** 15 - 1
 
 
 def close_ride(bike_serial: str, started_at: str) -> int | None:
@@ -158,11 +157,11 @@ def copy_readings(driver_connection, ride_id: int, readings: Readings) -> None:
 
 
 def binary_copy(ride_id: int, readings: Readings) -> bytes:
-    """The ride's readings in PostgreSQL's binary COPY format, built by numpy in one go: writing
-    them row by row cost more CPU than the rest of the landing."""
-    for name in ("heart_rate", "rpm", "resistance"):  # smallint columns: refuse, never wrap
-        column = getattr(readings, name)
-        if len(column) and not (INT2_MIN <= column.min() and column.max() <= INT2_MAX):
+    """The ride's readings in PostgreSQL's binary COPY format, built by numpy in one buffer: less CPU
+    than psycopg's write_row, row by row."""
+    for name in ("duration_s", "heart_rate", "rpm", "resistance"):  # numpy would wrap: refuse instead
+        column, bounds = getattr(readings, name), np.iinfo(COPY_FIELDS[name])
+        if len(column) and not (bounds.min <= column.min() and column.max() <= bounds.max):
             raise ValueError(f"a reading's {name} is out of the warehouse's range: {column.min()}..{column.max()}")
     rows = np.zeros(len(readings), dtype=COPY_ROW)
     rows["fields"] = len(COPY_COLUMNS)
