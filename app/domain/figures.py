@@ -1,6 +1,6 @@
 """The figures of one ride (docs/specification.md#ride-figures), from its readings with numpy."""
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -18,7 +18,8 @@ TRIMP_OTHER = (0.64, 1.92)
 READING_COLUMNS = ["duration_s", "recorded_at", "heart_rate", "rpm", "power", "resistance"]
 
 
-class Readings(NamedTuple):
+@dataclass(frozen=True)
+class Readings:
     """One ride's readings as columns (numpy arrays; recorded_at: a list of aware datetimes)."""
 
     duration_s: np.ndarray
@@ -33,7 +34,8 @@ class Readings(NamedTuple):
 
 
 def readings_frame(rows) -> Readings:
-    """One ride's readings from rows (duration_s, recorded_at text, heart_rate, rpm, power, resistance)."""
+    """One ride's readings as columns, from rows (duration_s, recorded_at text, heart_rate, rpm, power,
+    resistance) of the live store."""
     # numpy on columns, not pandas: for a few hundred readings pandas' own overhead costs more than
     # the sums it computes (the figures are the same: the same float64 operations in the same order).
     columns = list(zip(*rows)) or [()] * len(READING_COLUMNS)
