@@ -4,15 +4,16 @@ import functools
 import itertools
 import logging
 from contextlib import closing
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from flask import current_app
 
-from app.domain.figures import READING_COLUMNS, Readings, readings_frame, ride_figures
+from app.domain.figures import READING_COLUMNS, readings_frame, ride_figures
 from app.domain.rider import parse_rider
 from app.extensions import db
 from app.live import queries, store
@@ -30,8 +31,7 @@ COPY_ROW = np.dtype([("fields", ">i2"), *[pair for name, kind in COPY_FIELDS.ite
                                           for pair in ((f"size_{name}", ">i4"), (name, kind))]])
 COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, header extension length
 COPY_TRAILER = b"\xff\xff"  # a field count of -1
-PG_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
-MICROSECOND = timedelta(microseconds=1)
+PG_EPOCH_NAIVE = datetime(2000, 1, 1)  # UTC
 
 
 def close_ride(bike_serial: str, started_at: str) -> int | None:
@@ -69,7 +69,7 @@ def _landed_id(bike_serial: str, started_at) -> int | None:
                               {"key_serial": bike_serial, "key_started": started_at}).scalar()
 
 
-def _land(ride: dict, started_at, readings: Readings, alerts_count: int) -> int:
+def _land(ride: dict, started_at, readings: pd.DataFrame, alerts_count: int) -> int:
     """Upsert the rider, insert the ride and its readings, link its alerts: one transaction."""
     rider = parse_rider(ride["rider"])
     config = current_app.config
@@ -137,38 +137,40 @@ def _upsert_rider(dialect: str, columns: tuple[str, ...]) -> sa.Insert:
     return statement.on_conflict_do_update(index_elements=["user_id"], set_=changes, where=newer)
 
 
-def _load_readings(connection, ride_id: int, readings: Readings) -> None:
+def _load_readings(connection, ride_id: int, readings: pd.DataFrame) -> None:
     """Load the ride's readings: COPY on PostgreSQL, a batched insert elsewhere."""
     if connection.dialect.name == "postgresql":
         copy_readings(connection.connection.driver_connection, ride_id, readings)
         return
-    columns = [readings.duration_s.tolist(), readings.recorded_at, readings.heart_rate.tolist(),
-               readings.rpm.tolist(), readings.power.tolist(), readings.resistance.tolist()]
+    columns = [readings[c].dt.to_pydatetime().tolist() if c == "recorded_at" else readings[c].tolist()
+               for c in READING_COLUMNS]
     names = ["ride_id", *READING_COLUMNS]
     connection.execute(sa.insert(RideReading.__table__),
                        [dict(zip(names, row)) for row in zip(itertools.repeat(ride_id), *columns)])
 
 
-def copy_readings(driver_connection, ride_id: int, readings: Readings) -> None:
+def copy_readings(driver_connection, ride_id: int, readings: pd.DataFrame) -> None:
     """COPY one ride's readings into ride_readings (binary) through a psycopg 3 connection."""
     with driver_connection.cursor() as cursor:
         with cursor.copy(f"COPY ride_readings ({', '.join(COPY_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.write(binary_copy(ride_id, readings))
 
 
-def binary_copy(ride_id: int, readings: Readings) -> bytes:
+def binary_copy(ride_id: int, readings: pd.DataFrame) -> bytes:
     """The ride's readings in PostgreSQL's binary COPY format, built by numpy in one buffer: less CPU
     than psycopg's write_row, row by row."""
     for name in ("duration_s", "heart_rate", "rpm", "resistance"):  # numpy would wrap: refuse instead
-        column, bounds = getattr(readings, name), np.iinfo(COPY_FIELDS[name])
+        column, bounds = readings[name].to_numpy(), np.iinfo(COPY_FIELDS[name])
         if len(column) and not (bounds.min <= column.min() and column.max() <= bounds.max):
             raise ValueError(f"a reading's {name} is out of the warehouse's range: {column.min()}..{column.max()}")
     rows = np.zeros(len(readings), dtype=COPY_ROW)
     rows["fields"] = len(COPY_COLUMNS)
     for name, kind in COPY_FIELDS.items():
         rows[f"size_{name}"] = np.dtype(kind).itemsize
-    rows["ride_id"], rows["duration_s"] = ride_id, readings.duration_s
-    rows["recorded_at"] = [(moment - PG_EPOCH) // MICROSECOND for moment in readings.recorded_at]
-    rows["heart_rate"], rows["rpm"] = readings.heart_rate, readings.rpm
-    rows["power"], rows["resistance"] = readings.power, readings.resistance
+    rows["ride_id"] = ride_id
+    for name in ("duration_s", "heart_rate", "rpm", "power", "resistance"):
+        rows[name] = readings[name].to_numpy()
+    # Microseconds since PostgreSQL's epoch (2000-01-01 UTC), from the column's UTC datetime64 values.
+    since_epoch = readings["recorded_at"].dt.tz_convert(None).to_numpy() - np.datetime64(PG_EPOCH_NAIVE)
+    rows["recorded_at"] = since_epoch // np.timedelta64(1, "us")
     return COPY_HEADER + rows.tobytes() + COPY_TRAILER
