@@ -13,13 +13,11 @@ from flask import Response, current_app, request
 # coding, level and bytes the app's other answers have.
 from flask_compress.flask_compress import _choose_algorithm, _compress_data, _format
 
-from app.live import queries, store
-from app.live.db import get_live
+from app.live import queries
 from app.services.pages import live as live_view
 
 TTL_S = 2.0  # also refreshes what a reading does not change (an alert email's status)
 MAX_ENTRIES = 20_000  # about one per bike and view; the oldest go first
-REOPEN_S = 60.0  # a thread's kept reader is reopened this often (a store replaced on disk is seen)
 
 
 @dataclass
@@ -34,35 +32,17 @@ class Fragment:
 
 _lock = threading.Lock()
 _entries: OrderedDict[tuple, Fragment] = OrderedDict()
-_readers = threading.local()  # each thread's (path, connection, opened at) for the key's read
 
 
 def reading_key(serial: str) -> tuple | None:
     """What a bike's live fragment depends on: its ride, its latest line, its alerts and whether it
     is silent (one indexed read); None for a bike never seen."""
-    bike = queries.bike_reading_key(reader(), serial)
+    bike = queries.bike_reading_key(live_view.live_conn(), serial)
     if bike is None:
         return None
     state = live_view.bike_state(bike["last_seen_wall"], bike["ride_started_at"] is not None)
     return (current_app.config["LIVE_DB_PATH"], serial, bike["ride_started_at"], bike["last_line_at"],
             bike["alerts"], state)
-
-
-def reader():
-    """A connection for the key's read. On SQLite, this thread's read-only connection, kept between
-    requests: opening one (pragmas, version check) costs more than the rest of a poll served from
-    the cache, and a read outside a transaction sees every commit. On PostgreSQL, the request's."""
-    path = current_app.config["LIVE_DB_PATH"]
-    if store.is_url(path):
-        return get_live()
-    kept = getattr(_readers, "kept", None)
-    if kept is not None and kept[0] == path and time.monotonic() - kept[2] < REOPEN_S:
-        return kept[1]
-    if kept is not None:
-        kept[1].close()  # one kept connection per thread: another store (tests) or an old one
-    conn = store.connect_reader(path)
-    _readers.kept = (path, conn, time.monotonic())
-    return conn
 
 
 def cached(key: tuple, render) -> Fragment:
