@@ -9,6 +9,9 @@ from flask_compress.flask_compress import _uncompress_data
 
 from app.extensions import db
 from app.live import store
+from app.services.pages import fragment_cache
+from app.services.pages import live as live_view
+from app.services.rides import pacing
 from tests.factories import START, add_reading, add_ride, add_user, end_ride, rider_json, start_ride
 
 LIVE = {"HX-Request": "true", "HX-Target": "live-figures"}
@@ -104,6 +107,20 @@ def test_a_poll_for_figures_the_screen_has_is_answered_not_modified(client, live
     new = client.get("/bikes/SN0001", headers={**LIVE, "Accept-Encoding": "gzip", "If-None-Match": etag})
     assert new.status_code == 200 and new.headers["ETag"] != etag
     assert 'data-figure="hr">133' in gzip.decompress(new.get_data()).decode()
+
+
+def test_figures_summed_poll_by_poll_are_those_of_the_whole_ride(client, live, monkeypatch):
+    monkeypatch.setattr(pacing, "BOARD_TTL_S", 3600)  # one leaderboard for both pages compared
+    start = ride_with(live, [])
+    rates = [0, 95, 120, 0, 0, 140, 150, 165, 181, 0, 130, 110]
+    for second, rate in enumerate(rates, 1):  # a screen polling as the readings come in
+        add_reading(live, "SN0001", start, second, rate, rpm=50 + second, power=90.5 + 3 * second)
+        client.get("/bikes/SN0001", headers=LIVE)
+    polled = client.get("/bikes/SN0001").get_data(as_text=True)
+    live_view._sums.clear()  # a process that has seen none of it reads the ride whole
+    fragment_cache._entries.clear()
+    assert client.get("/bikes/SN0001").get_data(as_text=True) == polled
+    assert 'data-figure="energy">1.3' in polled  # 12 x 90.5 + 3 x 78 = 1,320 J
 
 
 def test_heart_rate_above_the_limit_shows_a_warning(client, live):

@@ -2,6 +2,7 @@
 import json
 import threading
 import time
+from collections import OrderedDict
 from functools import lru_cache
 
 from flask import current_app
@@ -15,8 +16,13 @@ from app.services.rides import pacing as pacing_rules
 SILENT_AFTER_S = 10  # wall-clock seconds without a line before a bike counts as silent
 HOLD_AFTER_S = 10  # readings with heart rate 0 before the screen asks to hold the handlebars
 REOPEN_S = 60.0  # a thread's kept reader is reopened this often (a store replaced on disk is seen)
+SUMS_REREAD_S = 60.0  # a ride's sums are read whole again this often (see ride_totals)
+MAX_SUMS = 20_000  # rides whose sums a process keeps; the least recently used go first
 
 _readers = threading.local()  # each web thread's (path, connection, opened at)
+_sums_lock = threading.Lock()
+_sums: OrderedDict[tuple, tuple[float, dict]] = OrderedDict()  # (store, bike, start, limit) -> (read at, sums)
+ZONES = ("z1", "z2", "z3", "z4", "z5")
 
 
 def live_conn():
@@ -106,7 +112,7 @@ def ride_figures(ride: dict) -> dict:
     limit = ride["hr_limit_bpm"]
     rider = rider_card(json.dumps(ride["rider"]), ride["started_at"])
     latest = queries.latest_reading(live_conn(), ride["bike_serial"], ride["started_at"])
-    totals = queries.ride_totals(live_conn(), ride["bike_serial"], ride["started_at"], limit, ZONE_BOUNDS)
+    totals = ride_totals(ride["bike_serial"], ride["started_at"], limit)
     figures = {"started_at": ride["started_at"], "user_id": ride["user_id"], "rider": rider,
                "limit": limit, "formula": formula_description(ride["hr_formula"], rider.get("gender")),
                "energy_kj": totals["power_sum"] / 1000, "readings": totals["n"],
@@ -118,6 +124,41 @@ def ride_figures(ride: dict) -> dict:
         figures.update(latest_figures(latest, limit, totals))
     figures["email"] = alert_email_status(ride["bike_serial"], ride["started_at"]) if totals["alerts"] else None
     return figures
+
+
+def ride_totals(bike_serial: str, started_at: str, limit: float | None) -> dict:
+    """A ride's totals (as queries.ride_totals has them) read incrementally: only the readings after
+    the last second this process has summed, so a poll's cost does not grow with the ride's length.
+    A bike's lines come in order (Kafka keeps them so per bike) and a reading is never changed; the
+    sums are still read whole every SUMS_REREAD_S, so nothing could stay wrong for longer."""
+    key = (current_app.config["LIVE_DB_PATH"], bike_serial, started_at, limit)
+    now = time.monotonic()
+    with _sums_lock:
+        known = _sums.get(key)
+    if known is not None and now - known[0] > SUMS_REREAD_S:
+        known = None
+    after = known[1]["last_s"] if known and known[1]["last_s"] is not None else -1
+    new = dict(queries.ride_sums(live_conn(), bike_serial, started_at, limit, ZONE_BOUNDS, after))
+    sums = added(known[1], new) if known else new
+    with _sums_lock:  # two threads adding the same readings store the same sums: no harm
+        _sums[key] = (known[0] if known else now, sums)
+        _sums.move_to_end(key)
+        while len(_sums) > MAX_SUMS:
+            _sums.popitem(last=False)
+    n, hr_n = sums["n"], sums["hr_n"]
+    return {**sums, "avg_hr": sums["hr_sum"] / hr_n if hr_n else None,
+            "avg_rpm": sums["rpm_sum"] / n if n else None,
+            "alerts": queries.alert_count(live_conn(), bike_serial, started_at)}
+
+
+def added(old: dict, new: dict) -> dict:
+    """The sums of two runs of readings, the second after the first."""
+    if not new["n"]:
+        return old
+    most = {name: max((v for v in (old[name], new[name]) if v is not None), default=None)
+            for name in ("last_s", "max_hr", "max_power", "max_rpm", "last_hr_s")}
+    total = {name: old[name] + new[name] for name in ("n", "power_sum", "hr_sum", "hr_n", "rpm_sum", *ZONES)}
+    return {**total, **most, "first_s": old["first_s"] if old["n"] else new["first_s"]}
 
 
 def ride_stats(totals: store.Row) -> dict:
