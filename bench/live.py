@@ -1,14 +1,17 @@
 """Live pages benchmark: the simulated fleet through Kafka, and hundreds of screens polling the web.
 
 For each fleet size (--sizes): a fresh topic, the real consumer, a gunicorn web server (2 workers x
-4 threads) and `flask deloton simulate --bikes N` in real time; once every bike is on the fleet
-page, --screens bike screens (each polling a different bike's live fragment every second) and
---fleet-pages fleet pages (polling their grid every second: the first page, the second, a state
-filter, a search) run for --seconds in bench/screens.py, while a probe bike times the delay from
+4 threads) and the fleet in real time from bench/fleet_load.py (librdkafka, cheap: the load must not
+starve what it measures); once every bike is on the fleet page, --screens bike screens (each polling a
+different bike's live fragment every second) and --fleet-pages fleet pages (polling their grid every
+second: the first page, the second, a state filter, a search) run for --seconds in bench/screens.py
+(one asyncio process, a keep-alive connection per screen), while a probe bike times the delay from
 its reading produced to Kafka to its figure in its fragment (bench/fleet_probe.py). Baseline in
-the same run: --baseline screens polling /livez, a trivial view of the same server.
+the same run: --baseline screens polling /livez, a trivial view of the same server. CPU of the
+system (consumer, web, cron, Kafka, PostgreSQL, Redis) is reported apart from the load's (the fleet's
+generator, the screens' generator, this script with its probe), as bench/fleet.py does.
 Usage: .venv/bin/python bench/live.py [--sizes 1000 5000] [--screens 500] [--fleet-pages 20]
-       [--seconds 60] [--baseline 20] [--poller-threads 32]
+       [--seconds 60] [--baseline 20]
 Needs `make services` (Kafka, PostgreSQL, Redis). Redis: BENCH_REDIS_URL (default database 4), which
 the script flushes: do not point it at a database anything else uses.
 """
@@ -29,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from kafka.admin import KafkaAdminClient, NewTopic  # noqa: E402
 
 from bench.fleet_probe import PROBE, Probe  # noqa: E402
+from bench.fleet import cpu_split  # noqa: E402
 from bench.fleet_system import System, Warehouse  # noqa: E402
 from bench.loadgen import percentile  # noqa: E402
 
@@ -60,7 +64,7 @@ def screens(args, web_url: str, serials: list[str]) -> dict:
     specs += [f"fleet={FLEET_VIEWS[i % len(FLEET_VIEWS)]}" for i in range(args.fleet_pages)]
     specs += ["baseline=/livez" for _ in range(args.baseline)]
     out = subprocess.run([sys.executable, str(ROOT / "bench" / "screens.py"), web_url, str(args.seconds),
-                          str(args.poller_threads), *specs], capture_output=True, text=True)
+                          *specs], capture_output=True, text=True)
     if out.returncode != 0:
         raise SystemExit(f"bench/screens.py failed ({out.returncode}): {out.stderr[-2000:]}")
     return json.loads(out.stdout)
@@ -80,7 +84,13 @@ def run_size(args, bikes: int, warehouse: Warehouse, tmp: Path) -> dict:
         probe.start()
         time.sleep(5)
         probe.delays.clear()
+        system.cpu_start()
         figures = screens(args, system.web_url, serials)
+        processes = system.cpu_and_memory()
+        figures["cpu"] = {**cpu_split(processes), "web": processes["web"][0]}
+        generator = figures.pop("generator")  # its own process, measured by itself
+        figures["cpu"]["screens generator"] = generator["cpu_percent"]
+        figures["generator_ms"] = generator["cpu_ms_per_request"]
         probe.stop()
         figures["delay"] = {"requests": len(probe.delays), "p50_ms": 1000 * percentile(probe.delays, 50),
                             "p99_ms": 1000 * percentile(probe.delays, 99)}
@@ -106,6 +116,12 @@ def report(rows: list[dict]) -> None:
             print(f"| {row['bikes']:,} | {name} | {f['requests']} ({f.get('errors', 0)}) | {rate} | "
                   f"{f['p50_ms']:.1f} | {f['p99_ms']:.1f} | {size} |")
     print("load average (1 min) at the end of each size: " + ", ".join(f"{r['load']:.1f}" for r in rows))
+    for r in rows:
+        cpu = r["cpu"]
+        print(f"{r['bikes']:,} bikes, CPU % of one core: system {cpu['system']:.0f} (of it the web "
+              f"{cpu['web']:.0f}), fleet generator {cpu['load generator']:.0f}, screens generator "
+              f"{cpu['screens generator']:.0f} ({r['generator_ms']:.2f} ms a request), bench and probe "
+              f"{cpu['bench']:.0f}")
 
 
 def main() -> None:
@@ -115,7 +131,6 @@ def main() -> None:
     parser.add_argument("--fleet-pages", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--baseline", type=int, default=20, help="screens polling /livez")
-    parser.add_argument("--poller-threads", type=int, default=32)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="deloton-bench-live-"))
     with Warehouse() as warehouse:

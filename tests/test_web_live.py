@@ -1,12 +1,17 @@
 """The rider-facing pages through the Flask test client: fleet, bike screen states, fragments."""
+import gzip
 import json
 import time
 from datetime import timedelta
 
 import pytest
+from flask_compress.flask_compress import _uncompress_data
 
 from app.extensions import db
 from app.live import store
+from app.services.pages import fragment_cache
+from app.services.pages import live as live_view
+from app.services.rides import pacing
 from tests.factories import START, add_reading, add_ride, add_user, end_ride, rider_json, start_ride
 
 LIVE = {"HX-Request": "true", "HX-Target": "live-figures"}
@@ -72,6 +77,50 @@ def test_live_fragment_is_small_and_changes_with_new_readings(client, live):
     assert "<html" not in first and first.strip().startswith("<div id=\"live-figures\"")
     assert 'data-figure="hr">121' in first and 'data-figure="hr">133' in second
     assert "250 <small>W" in second
+
+
+CHROMIUM_ENCODINGS = "gzip, deflate, br, zstd"  # what Chromium asks for
+
+
+def test_a_poll_from_the_cache_is_the_same_fragment_compressed_as_the_browser_asks(client, live):
+    ride_with(live, [120, 121])
+    plain = client.get("/bikes/SN0001", headers={**LIVE, "Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers and 'data-figure="hr">121' in plain.get_data(as_text=True)
+    for asked, coding in [("gzip", "gzip"), (CHROMIUM_ENCODINGS, "zstd"), ("br", "br")]:
+        for _ in range(2):  # compressed once, then served from the cache: the same bytes both times
+            packed = client.get("/bikes/SN0001", headers={**LIVE, "Accept-Encoding": asked})
+            assert packed.headers["Content-Encoding"] == coding
+            assert _uncompress_data(packed.get_data(), coding) == plain.get_data()
+            assert packed.headers["Cache-Control"] == "no-store" and "Content-Security-Policy" in packed.headers
+            assert {"HX-Request", "Accept-Encoding"} <= {v.strip() for v in packed.headers["Vary"].split(",")}
+
+
+def test_a_poll_for_figures_the_screen_has_is_answered_not_modified(client, live):
+    start = ride_with(live, [120, 121])
+    first = client.get("/bikes/SN0001", headers={**LIVE, "Accept-Encoding": "gzip"})
+    etag = first.headers["ETag"]
+    again = client.get("/bikes/SN0001", headers={**LIVE, "Accept-Encoding": "gzip", "If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b""
+    other = client.get("/bikes/SN0001", headers={**LIVE, "Accept-Encoding": "identity", "If-None-Match": etag})
+    assert other.status_code == 200 and 'data-figure="hr">121' in other.get_data(as_text=True)
+    add_reading(live, "SN0001", start, 3, 133)
+    new = client.get("/bikes/SN0001", headers={**LIVE, "Accept-Encoding": "gzip", "If-None-Match": etag})
+    assert new.status_code == 200 and new.headers["ETag"] != etag
+    assert 'data-figure="hr">133' in gzip.decompress(new.get_data()).decode()
+
+
+def test_figures_summed_poll_by_poll_are_those_of_the_whole_ride(client, live, monkeypatch):
+    monkeypatch.setattr(pacing, "BOARD_TTL_S", 3600)  # one leaderboard for both pages compared
+    start = ride_with(live, [])
+    rates = [0, 95, 120, 0, 0, 140, 150, 165, 181, 0, 130, 110]
+    for second, rate in enumerate(rates, 1):  # a screen polling as the readings come in
+        add_reading(live, "SN0001", start, second, rate, rpm=50 + second, power=90.5 + 3 * second)
+        client.get("/bikes/SN0001", headers=LIVE)
+    polled = client.get("/bikes/SN0001").get_data(as_text=True)
+    live_view._sums.clear()  # a process that has seen none of it reads the ride whole
+    fragment_cache._entries.clear()
+    assert client.get("/bikes/SN0001").get_data(as_text=True) == polled
+    assert 'data-figure="energy">1.3' in polled  # 12 x 90.5 + 3 x 78 = 1,320 J
 
 
 def test_heart_rate_above_the_limit_shows_a_warning(client, live):

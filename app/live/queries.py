@@ -180,6 +180,22 @@ SELECT COUNT(*) AS n, COALESCE(SUM(power), 0) AS power_sum, MIN(duration_s) AS f
 FROM readings WHERE bike_serial = :bike AND started_at = :start
 """
 
+# A ride's sums over its readings after second :after, which the live pages add to the sums they
+# already hold (AVG cannot be added up; its sum and count can).
+SUMS_SQL = """
+SELECT COUNT(*) AS n, COALESCE(SUM(power), 0) AS power_sum, MIN(duration_s) AS first_s,
+       MAX(duration_s) AS last_s, COALESCE(SUM(CASE WHEN heart_rate > 0 THEN heart_rate END), 0) AS hr_sum,
+       COALESCE(SUM(CASE WHEN heart_rate > 0 THEN 1 END), 0) AS hr_n, MAX(heart_rate) AS max_hr,
+       MAX(power) AS max_power, COALESCE(SUM(rpm), 0) AS rpm_sum, MAX(rpm) AS max_rpm,
+       MAX(CASE WHEN heart_rate > 0 THEN duration_s END) AS last_hr_s,
+       COALESCE(SUM(CASE WHEN heart_rate > 0 AND heart_rate < :b1 * :lim THEN 1 END), 0) AS z1,
+       COALESCE(SUM(CASE WHEN heart_rate >= :b1 * :lim AND heart_rate < :b2 * :lim THEN 1 END), 0) AS z2,
+       COALESCE(SUM(CASE WHEN heart_rate >= :b2 * :lim AND heart_rate < :b3 * :lim THEN 1 END), 0) AS z3,
+       COALESCE(SUM(CASE WHEN heart_rate >= :b3 * :lim AND heart_rate < :b4 * :lim THEN 1 END), 0) AS z4,
+       COALESCE(SUM(CASE WHEN heart_rate >= :b4 * :lim THEN 1 END), 0) AS z5
+FROM readings WHERE bike_serial = :bike AND started_at = :start AND duration_s > :after
+"""
+
 # Rides in progress by energy so far: one query, each ride's readings found by their primary key.
 BOARD_SQL = """
 SELECT b.bike_serial, r.rider_json, SUM(x.power) AS power_sum
@@ -212,6 +228,22 @@ def ride_totals(conn: Connection, bike_serial: str, started_at: str, limit: floa
     # Without a limit every reading with hand contact falls in zone 1.
     return conn.execute(TOTALS_SQL, {**params, "lim": limit or 1e9, "bike": bike_serial,
                                      "start": started_at}).fetchone()
+
+
+def ride_sums(conn: Connection, bike_serial: str, started_at: str, limit: float | None,
+              bounds: tuple[float, ...], after_s: int) -> Row:
+    """The sums of ride_totals over the ride's readings after second `after_s` (one range read of
+    the primary key): count, energy, heart-rate sum and count, maxima, first, last and last with
+    hand contact, seconds in each zone."""
+    params = dict(zip(("b1", "b2", "b3", "b4"), bounds))
+    return conn.execute(SUMS_SQL, {**params, "lim": limit or 1e9, "bike": bike_serial,
+                                   "start": started_at, "after": after_s}).fetchone()
+
+
+def alert_count(conn: Connection, bike_serial: str, started_at: str) -> int:
+    """The ride's heart-rate alerts so far."""
+    return conn.execute("SELECT COUNT(*) FROM alerts WHERE bike_serial = ? AND started_at = ?",
+                        (bike_serial, started_at)).fetchone()[0]
 
 
 def readings_after(conn: Connection, bike_serial: str, started_at: str, after_s: int) -> list:

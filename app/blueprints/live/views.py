@@ -65,7 +65,8 @@ def bike(serial: str):
     if htmx and not htmx.history_restore_request and htmx.target == "live-figures":
         key = fragment_cache.reading_key(serial)  # rendered once per reading for every screen
         if key is not None:
-            return fragment_cache.cached((*key, view), lambda: bike_page(serial, view))
+            fragment = fragment_cache.cached((*key, view), lambda: bike_page(serial, view))
+            return fragment_cache.response(fragment)
     return bike_page(serial, view)
 
 

@@ -1,26 +1,43 @@
 """A short cache of rendered live fragments, shared by every screen this process serves: a bike's
-figures are rendered once per reading, however many screens watch that bike."""
+figures are rendered once per reading, however many screens watch that bike, and compressed once
+per reading for each content coding asked (a poll served from the cache renders and compresses
+nothing)."""
+import hashlib
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass, field
 
-from flask import current_app
+from flask import Response, current_app, request
+# Flask-Compress's own choice of coding and its compressors: a cached fragment goes out in the
+# coding, level and bytes the app's other answers have.
+from flask_compress.flask_compress import _choose_algorithm, _compress_data, _format
 
 from app.live import queries
-from app.live.db import get_live
 from app.services.pages import live as live_view
 
 TTL_S = 2.0  # also refreshes what a reading does not change (an alert email's status)
 MAX_ENTRIES = 20_000  # about one per bike and view; the oldest go first
 
+
+@dataclass
+class Fragment:
+    """A rendered fragment: its HTML, its validator and its compressed bodies by coding."""
+
+    expires: float
+    html: bytes
+    etag: str  # a digest of the HTML: the same figures, the same ETag
+    encoded: dict[str, bytes] = field(default_factory=dict)
+
+
 _lock = threading.Lock()
-_entries: OrderedDict[tuple, tuple[float, str]] = OrderedDict()
+_entries: OrderedDict[tuple, Fragment] = OrderedDict()
 
 
 def reading_key(serial: str) -> tuple | None:
     """What a bike's live fragment depends on: its ride, its latest line, its alerts and whether it
     is silent (one indexed read); None for a bike never seen."""
-    bike = queries.bike_reading_key(get_live(), serial)
+    bike = queries.bike_reading_key(live_view.live_conn(), serial)
     if bike is None:
         return None
     state = live_view.bike_state(bike["last_seen_wall"], bike["ride_started_at"] is not None)
@@ -28,17 +45,40 @@ def reading_key(serial: str) -> tuple | None:
             bike["alerts"], state)
 
 
-def cached(key: tuple, render) -> str:
+def cached(key: tuple, render) -> Fragment:
     """The fragment stored under `key` if fresh, else `render()` stored for TTL_S seconds."""
     now = time.monotonic()
     with _lock:
         hit = _entries.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-    html = render()  # outside the lock: two screens of one bike may both render on a miss
+        if hit is not None and hit.expires > now:
+            return hit
+    html = render().encode()  # outside the lock: two screens of one bike may both render on a miss
+    fragment = Fragment(now + TTL_S, html, hashlib.blake2b(html, digest_size=12).hexdigest())
     with _lock:
-        _entries[key] = (now + TTL_S, html)
+        _entries[key] = fragment
         _entries.move_to_end(key)
         while len(_entries) > MAX_ENTRIES:
             _entries.popitem(last=False)
-    return html
+    return fragment
+
+
+def response(fragment: Fragment) -> Response:
+    """The fragment as an answer to this request: compressed in the coding the client takes best
+    (once per fragment and coding), or 304 Not Modified when the client already has these bytes."""
+    app = current_app
+    coding = None
+    if len(fragment.html) >= app.config["COMPRESS_MIN_SIZE"]:  # as Flask-Compress: small stays plain
+        coding = _choose_algorithm(_format(app.config["COMPRESS_ALGORITHM"]),
+                                   request.headers.get("Accept-Encoding", ""))
+    etag = f"{fragment.etag}:{coding}" if coding else fragment.etag  # one validator per coding
+    if etag in request.if_none_match:
+        answer = Response(status=304)
+    elif coding is None:
+        answer = Response(fragment.html, mimetype="text/html")
+    else:
+        body = fragment.encoded.get(coding)
+        if body is None:  # two threads may both compress: the same bytes, no harm
+            body = fragment.encoded[coding] = _compress_data(app, fragment.html, coding)
+        answer = Response(body, mimetype="text/html", headers={"Content-Encoding": coding})
+    answer.set_etag(etag)
+    return answer

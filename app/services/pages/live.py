@@ -1,6 +1,8 @@
 """What the live pages show: the fleet and each bike's ride in progress, read from the live store."""
 import json
+import threading
 import time
+from collections import OrderedDict
 from functools import lru_cache
 
 from flask import current_app
@@ -13,6 +15,32 @@ from app.services.rides import pacing as pacing_rules
 
 SILENT_AFTER_S = 10  # wall-clock seconds without a line before a bike counts as silent
 HOLD_AFTER_S = 10  # readings with heart rate 0 before the screen asks to hold the handlebars
+REOPEN_S = 60.0  # a thread's kept reader is reopened this often (a store replaced on disk is seen)
+SUMS_REREAD_S = 60.0  # a ride's sums are read whole again this often (see ride_totals)
+MAX_SUMS = 20_000  # rides whose sums a process keeps; the least recently used go first
+
+_readers = threading.local()  # each web thread's (path, connection, opened at)
+_sums_lock = threading.Lock()
+_sums: OrderedDict[tuple, tuple[float, dict]] = OrderedDict()  # (store, bike, start, limit) -> (read at, sums)
+ZONES = ("z1", "z2", "z3", "z4", "z5")
+
+
+def live_conn():
+    """The live pages' connection to the live store. On SQLite, this thread's read-only connection,
+    kept between requests: opening one (pragmas, version check) costs as much as a poll's own reads,
+    and a read outside a transaction sees every commit. On PostgreSQL, the request's (get_live)."""
+    path = current_app.config["LIVE_DB_PATH"]
+    if store.is_url(path):
+        return get_live()
+    kept = getattr(_readers, "kept", None)
+    if kept is not None and kept[0] == path and time.monotonic() - kept[2] < REOPEN_S:
+        return kept[1]
+    if kept is not None:
+        kept[1].close()  # one kept connection per thread: another store (tests), or an old one
+    conn = store.connect_reader(path)
+    _readers.kept = (path, conn, time.monotonic())
+    return conn
+
 
 def zone_of(heart_rate: int | None, limit: float | None) -> int | None:
     """The heart-rate zone 1..5 of a reading, None without hand contact or a limit."""
@@ -50,7 +78,7 @@ def bike_state(last_seen_wall: float | None, riding: bool, now: float | None = N
 def fleet() -> list[dict]:
     """Every bike the consumer knows, with its ride in progress and latest reading."""
     bikes = []
-    for row in queries.fleet(get_live()):
+    for row in queries.fleet(live_conn()):
         riding = row["ride_started_at"] is not None
         bikes.append({"bike_serial": row["bike_serial"],
                       "state": bike_state(row["last_seen_wall"], riding),
@@ -64,14 +92,14 @@ def fleet() -> list[dict]:
 
 def current_ride(bike_serial: str) -> dict | None:
     """The bike's screen: its rider, latest figures, warnings and time in zones; None if unknown."""
-    bike = queries.get_bike(get_live(), bike_serial)
+    bike = queries.get_bike(live_conn(), bike_serial)
     if bike is None:
         return None
     state = bike_state(bike["last_seen_wall"], bike["ride_started_at"] is not None)
     view = {"bike_serial": bike_serial, "state": state, "ride": None}
     if bike["ride_started_at"] is None:
         return view
-    ride = store.get_ride(get_live(), bike_serial, bike["ride_started_at"])
+    ride = store.get_ride(live_conn(), bike_serial, bike["ride_started_at"])
     if ride is not None:
 
         view["ride"] = ride_figures(ride)
@@ -83,8 +111,8 @@ def ride_figures(ride: dict) -> dict:
     """The figures of a ride in progress (or just ended) from its readings."""
     limit = ride["hr_limit_bpm"]
     rider = rider_card(json.dumps(ride["rider"]), ride["started_at"])
-    latest = queries.latest_reading(get_live(), ride["bike_serial"], ride["started_at"])
-    totals = queries.ride_totals(get_live(), ride["bike_serial"], ride["started_at"], limit, ZONE_BOUNDS)
+    latest = queries.latest_reading(live_conn(), ride["bike_serial"], ride["started_at"])
+    totals = ride_totals(ride["bike_serial"], ride["started_at"], limit)
     figures = {"started_at": ride["started_at"], "user_id": ride["user_id"], "rider": rider,
                "limit": limit, "formula": formula_description(ride["hr_formula"], rider.get("gender")),
                "energy_kj": totals["power_sum"] / 1000, "readings": totals["n"],
@@ -96,6 +124,41 @@ def ride_figures(ride: dict) -> dict:
         figures.update(latest_figures(latest, limit, totals))
     figures["email"] = alert_email_status(ride["bike_serial"], ride["started_at"]) if totals["alerts"] else None
     return figures
+
+
+def ride_totals(bike_serial: str, started_at: str, limit: float | None) -> dict:
+    """A ride's totals (as queries.ride_totals has them) read incrementally: only the readings after
+    the last second this process has summed, so a poll's cost does not grow with the ride's length.
+    A bike's lines come in order (Kafka keeps them so per bike) and a reading is never changed; the
+    sums are still read whole every SUMS_REREAD_S, so nothing could stay wrong for longer."""
+    key = (current_app.config["LIVE_DB_PATH"], bike_serial, started_at, limit)
+    now = time.monotonic()
+    with _sums_lock:
+        known = _sums.get(key)
+    if known is not None and now - known[0] > SUMS_REREAD_S:
+        known = None
+    after = known[1]["last_s"] if known and known[1]["last_s"] is not None else -1
+    new = dict(queries.ride_sums(live_conn(), bike_serial, started_at, limit, ZONE_BOUNDS, after))
+    sums = added(known[1], new) if known else new
+    with _sums_lock:  # two threads adding the same readings store the same sums: no harm
+        _sums[key] = (known[0] if known else now, sums)
+        _sums.move_to_end(key)
+        while len(_sums) > MAX_SUMS:
+            _sums.popitem(last=False)
+    n, hr_n = sums["n"], sums["hr_n"]
+    return {**sums, "avg_hr": sums["hr_sum"] / hr_n if hr_n else None,
+            "avg_rpm": sums["rpm_sum"] / n if n else None,
+            "alerts": queries.alert_count(live_conn(), bike_serial, started_at)}
+
+
+def added(old: dict, new: dict) -> dict:
+    """The sums of two runs of readings, the second after the first."""
+    if not new["n"]:
+        return old
+    most = {name: max((v for v in (old[name], new[name]) if v is not None), default=None)
+            for name in ("last_s", "max_hr", "max_power", "max_rpm", "last_hr_s")}
+    total = {name: old[name] + new[name] for name in ("n", "power_sum", "hr_sum", "hr_n", "rpm_sum", *ZONES)}
+    return {**total, **most, "first_s": old["first_s"] if old["n"] else new["first_s"]}
 
 
 def ride_stats(totals: store.Row) -> dict:
@@ -130,21 +193,21 @@ def latest_figures(latest: store.Row, limit: float | None, totals: store.Row) ->
 
 def series(bike_serial: str, after_s: int = -1) -> dict:
     """The current ride's readings after `after_s`, for the live charts."""
-    bike = queries.get_bike(get_live(), bike_serial)
+    bike = queries.get_bike(live_conn(), bike_serial)
     if bike is None or bike["ride_started_at"] is None:
         return {"started_at": None, "limit": None, "points": []}
-    ride = store.get_ride(get_live(), bike_serial, bike["ride_started_at"])
-    rows = queries.readings_after(get_live(), bike_serial, bike["ride_started_at"], after_s)
+    ride = store.get_ride(live_conn(), bike_serial, bike["ride_started_at"])
+    rows = queries.readings_after(live_conn(), bike_serial, bike["ride_started_at"], after_s)
     return {"started_at": bike["ride_started_at"], "limit": ride["hr_limit_bpm"] if ride else None,
             "points": [[r["duration_s"], r["heart_rate"] or None, r["power"], r["rpm"]] for r in rows]}
 
 
 def last_ended_ride(bike_serial: str) -> dict | None:
     """The bike's latest ended ride still in the live store (waiting for its closeout)."""
-    started_at = queries.last_ended_start(get_live(), bike_serial)
+    started_at = queries.last_ended_start(live_conn(), bike_serial)
     if started_at is None:
         return None
-    ride = store.get_ride(get_live(), bike_serial, started_at)
+    ride = store.get_ride(live_conn(), bike_serial, started_at)
     return ride_figures(ride)
 
 
@@ -155,6 +218,6 @@ def live_leaderboard() -> list[dict]:
         return cached[1]
     board = [{"bike_serial": row["bike_serial"], "energy_kj": (row["power_sum"] or 0) / 1000,
               "first_name": rider_card(row["rider_json"], None).get("first_name", "Rider")}
-             for row in queries.energy_board(get_live())]
+             for row in queries.energy_board(live_conn())]
     current_app.extensions["pacing_board"] = (time.monotonic(), board)
     return board
