@@ -5,7 +5,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from flask_compress.flask_compress import _uncompress_data
 
 from app.extensions import db
 from app.live import store
@@ -82,15 +81,16 @@ def test_live_fragment_is_small_and_changes_with_new_readings(client, live):
 CHROMIUM_ENCODINGS = "gzip, deflate, br, zstd"  # what Chromium asks for
 
 
-def test_a_poll_from_the_cache_is_the_same_fragment_compressed_as_the_browser_asks(client, live):
+def test_a_poll_from_the_cache_is_the_same_fragment_gzipped_when_the_browser_takes_gzip(client, live):
     ride_with(live, [120, 121])
     plain = client.get("/bikes/SN0001", headers={**LIVE, "Accept-Encoding": "identity"})
     assert "Content-Encoding" not in plain.headers and 'data-figure="hr">121' in plain.get_data(as_text=True)
-    for asked, coding in [("gzip", "gzip"), (CHROMIUM_ENCODINGS, "zstd"), ("br", "br")]:
+    for asked, coding in [("gzip", "gzip"), (CHROMIUM_ENCODINGS, "gzip")]:
         for _ in range(2):  # compressed once, then served from the cache: the same bytes both times
             packed = client.get("/bikes/SN0001", headers={**LIVE, "Accept-Encoding": asked})
-            assert packed.headers["Content-Encoding"] == coding
-            assert _uncompress_data(packed.get_data(), coding) == plain.get_data()
+            assert packed.headers.get("Content-Encoding") == coding
+            body = packed.get_data()
+            assert (gzip.decompress(body) if coding else body) == plain.get_data()
             assert packed.headers["Cache-Control"] == "no-store" and "Content-Security-Policy" in packed.headers
             assert {"HX-Request", "Accept-Encoding"} <= {v.strip() for v in packed.headers["Vary"].split(",")}
 

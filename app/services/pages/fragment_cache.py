@@ -1,17 +1,15 @@
 """A short cache of rendered live fragments, shared by every screen this process serves: a bike's
 figures are rendered once per reading, however many screens watch that bike, and compressed once
-per reading for each content coding asked (a poll served from the cache renders and compresses
+per reading (gzip, which every browser takes; a poll served from the cache renders and compresses
 nothing)."""
+import gzip
 import hashlib
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask import Response, current_app, request
-# Flask-Compress's own choice of coding and its compressors: a cached fragment goes out in the
-# coding, level and bytes the app's other answers have.
-from flask_compress.flask_compress import _choose_algorithm, _compress_data, _format
 
 from app.live import queries
 from app.services.pages import live as live_view
@@ -22,12 +20,12 @@ MAX_ENTRIES = 20_000  # about one per bike and view; the oldest go first
 
 @dataclass
 class Fragment:
-    """A rendered fragment: its HTML, its validator and its compressed bodies by coding."""
+    """A rendered fragment: its HTML, its validator and its gzip body once asked for."""
 
     expires: float
     html: bytes
     etag: str  # a digest of the HTML: the same figures, the same ETag
-    encoded: dict[str, bytes] = field(default_factory=dict)
+    gzipped: bytes | None = None
 
 
 _lock = threading.Lock()
@@ -63,22 +61,21 @@ def cached(key: tuple, render) -> Fragment:
 
 
 def response(fragment: Fragment) -> Response:
-    """The fragment as an answer to this request: compressed in the coding the client takes best
-    (once per fragment and coding), or 304 Not Modified when the client already has these bytes."""
-    app = current_app
+    """The fragment as an answer to this request: gzip-compressed when the client takes gzip (once
+    per fragment), or 304 Not Modified when the client already has these bytes."""
+    config = current_app.config
     coding = None
-    if len(fragment.html) >= app.config["COMPRESS_MIN_SIZE"]:  # as Flask-Compress: small stays plain
-        coding = _choose_algorithm(_format(app.config["COMPRESS_ALGORITHM"]),
-                                   request.headers.get("Accept-Encoding", ""))
+    if len(fragment.html) >= config["COMPRESS_MIN_SIZE"] and request.accept_encodings["gzip"]:
+        coding = "gzip"  # small bodies stay plain, as Flask-Compress leaves them
     etag = f"{fragment.etag}:{coding}" if coding else fragment.etag  # one validator per coding
     if etag in request.if_none_match:
         answer = Response(status=304)
     elif coding is None:
         answer = Response(fragment.html, mimetype="text/html")
     else:
-        body = fragment.encoded.get(coding)
-        if body is None:  # two threads may both compress: the same bytes, no harm
-            body = fragment.encoded[coding] = _compress_data(app, fragment.html, coding)
-        answer = Response(body, mimetype="text/html", headers={"Content-Encoding": coding})
+        if fragment.gzipped is None:  # two threads may both compress: the same bytes, no harm
+            fragment.gzipped = gzip.compress(fragment.html, compresslevel=config["COMPRESS_LEVEL"], mtime=0)
+        answer = Response(fragment.gzipped, mimetype="text/html", headers={"Content-Encoding": "gzip"})
     answer.set_etag(etag)
+    answer.vary.add("Accept-Encoding")
     return answer
