@@ -143,6 +143,27 @@ def test_an_alert_is_raised_once_with_its_job_in_the_outbox(live):
     assert kwargs["heart_rate"] == 194 and kwargs["hr_limit_bpm"] == pytest.approx(177.9)
 
 
+def test_a_second_read_again_after_a_batch_boundary_leaves_the_alert_rule_as_it_was(live):
+    # Run lengths: 1 at second 5, 0 at 6, 1 at 7; second 6 sent again (a producer's retry) must not
+    # break the run that 7, 8 and 9 make: one alert, at 9.
+    lines = [system(0)] + ride_lines(0, [150, 150, 150, 150, 190, 150, 190, 191, 192])
+    process_batch(live, messages(lines[:11]), SETTINGS)
+    process_batch(live, messages(lines[11:15], first_offset=11), SETTINGS)
+    process_batch(live, messages(lines[11:13] + lines[15:], first_offset=15), SETTINGS)
+    assert [row["duration_s"] for row in live.execute("SELECT duration_s FROM alerts")] == [9]
+    assert store.get_counters(live)["readings"] == 9
+
+
+def test_a_second_split_between_batches_is_paired_and_nothing_is_left_waiting(live):
+    lines = [system(0)] + ride_lines(0, [90, 91, 92])
+    process_batch(live, messages(lines[:4]), SETTINGS)  # the Ride half of second 2 waits
+    assert live.execute("SELECT COUNT(*) FROM pending_halves").fetchone()[0] == 1
+    process_batch(live, messages(lines[4:], first_offset=4), SETTINGS)
+    assert live.execute("SELECT COUNT(*) FROM pending_halves").fetchone()[0] == 0
+    counters = store.get_counters(live)
+    assert counters["readings"] == 3 and "dropped_halves" not in counters
+
+
 def test_an_unkeyed_partition_follows_the_bike_of_its_latest_system_line(live):
     lines = ([system(0, bike_serial="SN1")] + ride_lines(0, [90])
              + [system(5, bike_serial="SN2")] + ride_lines(5, [80, 81]))

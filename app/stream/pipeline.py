@@ -258,7 +258,7 @@ class Batch:
             self.counts["readings"] += inserted
             self.counts["duplicates"] += len(self.readings) - inserted
         rides.save_alert_state(conn, [(b.serial, b.ride) for b in self.alert_dirty.values()
-                                      if b.ride is not None])
+                                      if b.ride is not None and rides.alert_changed(b.ride)])
         rides.save_bikes(conn, self.bikes.values(), self.now_wall)
         if self.track_positions:
             ingest.save_positions(conn, [(t, p, pos[0], pos[1]) for (t, p), pos in self.positions.items()])

@@ -41,6 +41,9 @@ class Ride:
     hr_formula: str
     alert: AlertState = field(default_factory=AlertState)
     has_readings: bool = False
+    # The alert rule's run length and last alert as the live store holds them: a reading that
+    # leaves both as they were needs no write (the last duration is the ride's latest reading's).
+    saved_alert: tuple = (0, None)
 
 
 @dataclass
@@ -52,6 +55,7 @@ class Bike:
     pending: RideHalf | None = None
     last_line_at: str | None = None
     partition: int | None = None
+    stored_pending: bool = False  # whether the live store holds a waiting half of this bike
 
 
 def load_bikes(conn: store.Connection, serials) -> dict[str, Bike]:
@@ -68,9 +72,14 @@ def load_bikes(conn: store.Connection, serials) -> dict[str, Bike]:
 def _bike(row) -> Bike:
     ride = None
     if row[3] is not None:
-        ride = Ride(row[3], row[4], row[5], row[6], AlertState(row[7], row[8], row[9]), bool(row[10]))
-    pending = RideHalf(row[11], row[12], row[13]) if row[11] is not None else None
-    return Bike(row[0], ride, pending, row[1], row[2])
+        # The rule's last duration is the ride's latest reading (row[10]): the column is written
+        # only when the run length or the last alert changes.
+        last = row[8] if row[10] is None or (row[8] is not None and row[8] > row[10]) else row[10]
+        ride = Ride(row[3], row[4], row[5], row[6], AlertState(row[7], last, row[9]),
+                    row[10] is not None, (row[7], row[9]))
+    if row[11] is None:
+        return Bike(row[0], ride, None, row[1], row[2])
+    return Bike(row[0], ride, RideHalf(row[11], row[12], row[13]), row[1], row[2], True)
 
 
 def start_ride(conn: store.Connection, bike: Bike, started_at: str, when, rider: dict,
@@ -100,6 +109,11 @@ def end_ride(conn: store.Connection, bike: Bike, reason: str, counts) -> None:
     ingest.mark_ended(conn, bike.serial, ride.started_at, time.time(), reason)
     outbox.add(conn, jobs.close_ride_job(bike.serial, ride.started_at))
     counts["rides_ended"] += 1
+
+
+def alert_changed(ride: Ride) -> bool:
+    """Whether the alert rule's run length or last alert differ from what the live store holds."""
+    return (ride.alert.run_length, ride.alert.last_alert_duration_s) != ride.saved_alert
 
 
 def save_alert_state(conn: store.Connection, rides) -> None:
@@ -139,6 +153,8 @@ def save_bikes(conn: store.Connection, bikes, now_wall: float) -> None:
     """Write the touched bikes and their waiting halves."""
     ingest.save_bikes(conn, [(b.serial, b.ride.started_at if b.ride else None, b.last_line_at, now_wall,
                               b.partition) for b in bikes])
-    ingest.delete_pending_halves(conn, [(b.serial,) for b in bikes if b.pending is None])
+    # Only halves the live store holds: most bikes have none waiting between batches.
+    ingest.delete_pending_halves(conn, [(b.serial,) for b in bikes
+                                        if b.pending is None and b.stored_pending])
     ingest.save_pending_halves(conn, [(b.serial, b.pending.ts, b.pending.duration_s, b.pending.resistance)
                                       for b in bikes if b.pending is not None])
