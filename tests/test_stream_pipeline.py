@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from app.live import store
 from app.stream.pipeline import Message, end_idle_rides, process_batch
-from app.stream.rides import Settings
+from app.stream.rides import BikeCache, Settings
 from tests.stream_helpers import DATA, messages, plain, snapshot
 from tests.test_stream_parse import LINE_LIKE, system_line
 
@@ -193,6 +193,39 @@ def test_a_simulated_fleet_stores_every_reading(live):
     counters = store.get_counters(live)
     assert counters["readings"] >= 5 * 100 and "quarantined" not in counters
     assert counters.get("dropped_halves", 0) == 0 and counters.get("orphans", 0) == 0
+
+
+def test_bikes_kept_between_batches_give_the_same_live_store_as_bikes_read_each_time(live, tmp_path):
+    from app.stream.simulate import Fleet
+
+    fleet, offset, cache = Fleet(6, seed=4, ride_s=30), 0, BikeCache()
+    reference = store.connect(str(tmp_path / "reference.db"))
+    for _ in range(90):
+        batch = [Message("sim", 0, offset + i, k, v) for i, (k, v) in enumerate(fleet.tick())]
+        offset += len(batch)
+        for part in (batch[:5], batch[5:]):  # halves of one second fall in two batches
+            process_batch(live, part, SETTINGS, cache=cache)
+            process_batch(reference, part, SETTINGS)
+    pending = "SELECT * FROM pending_halves ORDER BY 1"
+    assert plain(snapshot(live)) == plain(snapshot(reference))
+    assert [tuple(r) for r in live.execute(pending)] == [tuple(r) for r in reference.execute(pending)]
+    assert store.get_counters(live) == store.get_counters(reference)
+    reference.close()
+
+
+def test_a_kept_bike_another_writer_changed_is_read_again(live):
+    cache = BikeCache()
+    process_batch(live, messages([system(0)] + ride_lines(0, [90]), key="SDa"), SETTINGS, cache=cache)
+    # Another consumer (the bike's messages on another partition) starts a new ride on the bike.
+    process_batch(live, messages([system(30, user_id=8)], key="SDa", partition=1), SETTINGS)
+    process_batch(live, messages(ride_lines(30, [91]), key="SDa", first_offset=3), SETTINGS, cache=cache)
+    assert [tuple(r) for r in live.execute(
+        "SELECT user_id, (SELECT COUNT(*) FROM readings x WHERE x.bike_serial = r.bike_serial AND "
+        "x.started_at = r.started_at) FROM rides r ORDER BY started_at")] == [(7, 1), (8, 1)]
+    # The idle sweep ends that ride: the next reading has no ride to go to.
+    assert end_idle_rides(live, Settings(idle_timeout_s=0), active_since={0: 0.0})["rides_ended"] == 1
+    process_batch(live, messages(ride_lines(31, [92]), key="SDa", first_offset=5), SETTINGS, cache=cache)
+    assert store.get_counters(live)["orphans"] == 1 and store.get_counters(live)["readings"] == 2
 
 
 def test_a_fleet_with_short_rides_ends_each_ride_within_the_given_length(live):

@@ -22,6 +22,12 @@ def bike_rows(conn: Connection, serials: list[str]):
     return conn.execute(BIKE_QUERY.format(marks=",".join("?" * len(serials))), serials)
 
 
+def bike_stamps(conn: Connection, serials: list[str]):
+    """(bike_serial, last_seen_wall, ride_started_at) of these bikes; at most 500 serials."""
+    return conn.execute("SELECT bike_serial, last_seen_wall, ride_started_at FROM bikes WHERE "
+                        f"bike_serial IN ({','.join('?' * len(serials))})", serials)
+
+
 def position(conn: Connection, topic: str, partition: int):
     """The saved (next_offset, bike_serial) of a partition, or None."""
     return conn.execute("SELECT next_offset, bike_serial FROM positions WHERE topic = ? AND partition = ?",
