@@ -14,7 +14,7 @@ from app.stream import failures, kafka_io, pipeline
 from app.stream.fence import Fenced
 from app.stream.landed import Forgetter
 from app.stream.outbox import Relay
-from app.stream.rides import Settings
+from app.stream.rides import BikeCache, Settings
 from app.stream.simulate import Fleet
 
 log = logging.getLogger("consumer")
@@ -118,7 +118,8 @@ def store_batch(consumer, conn, assignments, messages, settings, forget=()) -> b
     consumer (nothing written: the new owner reads them from the saved position), or rolled back
     because it crossed another writer (read again)."""
     try:
-        pipeline.process_batch(conn, messages, settings, forget=forget, leases=assignments.leases)
+        pipeline.process_batch(conn, messages, settings, forget=forget, leases=assignments.leases,
+                               cache=assignments.bikes)
     except Fenced as exc:
         log.warning("%s; it is read again by whoever holds them now", exc)
         assignments.rewind(messages)
@@ -161,13 +162,14 @@ def run_simulated(args, conn, settings, relay, stop, forgetter) -> None:
     """Feed an in-process fleet through the same pipeline, one simulated second at a time."""
     fleet, started = Fleet(args.simulate, seed=args.seed), time.monotonic()
     idle, active_since, offset = Idle(args.exit_when_idle), {0: time.time()}, 0
+    cache = BikeCache()
     while not stop.now:
         messages = []
         for key, value in fleet.tick():
             messages.append(pipeline.Message("simulated", 0, offset, key, value))
             offset += 1
         pipeline.process_batch(conn, messages, settings, track_positions=False,
-                               forget=forgetter.due(conn))
+                               forget=forgetter.due(conn), cache=cache)
         after_batch(conn, settings, relay, idle, active_since, None)
         if args.speed > 0:
             time.sleep(max(0.0, started + fleet.seconds / args.speed - time.monotonic()))

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from app.live import store
 from app.stream.pipeline import Message, end_idle_rides, process_batch
-from app.stream.rides import Settings
+from app.stream.rides import BikeCache, Settings
 from tests.stream_helpers import DATA, messages, plain, snapshot
 from tests.test_stream_parse import LINE_LIKE, system_line
 
@@ -143,6 +143,27 @@ def test_an_alert_is_raised_once_with_its_job_in_the_outbox(live):
     assert kwargs["heart_rate"] == 194 and kwargs["hr_limit_bpm"] == pytest.approx(177.9)
 
 
+def test_a_second_read_again_after_a_batch_boundary_leaves_the_alert_rule_as_it_was(live):
+    # Run lengths: 1 at second 5, 0 at 6, 1 at 7; second 6 sent again (a producer's retry) must not
+    # break the run that 7, 8 and 9 make: one alert, at 9.
+    lines = [system(0)] + ride_lines(0, [150, 150, 150, 150, 190, 150, 190, 191, 192])
+    process_batch(live, messages(lines[:11]), SETTINGS)
+    process_batch(live, messages(lines[11:15], first_offset=11), SETTINGS)
+    process_batch(live, messages(lines[11:13] + lines[15:], first_offset=15), SETTINGS)
+    assert [row["duration_s"] for row in live.execute("SELECT duration_s FROM alerts")] == [9]
+    assert store.get_counters(live)["readings"] == 9
+
+
+def test_a_second_split_between_batches_is_paired_and_nothing_is_left_waiting(live):
+    lines = [system(0)] + ride_lines(0, [90, 91, 92])
+    process_batch(live, messages(lines[:4]), SETTINGS)  # the Ride half of second 2 waits
+    assert live.execute("SELECT COUNT(*) FROM pending_halves").fetchone()[0] == 1
+    process_batch(live, messages(lines[4:], first_offset=4), SETTINGS)
+    assert live.execute("SELECT COUNT(*) FROM pending_halves").fetchone()[0] == 0
+    counters = store.get_counters(live)
+    assert counters["readings"] == 3 and "dropped_halves" not in counters
+
+
 def test_an_unkeyed_partition_follows_the_bike_of_its_latest_system_line(live):
     lines = ([system(0, bike_serial="SN1")] + ride_lines(0, [90])
              + [system(5, bike_serial="SN2")] + ride_lines(5, [80, 81]))
@@ -172,6 +193,39 @@ def test_a_simulated_fleet_stores_every_reading(live):
     counters = store.get_counters(live)
     assert counters["readings"] >= 5 * 100 and "quarantined" not in counters
     assert counters.get("dropped_halves", 0) == 0 and counters.get("orphans", 0) == 0
+
+
+def test_bikes_kept_between_batches_give_the_same_live_store_as_bikes_read_each_time(live, tmp_path):
+    from app.stream.simulate import Fleet
+
+    fleet, offset, cache = Fleet(6, seed=4, ride_s=30), 0, BikeCache()
+    reference = store.connect(str(tmp_path / "reference.db"))
+    for _ in range(90):
+        batch = [Message("sim", 0, offset + i, k, v) for i, (k, v) in enumerate(fleet.tick())]
+        offset += len(batch)
+        for part in (batch[:5], batch[5:]):  # halves of one second fall in two batches
+            process_batch(live, part, SETTINGS, cache=cache)
+            process_batch(reference, part, SETTINGS)
+    pending = "SELECT * FROM pending_halves ORDER BY 1"
+    assert plain(snapshot(live)) == plain(snapshot(reference))
+    assert [tuple(r) for r in live.execute(pending)] == [tuple(r) for r in reference.execute(pending)]
+    assert store.get_counters(live) == store.get_counters(reference)
+    reference.close()
+
+
+def test_a_kept_bike_another_writer_changed_is_read_again(live):
+    cache = BikeCache()
+    process_batch(live, messages([system(0)] + ride_lines(0, [90]), key="SDa"), SETTINGS, cache=cache)
+    # Another consumer (the bike's messages on another partition) starts a new ride on the bike.
+    process_batch(live, messages([system(30, user_id=8)], key="SDa", partition=1), SETTINGS)
+    process_batch(live, messages(ride_lines(30, [91]), key="SDa", first_offset=3), SETTINGS, cache=cache)
+    assert [tuple(r) for r in live.execute(
+        "SELECT user_id, (SELECT COUNT(*) FROM readings x WHERE x.bike_serial = r.bike_serial AND "
+        "x.started_at = r.started_at) FROM rides r ORDER BY started_at")] == [(7, 1), (8, 1)]
+    # The idle sweep ends that ride: the next reading has no ride to go to.
+    assert end_idle_rides(live, Settings(idle_timeout_s=0), active_since={0: 0.0})["rides_ended"] == 1
+    process_batch(live, messages(ride_lines(31, [92]), key="SDa", first_offset=5), SETTINGS, cache=cache)
+    assert store.get_counters(live)["orphans"] == 1 and store.get_counters(live)["readings"] == 2
 
 
 def test_a_fleet_with_short_rides_ends_each_ride_within_the_given_length(live):

@@ -7,8 +7,8 @@ from app.live.store import Connection
 BIKE_QUERY = """
 SELECT b.bike_serial, b.last_line_at, b.partition, r.started_at, r.rider_json, r.hr_limit_bpm,
        r.hr_formula, r.alert_run_length, r.alert_last_duration_s, r.last_alert_duration_s,
-       EXISTS (SELECT 1 FROM readings x WHERE x.bike_serial = r.bike_serial
-               AND x.started_at = r.started_at) AS has_readings,
+       (SELECT MAX(x.duration_s) FROM readings x WHERE x.bike_serial = r.bike_serial
+        AND x.started_at = r.started_at) AS last_reading_s,
        p.recorded_at, p.duration_s, p.resistance
 FROM bikes b
 LEFT JOIN rides r ON r.bike_serial = b.bike_serial AND r.started_at = b.ride_started_at
@@ -20,6 +20,12 @@ WHERE b.bike_serial IN ({marks})"""
 def bike_rows(conn: Connection, serials: list[str]):
     """The stored state of these bikes, one row each (columns of BIKE_QUERY); at most 500 serials."""
     return conn.execute(BIKE_QUERY.format(marks=",".join("?" * len(serials))), serials)
+
+
+def bike_stamps(conn: Connection, serials: list[str]):
+    """(bike_serial, last_seen_wall, ride_started_at) of these bikes; at most 500 serials."""
+    return conn.execute("SELECT bike_serial, last_seen_wall, ride_started_at FROM bikes WHERE "
+                        f"bike_serial IN ({','.join('?' * len(serials))})", serials)
 
 
 def position(conn: Connection, topic: str, partition: int):

@@ -8,6 +8,7 @@ from kafka.errors import CommitFailedError, KafkaError
 from app.live import ingest, store
 from app.stream.fence import Leases
 from app.stream.parse import Boundary, Quarantined, System, decode_value, parse_line
+from app.stream.rides import BikeCache
 
 log = logging.getLogger(__name__)
 
@@ -148,10 +149,12 @@ class Assignments(ConsumerRebalanceListener):
         self.resumes: dict[TopicPartition, Resume] = {}
         self.changes = 0  # how many assignments so far (--exit-when-idle counts from the latest)
         self.leases = Leases()
+        self.bikes = BikeCache()  # the bikes of the partitions held, as the batches left them
 
     def on_partitions_revoked(self, revoked):
         """Forget the revoked partitions (their position stays saved in the live store)."""
         self.leases.drop((tp.topic, tp.partition) for tp in revoked)
+        self.bikes.clear()  # another consumer may write them now
         for tp in revoked:
             self.active_since.pop(tp.partition, None)
             self.resumes.pop(tp, None)
@@ -164,6 +167,7 @@ class Assignments(ConsumerRebalanceListener):
         """Take each new partition's lease, then seek it to where it starts."""
         log.info("assigned partitions %s", sorted(tp.partition for tp in assigned))
         group = self.consumer.group_metadata()
+        self.bikes.clear()  # another consumer may have written them while they were not ours
         # Before reading the positions: a batch of the previous owner still writing ends first.
         self.leases.take(self.conn, [(tp.topic, tp.partition) for tp in assigned],
                          group.generation_id, group.member_id)

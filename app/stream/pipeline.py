@@ -11,7 +11,7 @@ from app.live import ingest, store
 from app.stream import rides
 from app.stream.parse import (Boundary, Quarantined, RideHalf, System, TelemetryHalf, decode_key,
                               parse_value, raw_text)
-from app.stream.rides import Bike, Settings
+from app.stream.rides import Bike, BikeCache, Settings
 
 log = logging.getLogger(__name__)
 COUNTERS = ("messages", "readings", "rides_started", "rides_ended", "rides_discarded", "alerts",
@@ -46,20 +46,29 @@ def transaction(conn: store.Connection, partitions=None, leases=None):
 
 
 def process_batch(conn: store.Connection, messages, settings: Settings,
-                  track_positions: bool = True, forget=(), leases=None) -> Counter:
+                  track_positions: bool = True, forget=(), leases=None,
+                  cache: BikeCache | None = None) -> Counter:
     """Store one poll's messages in one transaction, forgetting the `forget` rides (landed in the
     warehouse, app/stream/landed.py) in it too; return what was counted. With `leases`
-    (app/stream/fence.py), raise Fenced and write nothing if a partition was lost meanwhile."""
+    (app/stream/fence.py), raise Fenced and write nothing if a partition was lost meanwhile. With
+    `cache`, the bikes of earlier batches are taken from it rather than read again."""
     # Parsing needs no live store: done before the write lock, so other consumers can write meanwhile.
     parsed = parse_messages(messages)
-    with transaction(conn, sorted({(m.topic, m.partition) for m in messages}), leases):
-        batch = Batch(conn, settings, track_positions)
-        batch.load(messages, parsed)
-        for message, key_and_line in zip(messages, parsed):
-            batch.handle(message, key_and_line)
-        batch.flush()
-        if forget:
-            ingest.forget_rides(conn, list(forget))
+    try:
+        with transaction(conn, sorted({(m.topic, m.partition) for m in messages}), leases):
+            batch = Batch(conn, settings, track_positions)
+            batch.load(messages, parsed, cache)
+            for message, key_and_line in zip(messages, parsed):
+                batch.handle(message, key_and_line)
+            batch.flush()
+            if forget:
+                ingest.forget_rides(conn, list(forget))
+    except BaseException:
+        if cache is not None:
+            cache.clear()  # its bikes may have been changed in memory by the batch rolled back
+        raise
+    if cache is not None:
+        cache.keep(batch.bikes.values(), batch.now_wall)
     return batch.counts
 
 
@@ -109,15 +118,17 @@ class Batch:
         self.quarantine: list[tuple] = []
         self.alert_dirty: dict[str, Bike] = {}
 
-    def load(self, messages, parsed) -> None:
-        """Read the positions of the batch's partitions and the state of its bikes."""
+    def load(self, messages, parsed, cache: BikeCache | None = None) -> None:
+        """Read the positions of the batch's partitions and the state of its bikes (from `cache`
+        those it holds as the live store does)."""
         for topic, partition in {(m.topic, m.partition) for m in messages}:
             row = ingest.position(self.conn, topic, partition)
             self.positions[topic, partition] = list(row) if row else [-1, None]
         # The keys parse_messages decoded (a bad key is quarantined), and unkeyed partitions' bikes.
         serials = {item[0] for item in parsed if type(item) is tuple and item[0] is not None}
         serials |= {pos[1] for pos in self.positions.values() if pos[1]}
-        self.bikes = rides.load_bikes(self.conn, serials)
+        self.bikes = cache.load(self.conn, serials) if cache is not None else \
+            rides.load_bikes(self.conn, serials)
 
     def bike(self, serial: str, partition: int) -> Bike:
         """The bike of this serial, created when first seen."""
@@ -254,11 +265,11 @@ class Batch:
         """Write what the batch gathered: readings, alert state, bikes, positions, counters."""
         conn = self.conn
         if self.readings:
-            inserted = ingest.insert_readings(conn, self.readings)
+            inserted = ingest.insert_readings(conn, sorted(self.readings))
             self.counts["readings"] += inserted
             self.counts["duplicates"] += len(self.readings) - inserted
         rides.save_alert_state(conn, [(b.serial, b.ride) for b in self.alert_dirty.values()
-                                      if b.ride is not None])
+                                      if b.ride is not None and rides.alert_changed(b.ride)])
         rides.save_bikes(conn, self.bikes.values(), self.now_wall)
         if self.track_positions:
             ingest.save_positions(conn, [(t, p, pos[0], pos[1]) for (t, p), pos in self.positions.items()])

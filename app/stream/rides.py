@@ -41,6 +41,9 @@ class Ride:
     hr_formula: str
     alert: AlertState = field(default_factory=AlertState)
     has_readings: bool = False
+    # The alert rule's run length and last alert as the live store holds them: a reading that
+    # leaves both as they were needs no write (the last duration is the ride's latest reading's).
+    saved_alert: tuple = (0, None)
 
 
 @dataclass
@@ -52,6 +55,7 @@ class Bike:
     pending: RideHalf | None = None
     last_line_at: str | None = None
     partition: int | None = None
+    stored_pending: bool = False  # whether the live store holds a waiting half of this bike
 
 
 def load_bikes(conn: store.Connection, serials) -> dict[str, Bike]:
@@ -65,12 +69,52 @@ def load_bikes(conn: store.Connection, serials) -> dict[str, Bike]:
     return bikes
 
 
+class BikeCache:
+    """The bikes as this consumer's latest stored batches left them, so that a batch reads from the
+    live store only the bikes it does not know. Each is kept with the (last_seen_wall,
+    ride_started_at) it wrote: when the stored row no longer has them, another writer (a consumer
+    that held the partition meanwhile, an idle sweep) changed the bike, and it is read again."""
+
+    def __init__(self, limit: int = 100_000):
+        self.limit = limit
+        self.bikes: dict[str, tuple[Bike, tuple]] = {}
+
+    def load(self, conn: store.Connection, serials) -> dict[str, Bike]:
+        """The state of these bikes: the cached ones still as the live store holds them, the rest read."""
+        serials = set(serials)
+        known = [serial for serial in serials if serial in self.bikes]
+        bikes = {}
+        for start in range(0, len(known), 500):
+            for serial, wall, ride in ingest.bike_stamps(conn, known[start:start + 500]):
+                bike, stamp = self.bikes[serial]
+                if stamp == (wall, ride):
+                    bikes[serial] = bike
+        bikes.update(load_bikes(conn, serials.difference(bikes)))
+        return bikes
+
+    def keep(self, bikes, now_wall: float) -> None:
+        """Remember the bikes of a batch just committed (save_bikes wrote them with `now_wall`)."""
+        if len(self.bikes) + len(bikes) > self.limit:
+            self.bikes.clear()  # bikes come and go: start again rather than grow without end
+        for bike in bikes:
+            self.bikes[bike.serial] = bike, (now_wall, bike.ride.started_at if bike.ride else None)
+
+    def clear(self) -> None:
+        """Forget every bike (after a rolled-back batch, whose objects were changed in memory)."""
+        self.bikes.clear()
+
+
 def _bike(row) -> Bike:
     ride = None
     if row[3] is not None:
-        ride = Ride(row[3], row[4], row[5], row[6], AlertState(row[7], row[8], row[9]), bool(row[10]))
-    pending = RideHalf(row[11], row[12], row[13]) if row[11] is not None else None
-    return Bike(row[0], ride, pending, row[1], row[2])
+        # The rule's last duration is the ride's latest reading (row[10]): the column is written
+        # only when the run length or the last alert changes.
+        last = row[8] if row[10] is None or (row[8] is not None and row[8] > row[10]) else row[10]
+        ride = Ride(row[3], row[4], row[5], row[6], AlertState(row[7], last, row[9]),
+                    row[10] is not None, (row[7], row[9]))
+    if row[11] is None:
+        return Bike(row[0], ride, None, row[1], row[2])
+    return Bike(row[0], ride, RideHalf(row[11], row[12], row[13]), row[1], row[2], True)
 
 
 def start_ride(conn: store.Connection, bike: Bike, started_at: str, when, rider: dict,
@@ -102,11 +146,19 @@ def end_ride(conn: store.Connection, bike: Bike, reason: str, counts) -> None:
     counts["rides_ended"] += 1
 
 
+def alert_changed(ride: Ride) -> bool:
+    """Whether the alert rule's run length or last alert differ from what the live store holds."""
+    return (ride.alert.run_length, ride.alert.last_alert_duration_s) != ride.saved_alert
+
+
 def save_alert_state(conn: store.Connection, rides) -> None:
     """Persist the alert rule's state of these (serial, ride) pairs so a restart continues it."""
+    rides = list(rides)
     ingest.save_alert_states(conn, [(ride.alert.run_length, ride.alert.last_duration_s,
                                      ride.alert.last_alert_duration_s, serial, ride.started_at)
                                     for serial, ride in rides])
+    for _, ride in rides:
+        ride.saved_alert = (ride.alert.run_length, ride.alert.last_alert_duration_s)
 
 
 def raise_alert(conn: store.Connection, bike: Bike, reading: tuple, max_age_s: float | None = None,
@@ -137,8 +189,13 @@ def stale_reason(recorded_at: str, max_age_s: float | None, now_wall: float) -> 
 
 def save_bikes(conn: store.Connection, bikes, now_wall: float) -> None:
     """Write the touched bikes and their waiting halves."""
+    bikes = sorted(bikes, key=lambda b: b.serial)  # in key order: SQLite's B-tree is walked once
     ingest.save_bikes(conn, [(b.serial, b.ride.started_at if b.ride else None, b.last_line_at, now_wall,
                               b.partition) for b in bikes])
-    ingest.delete_pending_halves(conn, [(b.serial,) for b in bikes if b.pending is None])
+    # Only halves the live store holds: most bikes have none waiting between batches.
+    ingest.delete_pending_halves(conn, [(b.serial,) for b in bikes
+                                        if b.pending is None and b.stored_pending])
     ingest.save_pending_halves(conn, [(b.serial, b.pending.ts, b.pending.duration_s, b.pending.resistance)
                                       for b in bikes if b.pending is not None])
+    for bike in bikes:
+        bike.stored_pending = bike.pending is not None
