@@ -3,17 +3,15 @@ from flask import g
 from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint, abort
 
-from app.blueprints.api import reads
+from app.blueprints.api import reads, statements
 from app.blueprints.api.cursor import NEXT_CURSOR, decode, encode
 from app.blueprints.api.limit import count_request
 from app.blueprints.api.ride_json import json_response, rides_json
-from app.extensions import db, limiter
-from app.models import Ride
+from app.extensions import limiter
 from app.openapi import MAX_PAGE
 from app.security import no_store
 from app.services.accounts.api_keys import (PERSONAL_DATA_ROLES, ActiveKey, bearer_token, find_active_key,
                                            mark_key_used)
-from app.services.rides import queries as rides_query
 
 # Lists paginate with page/page_size: 50 by default, at most 500 (docs/specification.md#rest-api).
 Blueprint.DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 50, "max_page_size": 500}
@@ -90,25 +88,29 @@ def make_blueprint(name: str, description: str) -> Blueprint:
     return blp
 
 
-def paginate(query, pagination_parameters, cursor: str | None, newest_first: bool):
+def paginate(list_query, filters: dict, pagination_parameters, cursor: str | None, newest_first: bool):
     """One page of a ride list (its JSON) and its headers: by `cursor` (keyset: no OFFSET, no count)
     when one is given, else by page/page_size with the total in X-Pagination. Either way
-    X-Next-Cursor names the next page while more rides follow."""
+    X-Next-Cursor names the next page while more rides follow.
+
+    `list_query(filters)` builds the list (newest first when `newest_first`); `filters` maps the
+    filters given to their values."""
     size = pagination_parameters.page_size
-    keys = query.with_only_columns(Ride.ride_id, Ride.closed_at, Ride.started_at)
+    names = tuple(sorted(filters))
+    values = {**filters, statements.PAGE_LIMIT: size + 1}
     if cursor is not None:
-        started_at, ride_id = decode(cursor)
-        rows = reads.rows(rides_query.after(keys, started_at, ride_id, newest_first).limit(size + 1))
+        values[statements.CURSOR_STARTED_AT], values[statements.CURSOR_RIDE_ID] = decode(cursor)
+        rows = reads.rows(statements.after(list_query, names, newest_first), values)
         pagination_parameters.item_count = NOT_COUNTED
     else:
         if pagination_parameters.page > MAX_PAGE:  # documented as the maximum of `page`
             abort(422, message=f"page is too large: at most {MAX_PAGE}.")
         # The total comes with the page (a window count, one round trip); a page past the end
         # has no rows to carry it, and is counted on its own.
-        counted = keys.add_columns(db.func.count().over().label("total"))
-        rows = reads.rows(counted.offset((pagination_parameters.page - 1) * size).limit(size + 1))
+        values[statements.PAGE_OFFSET] = (pagination_parameters.page - 1) * size
+        rows = reads.rows(statements.page(list_query, names), values)
         pagination_parameters.item_count = rows[0].total if rows else reads.scalar(
-            db.select(db.func.count()).select_from(query.order_by(None).subquery()))
+            statements.count(list_query, names), filters)
     page = rows[:size]
     headers = {NEXT_CURSOR: encode(page[-1])} if len(rows) > size else {}
     return json_response(rides_json([(r.ride_id, r.closed_at) for r in page])), headers

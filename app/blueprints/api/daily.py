@@ -10,6 +10,11 @@ from app.services.rides import queries as rides_query
 blp = make_blueprint("daily", "The rides of a day.")
 
 
+def rides_of_day(filters: dict):
+    """The list of the rides of filters["day"], oldest first."""
+    return rides_query.rides_on(filters["day"])
+
+
 @blp.route("/daily")
 class Daily(MethodView):
     """Rides by ride_date."""
@@ -21,5 +26,5 @@ class Daily(MethodView):
     def get(self, args, position, pagination_parameters):
         """Rides whose ride_date is `date` (default today in DELOTON_TZ), oldest first."""
         day = args.get("date") or today_local()
-        return paginate(rides_query.rides_on(day), pagination_parameters, position.get("cursor"),
+        return paginate(rides_of_day, {"day": day}, pagination_parameters, position.get("cursor"),
                         newest_first=False)

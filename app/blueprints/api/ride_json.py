@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import Response, current_app
 
-from app.blueprints.api import reads
+from app.blueprints.api import reads, statements
 from app.blueprints.api.schemas import RideSchema
 from app.extensions import db
 from app.models import Ride
@@ -38,7 +38,7 @@ def _remember(ride: Ride) -> str:
 
 def closing_time(ride_id: int) -> datetime | None:
     """When a ride was closed, i.e. which version of it is current (None: no such ride)."""
-    return reads.scalar(db.select(Ride.closed_at).where(Ride.ride_id == ride_id))
+    return reads.scalar(statements.RIDE_CLOSED_AT, {"ride_id": ride_id})
 
 
 def load_rides(ride_ids: list[int]) -> list[Ride]:

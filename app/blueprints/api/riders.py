@@ -2,11 +2,10 @@
 from flask.views import MethodView
 from flask_smorest import abort
 
-from app.blueprints.api import make_blueprint, may_read_personal_data, paginate, reads
+from app.blueprints.api import make_blueprint, may_read_personal_data, paginate, reads, statements
 from app.blueprints.api.cursor import CURSOR_HEADERS, CursorArgsSchema
 from app.blueprints.api.schemas import RiderSchema, RideSchema
-from app.extensions import db
-from app.models import BIGINT_MAX, User
+from app.models import BIGINT_MAX
 from app.services.rides import queries as rides_query
 
 blp = make_blueprint("riders", "Riders and their rides.")
@@ -14,7 +13,7 @@ blp = make_blueprint("riders", "Riders and their rides.")
 
 def rider_or_404(user_id: int) -> None:
     """A 404 that says which id was unknown, unless the rider exists."""
-    if reads.first(db.select(User.user_id).where(User.user_id == user_id)) is None:
+    if reads.first(statements.RIDER_EXISTS, {"user_id": user_id}) is None:
         abort(404, message=f"No rider with id {user_id}.")
 
 
@@ -50,5 +49,5 @@ class RiderRides(MethodView):
     def get(self, position, user_id, pagination_parameters):
         """The rider's rides, newest first."""
         rider_or_404(user_id)
-        query = rides_query.filtered_rides({"user_id": user_id})
-        return paginate(query, pagination_parameters, position.get("cursor"), newest_first=True)
+        return paginate(rides_query.filtered_rides, {"user_id": user_id}, pagination_parameters,
+                        position.get("cursor"), newest_first=True)

@@ -69,5 +69,6 @@ class Rides(MethodView):
     @blp.paginate()
     def get(self, filters, position, pagination_parameters):
         """Rides, newest first, filtered by rider, bike, date range and minimum figures."""
-        return paginate(rides_query.filtered_rides(filters), pagination_parameters,
+        given = {name: value for name, value in filters.items() if value is not None}
+        return paginate(rides_query.filtered_rides, given, pagination_parameters,
                         position.get("cursor"), newest_first=True)
