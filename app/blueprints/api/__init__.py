@@ -1,7 +1,11 @@
 """The REST API under /api (flask-smorest): one module per resource, keys checked on every call."""
+import json
+from functools import lru_cache
+
 from flask import g
 from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint, abort
+from flask_smorest.pagination import PaginationParameters
 
 from app.blueprints.api import reads, statements
 from app.blueprints.api.cursor import NEXT_CURSOR, decode, encode
@@ -20,12 +24,23 @@ NOT_COUNTED = object()  # item_count of a page read by cursor: nothing was count
 
 
 class ApiBlueprint(Blueprint):
-    """flask-smorest's Blueprint, except that a page read by cursor sends no X-Pagination."""
+    """flask-smorest's Blueprint, except that a page read by cursor sends no X-Pagination, and the
+    header of a given page, size and total is made once per process (flask-smorest builds a
+    marshmallow schema for it on every request)."""
 
     def _set_pagination_metadata(self, page_params, result, headers):
         if page_params.item_count is NOT_COUNTED:
             return result, headers
-        return super()._set_pagination_metadata(page_params, result, headers)
+        headers = {} if headers is None else headers
+        headers[self.PAGINATION_HEADER_NAME] = pagination_header(
+            page_params.page, page_params.page_size, page_params.item_count)
+        return result, headers
+
+
+@lru_cache(maxsize=4096)
+def pagination_header(page: int, page_size: int, item_count: int) -> str:
+    """X-Pagination exactly as flask-smorest writes it."""
+    return json.dumps(Blueprint._make_pagination_metadata(page, page_size, item_count))
 
 
 UNAUTHORIZED = {"WWW-Authenticate": 'Bearer realm="deloton"'}
@@ -114,6 +129,18 @@ def paginate(list_query, filters: dict, pagination_parameters, cursor: str | Non
     page = rows[:size]
     headers = {NEXT_CURSOR: encode(page[-1])} if len(rows) > size else {}
     return json_response(rides_json([(r.ride_id, r.closed_at) for r in page])), headers
+
+
+def page_response(blp: ApiBlueprint, list_query, filters: dict, args: dict, newest_first: bool):
+    """A page of a ride list for a query string read by app.blueprints.api.plain: the same answer
+    and headers as through flask-smorest's decorators."""
+    defaults = Blueprint.DEFAULT_PAGINATION_PARAMETERS
+    parameters = PaginationParameters(args.get("page", defaults["page"]),
+                                      args.get("page_size", defaults["page_size"]))
+    response, headers = paginate(list_query, filters, parameters, args.get("cursor"), newest_first)
+    _, headers = blp._set_pagination_metadata(parameters, None, headers)
+    response.headers.extend(headers)
+    return response
 
 
 def resources() -> list[Blueprint]:
