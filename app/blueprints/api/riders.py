@@ -2,7 +2,8 @@
 from flask.views import MethodView
 from flask_smorest import abort
 
-from app.blueprints.api import make_blueprint, may_read_personal_data, paginate, reads, statements
+from app.blueprints.api import (make_blueprint, may_read_personal_data, page_response, paginate, plain,
+                                reads, statements)
 from app.blueprints.api.cursor import CURSOR_HEADERS, CursorArgsSchema
 from app.blueprints.api.schemas import RiderSchema, RideSchema
 from app.models import BIGINT_MAX
@@ -38,10 +39,20 @@ class RiderById(MethodView):
         return {**details, **totals}
 
 
+def plain_rides(self, user_id):
+    """The page of the rider's rides for a plain query string (app.blueprints.api.plain), else None."""
+    args = plain.plain_args(plain.PAGING)
+    if args is None:
+        return None
+    rider_or_404(user_id)
+    return page_response(blp, rides_query.filtered_rides, {"user_id": user_id}, args, newest_first=True)
+
+
 @blp.route(f"/rider/<int(max={BIGINT_MAX}):user_id>/rides")
 class RiderRides(MethodView):
     """A rider's rides."""
 
+    @plain.shortcut(plain_rides)
     @blp.arguments(CursorArgsSchema, location="query")
     @blp.response(200, RideSchema(many=True), headers=CURSOR_HEADERS)
     @blp.alt_response(404, description="No rider with this id.")
