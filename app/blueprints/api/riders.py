@@ -29,14 +29,13 @@ class RiderById(MethodView):
 
         Contact and body details (email, date of birth, address, height, weight and the other
         fields below) come only with a `pii` or `admin` key."""
-        found = reads.orm(lambda session: rides_query.rider_with_totals(user_id, session))
-        if found is None:
+        row = reads.first(statements.RIDER_WITH_TOTALS, {"user_id": user_id})
+        if row is None:
             abort(404, message=f"No rider with id {user_id}.")
-        rider, totals = found
-        details = rides_query.rider_fields(rider)
+        details = rides_query.rider_fields(row)
         if not may_read_personal_data():
             details = {name: details[name] for name in rides_query.PUBLIC_RIDER_FIELDS}
-        return {**details, **totals}
+        return {**details, **rides_query.rider_totals(row)}
 
 
 def plain_rides(self, user_id):

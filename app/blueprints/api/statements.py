@@ -17,6 +17,7 @@ CURSOR_STARTED_AT, CURSOR_RIDE_ID = "cursor_started_at", "cursor_ride_id"
 
 RIDE_CLOSED_AT = sa.select(Ride.closed_at).where(Ride.ride_id == sa.bindparam("ride_id"))
 RIDER_EXISTS = sa.select(User.user_id).where(User.user_id == sa.bindparam("user_id"))
+RIDER_WITH_TOTALS = rides_query.rider_with_totals(sa.bindparam("user_id"))
 
 
 def _bound(names: tuple[str, ...]) -> dict:
