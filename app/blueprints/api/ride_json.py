@@ -18,12 +18,15 @@ _lock = threading.Lock()
 _made: OrderedDict[tuple, str] = OrderedDict()  # (ride_id, closed_at) -> the ride's JSON
 
 
-def _remembered(key: tuple) -> str | None:
+def _remembered(keys: list[tuple]) -> dict[tuple, str | None]:
+    """The JSON made already of each ride (None for those not made), under one hold of the lock."""
+    found = {}
     with _lock:
-        text = _made.get(key)
-        if text is not None:
-            _made.move_to_end(key)
-        return text
+        for key in keys:
+            text = found[key] = _made.get(key)
+            if text is not None:
+                _made.move_to_end(key)
+    return found
 
 
 def _remember(ride: Ride) -> str:
@@ -50,7 +53,7 @@ def load_rides(ride_ids: list[int]) -> list[Ride]:
 def rides_json(keys: list[tuple[int, datetime]]) -> list[str]:
     """The JSON of the rides named by (ride_id, closed_at), in that order; one query for those
     this process has not made yet (a ride deleted meanwhile is left out)."""
-    texts = {key: _remembered(key) for key in keys}
+    texts = _remembered(keys)
     missing = [ride_id for (ride_id, _), text in texts.items() if text is None]
     if missing:
         for ride in load_rides(missing):
