@@ -71,6 +71,9 @@ class Ride(db.Model):
     __tablename__ = "rides"
     __table_args__ = (sa.UniqueConstraint("bike_serial", "started_at", name="uq_rides_bike_start"),
                       sa.Index("ix_rides_ride_date", "ride_date"),
+                      # A day's list in its order, with what a page reads (GET /api/daily).
+                      sa.Index("ix_rides_day_order", "ride_date", "started_at", "ride_id",
+                               postgresql_include=["closed_at"]),
                       sa.Index("ix_rides_user_started", "user_id", "started_at"),
                       sa.Index("ix_rides_started_at", "started_at"))
 

@@ -213,3 +213,28 @@ def test_a_read_on_a_connection_the_database_dropped_is_served_on_a_new_one(app,
     response = client.get(f"/api/ride/{ride}", headers=reader)
     assert response.status_code == 200 and response.get_json()["ride_id"] == ride
     assert client.get("/api/rider/424242", headers=reader).status_code == 404
+
+
+@pytest.mark.parametrize("plain, spelled_otherwise", [
+    ("/api/daily?date=01-05-2026&page_size=2&page=2", "/api/daily?date=1-5-2026&page_size=02&page=+2"),
+    ("/api/daily?date=2026-05-01&page_size=3", "/api/daily?date=%202026-05-01&page_size=3&unknown=1"),
+    ("/api/rides?page_size=2&page=3", "/api/rides?page_size=2&page=%D9%A3"),
+    ("/api/rider/100/rides?page_size=4", "/api/rider/100/rides?page_size=4&page_size=9"),
+])
+def test_a_page_is_the_same_however_its_query_is_spelled(client, many, reader, plain, spelled_otherwise):
+    # Plain query strings are read without webargs (app.blueprints.api.plain); the others go through it.
+    first, second = (client.get(path, headers=reader) for path in (plain, spelled_otherwise))
+    assert first.status_code == second.status_code == 200
+    assert first.get_data() == second.get_data() and len(first.get_json()) > 0
+    for header in ("X-Pagination", "X-Next-Cursor", "Cache-Control", "Content-Type"):
+        assert first.headers.get(header) == second.headers.get(header)
+    following = client.get(f"{plain}&cursor={first.headers['X-Next-Cursor']}", headers=reader)
+    assert following.status_code == 200 and "X-Pagination" not in following.headers
+
+
+def test_a_ride_without_a_query_string_is_the_ride_with_one(client, ride, reader):
+    plain = client.get(f"/api/ride/{ride}", headers=reader)
+    unexpanded = client.get(f"/api/ride/{ride}?unknown=1", headers=reader)
+    assert plain.get_data() == unexpanded.get_data()
+    assert plain.headers["ETag"] == unexpanded.headers["ETag"]
+    assert client.get(f"/api/ride/{ride}?expand=all", headers=reader).status_code == 422

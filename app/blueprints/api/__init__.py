@@ -1,19 +1,21 @@
 """The REST API under /api (flask-smorest): one module per resource, keys checked on every call."""
+import json
+from functools import lru_cache
+
 from flask import g
 from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint, abort
+from flask_smorest.pagination import PaginationParameters
 
-from app.blueprints.api import reads
+from app.blueprints.api import reads, statements
 from app.blueprints.api.cursor import NEXT_CURSOR, decode, encode
 from app.blueprints.api.limit import count_request
 from app.blueprints.api.ride_json import json_response, rides_json
-from app.extensions import db, limiter
-from app.models import Ride
+from app.extensions import limiter
 from app.openapi import MAX_PAGE
 from app.security import no_store
 from app.services.accounts.api_keys import (PERSONAL_DATA_ROLES, ActiveKey, bearer_token, find_active_key,
                                            mark_key_used)
-from app.services.rides import queries as rides_query
 
 # Lists paginate with page/page_size: 50 by default, at most 500 (docs/specification.md#rest-api).
 Blueprint.DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 50, "max_page_size": 500}
@@ -22,12 +24,23 @@ NOT_COUNTED = object()  # item_count of a page read by cursor: nothing was count
 
 
 class ApiBlueprint(Blueprint):
-    """flask-smorest's Blueprint, except that a page read by cursor sends no X-Pagination."""
+    """flask-smorest's Blueprint, except that a page read by cursor sends no X-Pagination, and the
+    header of a given page, size and total is made once per process (flask-smorest builds a
+    marshmallow schema for it on every request)."""
 
     def _set_pagination_metadata(self, page_params, result, headers):
         if page_params.item_count is NOT_COUNTED:
             return result, headers
-        return super()._set_pagination_metadata(page_params, result, headers)
+        headers = {} if headers is None else headers
+        headers[self.PAGINATION_HEADER_NAME] = pagination_header(
+            page_params.page, page_params.page_size, page_params.item_count)
+        return result, headers
+
+
+@lru_cache(maxsize=4096)
+def pagination_header(page: int, page_size: int, item_count: int) -> str:
+    """X-Pagination exactly as flask-smorest writes it."""
+    return json.dumps(Blueprint._make_pagination_metadata(page, page_size, item_count))
 
 
 UNAUTHORIZED = {"WWW-Authenticate": 'Bearer realm="deloton"'}
@@ -86,32 +99,48 @@ def make_blueprint(name: str, description: str) -> Blueprint:
     blp = ApiBlueprint(name, __name__, url_prefix="/api", description=description)
     blp.before_request(require_api_key)
     blp.after_request(no_store_by_default)
-    limiter.exempt(blp)  # counted by require_api_key (app.blueprints.api.limit), not Flask-Limiter
+    limiter.leave_alone(blp)  # counted by require_api_key (app.blueprints.api.limit), not Flask-Limiter
     return blp
 
 
-def paginate(query, pagination_parameters, cursor: str | None, newest_first: bool):
+def paginate(list_query, filters: dict, pagination_parameters, cursor: str | None, newest_first: bool):
     """One page of a ride list (its JSON) and its headers: by `cursor` (keyset: no OFFSET, no count)
     when one is given, else by page/page_size with the total in X-Pagination. Either way
-    X-Next-Cursor names the next page while more rides follow."""
+    X-Next-Cursor names the next page while more rides follow.
+
+    `list_query(filters)` builds the list (newest first when `newest_first`); `filters` maps the
+    filters given to their values."""
     size = pagination_parameters.page_size
-    keys = query.with_only_columns(Ride.ride_id, Ride.closed_at, Ride.started_at)
+    names = tuple(sorted(filters))
+    values = {**filters, statements.PAGE_LIMIT: size + 1}
     if cursor is not None:
-        started_at, ride_id = decode(cursor)
-        rows = reads.rows(rides_query.after(keys, started_at, ride_id, newest_first).limit(size + 1))
+        values[statements.CURSOR_STARTED_AT], values[statements.CURSOR_RIDE_ID] = decode(cursor)
+        rows = reads.rows(statements.after(list_query, names, newest_first), values)
         pagination_parameters.item_count = NOT_COUNTED
     else:
         if pagination_parameters.page > MAX_PAGE:  # documented as the maximum of `page`
             abort(422, message=f"page is too large: at most {MAX_PAGE}.")
         # The total comes with the page (a window count, one round trip); a page past the end
         # has no rows to carry it, and is counted on its own.
-        counted = keys.add_columns(db.func.count().over().label("total"))
-        rows = reads.rows(counted.offset((pagination_parameters.page - 1) * size).limit(size + 1))
+        values[statements.PAGE_OFFSET] = (pagination_parameters.page - 1) * size
+        rows = reads.rows(statements.page(list_query, names), values)
         pagination_parameters.item_count = rows[0].total if rows else reads.scalar(
-            db.select(db.func.count()).select_from(query.order_by(None).subquery()))
+            statements.count(list_query, names), filters)
     page = rows[:size]
     headers = {NEXT_CURSOR: encode(page[-1])} if len(rows) > size else {}
-    return json_response(rides_json([(r.ride_id, r.closed_at) for r in page])), headers
+    return json_response(rides_json([(ride_id, closed_at) for ride_id, closed_at, *_ in page])), headers
+
+
+def page_response(blp: ApiBlueprint, list_query, filters: dict, args: dict, newest_first: bool):
+    """A page of a ride list for a query string read by app.blueprints.api.plain: the same answer
+    and headers as through flask-smorest's decorators."""
+    defaults = Blueprint.DEFAULT_PAGINATION_PARAMETERS
+    parameters = PaginationParameters(args.get("page", defaults["page"]),
+                                      args.get("page_size", defaults["page_size"]))
+    response, headers = paginate(list_query, filters, parameters, args.get("cursor"), newest_first)
+    _, headers = blp._set_pagination_metadata(parameters, None, headers)
+    response.headers.extend(headers)
+    return response
 
 
 def resources() -> list[Blueprint]:

@@ -12,7 +12,6 @@ from typing import Callable, TypeVar
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from app.extensions import db
@@ -103,15 +102,6 @@ def _run(work: Callable[[Connection], T], connection: Connection) -> T:
     # record of a transaction, so that a Session over the connection starts afresh next time.
     connection.commit()
     return result
-
-
-def orm(work: Callable[[Session], T]) -> T:
-    """Run `work` with an ORM session over this thread's connection; the objects it returns stay
-    readable (they are loaded, and detached when the session closes)."""
-    def in_session(connection: Connection) -> T:
-        with Session(connection, expire_on_commit=False) as session:
-            return work(session)
-    return read(in_session)
 
 
 def first(statement, parameters: dict | None = None) -> sa.Row | None:

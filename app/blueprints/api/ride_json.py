@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import Response, current_app
 
-from app.blueprints.api import reads
+from app.blueprints.api import reads, statements
 from app.blueprints.api.schemas import RideSchema
 from app.extensions import db
 from app.models import Ride
@@ -18,12 +18,15 @@ _lock = threading.Lock()
 _made: OrderedDict[tuple, str] = OrderedDict()  # (ride_id, closed_at) -> the ride's JSON
 
 
-def _remembered(key: tuple) -> str | None:
+def _remembered(keys: list[tuple]) -> dict[tuple, str | None]:
+    """The JSON made already of each ride (None for those not made), under one hold of the lock."""
+    found = {}
     with _lock:
-        text = _made.get(key)
-        if text is not None:
-            _made.move_to_end(key)
-        return text
+        for key in keys:
+            text = found[key] = _made.get(key)
+            if text is not None:
+                _made.move_to_end(key)
+    return found
 
 
 def _remember(ride: Ride) -> str:
@@ -38,7 +41,7 @@ def _remember(ride: Ride) -> str:
 
 def closing_time(ride_id: int) -> datetime | None:
     """When a ride was closed, i.e. which version of it is current (None: no such ride)."""
-    return reads.scalar(db.select(Ride.closed_at).where(Ride.ride_id == ride_id))
+    return reads.scalar(statements.RIDE_CLOSED_AT, {"ride_id": ride_id})
 
 
 def load_rides(ride_ids: list[int]) -> list[Ride]:
@@ -50,7 +53,7 @@ def load_rides(ride_ids: list[int]) -> list[Ride]:
 def rides_json(keys: list[tuple[int, datetime]]) -> list[str]:
     """The JSON of the rides named by (ride_id, closed_at), in that order; one query for those
     this process has not made yet (a ride deleted meanwhile is left out)."""
-    texts = {key: _remembered(key) for key in keys}
+    texts = _remembered(keys)
     missing = [ride_id for (ride_id, _), text in texts.items() if text is None]
     if missing:
         for ride in load_rides(missing):

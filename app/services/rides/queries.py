@@ -72,37 +72,40 @@ def get_rider_or_none(user_id: int) -> User | None:
     return db.session.get(User, user_id)
 
 
-def rider_fields(rider: User) -> dict:
-    """The rider's stored details and their age today."""
+def rider_fields(rider) -> dict:
+    """The rider's stored details and their age today (`rider` a User or a row of its columns)."""
     fields = {name: getattr(rider, name) for name in RIDER_FIELDS}
     fields["age_years"] = age_years(rider.date_of_birth, today_local())
     fields["age_band"] = age_band(fields["age_years"])
     return fields
 
 
-def rider_with_totals(user_id: int, session=None) -> tuple[User, dict] | None:
-    """The rider and their totals over all their rides, in one indexed query on `users` and `rides`
-    whatever their history (None for an unknown rider).
+def rider_with_totals(user_id):
+    """A SELECT of the rider (every column of `users`) and their totals over all their rides, one
+    indexed query on `users` and `rides` whatever their history (no row for an unknown rider);
+    `user_id` may be a bound parameter, so that the statement is built once.
 
     avg_heart_rate is over all their heart-rate readings (hr > 0): each ride keeps the mean of its
-    own such readings and how many there were, so their weighted mean is the mean over every one.
-    Read in `session` (the request's unless given)."""
+    own such readings and how many there were, so their weighted mean is the mean over every one."""
     weighted = Ride.avg_heart_rate.is_not(None)
     hr_sum = db.func.sum(Ride.avg_heart_rate * Ride.hr_readings_count).filter(weighted)
     hr_count = db.func.sum(Ride.hr_readings_count).filter(weighted)
-    row = (session or db.session).execute(
-        db.select(User, db.func.count(Ride.ride_id), db.func.coalesce(db.func.sum(Ride.energy_kj), 0.0),
-                  db.func.coalesce(db.func.sum(Ride.duration_s), 0),
-                  db.func.min(Ride.started_at), db.func.max(Ride.started_at),
-                  hr_sum / db.func.nullif(hr_count, 0))
-        .outerjoin(Ride, Ride.user_id == User.user_id).where(User.user_id == user_id)
-        .group_by(User.user_id)).first()
-    if row is None:
-        return None
-    rider, count, energy, duration, first, last, avg_hr = row
-    return rider, {"rides_count": count, "total_energy_kj": float(energy),
-                   "total_duration_s": int(duration), "first_ride_at": first, "last_ride_at": last,
-                   "avg_heart_rate": None if avg_hr is None else float(avg_hr)}
+    return (db.select(User, db.func.count(Ride.ride_id).label("rides_count"),
+                      db.func.coalesce(db.func.sum(Ride.energy_kj), 0.0).label("total_energy_kj"),
+                      db.func.coalesce(db.func.sum(Ride.duration_s), 0).label("total_duration_s"),
+                      db.func.min(Ride.started_at).label("first_ride_at"),
+                      db.func.max(Ride.started_at).label("last_ride_at"),
+                      (hr_sum / db.func.nullif(hr_count, 0)).label("avg_heart_rate"))
+            .outerjoin(Ride, Ride.user_id == User.user_id).where(User.user_id == user_id)
+            .group_by(User.user_id))
+
+
+def rider_totals(row) -> dict:
+    """The totals of a row of rider_with_totals, as plain numbers and times."""
+    return {"rides_count": row.rides_count, "total_energy_kj": float(row.total_energy_kj),
+            "total_duration_s": int(row.total_duration_s), "first_ride_at": row.first_ride_at,
+            "last_ride_at": row.last_ride_at,
+            "avg_heart_rate": None if row.avg_heart_rate is None else float(row.avg_heart_rate)}
 
 
 RECENT_LIMIT = 5
