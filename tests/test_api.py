@@ -80,6 +80,18 @@ def test_an_id_in_other_than_ascii_digits_is_not_found(client, rides, reader):
         assert client.get(f"/api/ride/{spelling}", headers=reader).status_code == 404
 
 
+def test_an_integer_argument_in_other_than_ascii_digits_is_a_422_that_names_it(client, rides, reader):
+    # int() reads "𝟏" and " 2" as 1 and 2; the OpenAPI document promises an integer.
+    assert client.get("/api/rides?page=1&page_size=2", headers=reader).status_code == 200
+    for query, name in [("page=\U0001D7CF", "page"), ("page_size=\u0662", "page_size"),
+                        ("page_size=%202", "page_size"), ("page_size=1_0", "page_size"),
+                        ("min_duration_s=\U0001D7CE", "min_duration_s"),
+                        ("user_id=\u0661", "user_id")]:
+        response = client.get(f"/api/rides?{query}", headers=reader)
+        assert response.status_code == 422, query
+        assert name in response.get_json()["message"], query
+
+
 def test_a_bad_expand_is_a_422_that_names_the_parameter(client, rides, reader):
     response = client.get(f"/api/ride/{rides[0]}?expand=everything", headers=reader)
     assert response.status_code == 422

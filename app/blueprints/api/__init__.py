@@ -11,6 +11,7 @@ from app.blueprints.api import reads, statements
 from app.blueprints.api.cursor import NEXT_CURSOR, decode, encode
 from app.blueprints.api.limit import count_request
 from app.blueprints.api.ride_json import json_response, rides_json
+from app.blueprints.api.strict_parser import StrictIntegerParser
 from app.extensions import limiter
 from app.openapi import MAX_PAGE
 from app.security import no_store
@@ -26,7 +27,11 @@ NOT_COUNTED = object()  # item_count of a page read by cursor: nothing was count
 class ApiBlueprint(Blueprint):
     """flask-smorest's Blueprint, except that a page read by cursor sends no X-Pagination, and the
     header of a given page, size and total is made once per process (flask-smorest builds a
-    marshmallow schema for it on every request)."""
+    marshmallow schema for it on every request). Its arguments, paging included, take integers in
+    ASCII digits only (StrictIntegerParser)."""
+
+    ARGUMENTS_PARSER = StrictIntegerParser()
+    PAGINATION_ARGUMENTS_PARSER = StrictIntegerParser()
 
     def _set_pagination_metadata(self, page_params, result, headers):
         if page_params.item_count is NOT_COUNTED:
