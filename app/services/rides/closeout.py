@@ -10,12 +10,11 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from flask import current_app
 
 from app.domain.figures import READING_COLUMNS, readings_frame, ride_figures
 from app.domain.rider import parse_rider
-from app.extensions import db
+from app.extensions import db, dialect_insert
 from app.live import queries, store
 from app.models import HrAlert, Ride, RideReading, User, utcnow
 from app.services.report import final as report_final
@@ -112,16 +111,11 @@ def _statements(dialect: str) -> _Statements:
     serial = sa.bindparam("key_serial", type_=rides.c.bike_serial.type)
     started = sa.bindparam("key_started", type_=rides.c.started_at.type)
     landed = sa.select(rides.c.ride_id).where(rides.c.bike_serial == serial, rides.c.started_at == started)
-    insert_ride = (_insert(dialect, rides).on_conflict_do_nothing(index_elements=["bike_serial", "started_at"])
+    insert_ride = (dialect_insert(rides, dialect).on_conflict_do_nothing(index_elements=["bike_serial", "started_at"])
                    .returning(rides.c.ride_id))
     link_alerts = (sa.update(alerts).where(alerts.c.bike_serial == serial, alerts.c.ride_started_at == started)
                    .values(ride_id=sa.bindparam("landed_ride_id")))
     return _Statements(landed, insert_ride, link_alerts)
-
-
-def _insert(dialect: str, table: sa.Table):
-    """The dialect's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite alike)."""
-    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
 @functools.lru_cache(maxsize=8)
@@ -129,7 +123,7 @@ def _upsert_rider(dialect: str, columns: tuple[str, ...]) -> sa.Insert:
     """Insert the rider, or update them unless a later ride already gave their details (columns:
     the rider's fields; details_from_ride_at and updated_at come with them)."""
     users = User.__table__
-    statement = _insert(dialect, users)
+    statement = dialect_insert(users, dialect)
     newer = sa.or_(users.c.details_from_ride_at.is_(None),
                    users.c.details_from_ride_at <= statement.excluded.details_from_ride_at)
     changes = {key: statement.excluded[key] for key in (*columns, "details_from_ride_at", "updated_at")
