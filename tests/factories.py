@@ -354,7 +354,7 @@ def start_ride(conn, bike_serial: str, rider: dict, started_at: datetime = START
     conn.execute("INSERT INTO bikes (bike_serial, ride_started_at, last_line_at, last_seen_wall)"
                  " VALUES (?, ?, ?, ?) ON CONFLICT (bike_serial) DO UPDATE SET ride_started_at ="
                  " excluded.ride_started_at, last_line_at = excluded.last_line_at, last_seen_wall ="
-                 " excluded.last_seen_wall", (bike_serial, start, start, time.time()))
+                 " excluded.last_seen_wall, ride_energy_j = 0", (bike_serial, start, start, time.time()))
     conn.execute("INSERT INTO rides (bike_serial, started_at, user_id, rider_json, hr_limit_bpm,"
                  " hr_formula) VALUES (?, ?, ?, ?, ?, 'tanaka') ON CONFLICT DO NOTHING",
                  (bike_serial, start, rider["user_id"], json.dumps(rider),
@@ -365,12 +365,15 @@ def start_ride(conn, bike_serial: str, rider: dict, started_at: datetime = START
 
 def add_reading(conn, bike_serial: str, start: str, duration_s: int, heart_rate: int,
                 rpm: int = 60, power: float = 120.0, resistance: int = 40) -> None:
-    """One second of riding (a Ride + Telemetry pair), and the bike heard from now."""
+    """One second of riding (a Ride + Telemetry pair), and the bike heard from now (its ride's
+    energy counted, as the consumer keeps it)."""
     recorded = store.to_text(store.from_text(start) + timedelta(seconds=duration_s))
-    conn.execute("INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                 (bike_serial, start, duration_s, recorded, heart_rate, rpm, power, resistance))
-    conn.execute("UPDATE bikes SET last_line_at = ?, last_seen_wall = ? WHERE bike_serial = ?",
-                 (recorded, time.time(), bike_serial))
+    stored = conn.execute("INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                          (bike_serial, start, duration_s, recorded, heart_rate, rpm, power,
+                           resistance)).rowcount
+    conn.execute("UPDATE bikes SET last_line_at = ?, last_seen_wall = ?, ride_energy_j = ride_energy_j"
+                 " + CASE WHEN ride_started_at = ? THEN ? ELSE 0 END WHERE bike_serial = ?",
+                 (recorded, time.time(), start, power if stored else 0.0, bike_serial))
     conn.commit()
 
 

@@ -115,3 +115,19 @@ def test_a_version_1_live_store_gets_counters_per_slot_and_keeps_their_totals(wh
         conn.execute("INSERT INTO counters (name, slot, value) VALUES ('readings', 3, 8)")
         assert store.get_counters(conn) == {"readings": 50, "messages": 90}
     assert shape(path, dialect)["counters"]["key"] == ["name", "slot"]
+
+
+def test_a_version_2_live_store_gets_each_ride_in_progress_its_energy_so_far(where):
+    path, dialect = where
+    old_bikes = ("CREATE TABLE bikes (bike_serial TEXT NOT NULL PRIMARY KEY, ride_started_at TEXT, "
+                 "last_line_at TEXT, last_seen_wall REAL NOT NULL, partition INTEGER)")
+    others = [table for name, table in schema.metadata.tables.items() if name != "bikes"]
+    run_raw(path, dialect, schema.ddl(dialect, others) + [
+        old_bikes, "INSERT INTO schema_version VALUES (2)",
+        "INSERT INTO bikes VALUES ('SN1', 's1', 'x', 1.0, 0), ('SN2', NULL, 'x', 1.0, 0)",
+        "INSERT INTO readings VALUES ('SN1', 's1', 1, 'x', 90, 60, 100.5, 30), "
+        "('SN1', 's1', 2, 'x', 90, 60, 99.5, 30), ('SN1', 's0', 1, 'x', 90, 60, 500, 30)"])
+    with closing(store.connect(path)) as conn:
+        assert store.stored_version(conn) == schema.VERSION
+        energy = dict(conn.execute("SELECT bike_serial, ride_energy_j FROM bikes").fetchall())
+    assert energy == {"SN1": 200.0, "SN2": 0.0}  # the ride in progress only, not the earlier one

@@ -9,7 +9,7 @@ SELECT b.bike_serial, b.last_line_at, b.partition, r.started_at, r.rider_json, r
        r.hr_formula, r.alert_run_length, r.alert_last_duration_s, r.last_alert_duration_s,
        (SELECT MAX(x.duration_s) FROM readings x WHERE x.bike_serial = r.bike_serial
         AND x.started_at = r.started_at) AS last_reading_s,
-       p.recorded_at, p.duration_s, p.resistance
+       p.recorded_at, p.duration_s, p.resistance, b.ride_energy_j
 FROM bikes b
 LEFT JOIN rides r ON r.bike_serial = b.bike_serial AND r.started_at = b.ride_started_at
                  AND r.status = 'open'
@@ -92,12 +92,13 @@ def insert_alert(conn: Connection, row: tuple) -> None:
 
 
 def save_bikes(conn: Connection, rows: list[tuple]) -> None:
-    """(bike_serial, ride_started_at, last_line_at, last_seen_wall, partition) per bike."""
+    """(bike_serial, ride_started_at, last_line_at, last_seen_wall, partition, ride_energy_j) per bike."""
     conn.executemany(
-        "INSERT INTO bikes (bike_serial, ride_started_at, last_line_at, last_seen_wall, partition) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (bike_serial) DO UPDATE SET "
+        "INSERT INTO bikes (bike_serial, ride_started_at, last_line_at, last_seen_wall, partition, "
+        "ride_energy_j) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (bike_serial) DO UPDATE SET "
         "ride_started_at = excluded.ride_started_at, last_line_at = excluded.last_line_at, "
-        "last_seen_wall = excluded.last_seen_wall, partition = excluded.partition", rows)
+        "last_seen_wall = excluded.last_seen_wall, partition = excluded.partition, "
+        "ride_energy_j = excluded.ride_energy_j", rows)
 
 
 def delete_pending_halves(conn: Connection, rows: list[tuple]) -> None:
@@ -114,7 +115,8 @@ def save_pending_halves(conn: Connection, rows: list[tuple]) -> None:
 
 def set_idle(conn: Connection, bike_serial: str) -> None:
     """A bike with no ride in progress and no waiting half."""
-    conn.execute("UPDATE bikes SET ride_started_at = NULL WHERE bike_serial = ?", (bike_serial,))
+    conn.execute("UPDATE bikes SET ride_started_at = NULL, ride_energy_j = 0 WHERE bike_serial = ?",
+                 (bike_serial,))
     conn.execute("DELETE FROM pending_halves WHERE bike_serial = ?", (bike_serial,))
 
 

@@ -198,12 +198,11 @@ FROM readings WHERE bike_serial = :bike AND started_at = :start AND duration_s >
 
 # Rides in progress by energy so far: one query, each ride's readings found by their primary key.
 BOARD_SQL = """
-SELECT b.bike_serial, r.rider_json, SUM(x.power) AS power_sum
+SELECT b.bike_serial, r.rider_json, b.ride_energy_j AS power_sum
 FROM bikes b
 JOIN rides r ON r.bike_serial = b.bike_serial AND r.started_at = b.ride_started_at
-JOIN readings x ON x.bike_serial = b.bike_serial AND x.started_at = b.ride_started_at
-WHERE b.ride_started_at IS NOT NULL
-GROUP BY b.bike_serial, r.rider_json
+WHERE b.ride_started_at IS NOT NULL AND EXISTS (
+    SELECT 1 FROM readings x WHERE x.bike_serial = b.bike_serial AND x.started_at = b.ride_started_at)
 ORDER BY power_sum DESC, b.bike_serial
 """
 

@@ -11,7 +11,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 # The schema version this code writes and reads. A store without a version is 0 (created before
 # versions were kept). To change the schema: change the tables below, bump VERSION, and add the
 # statements that bring a store of the previous version up to it to UPGRADES (at the end).
-VERSION = 2
+VERSION = 3
 
 # SQLite's types as they were first written (INTEGER so that `id INTEGER PRIMARY KEY` stays the
 # rowid); 64-bit integers and doubles on PostgreSQL.
@@ -28,6 +28,9 @@ bikes = Table(
     Column("last_line_at", Text),  # <ts> of the bike's latest line
     Column("last_seen_wall", Real, nullable=False),  # wall-clock epoch seconds it was last heard
     Column("partition", Int),
+    # The energy (joules: the sum of its readings' power, one a second) of the ride in progress, kept
+    # by the consumer as it stores readings, so the screens' leaderboard reads one row per bike.
+    Column("ride_energy_j", Real, nullable=False, server_default=text("0")),
 )
 
 rides = Table(
@@ -183,11 +186,24 @@ def _rebuild_counters(dialect: str) -> list[str]:
         "DROP TABLE counters", "ALTER TABLE counters_v2 RENAME TO counters"]
 
 
+def _rebuild_bikes(dialect: str) -> list[str]:
+    """Statements that give `bikes` its ride_energy_j, summed from the readings of each ride in
+    progress (a rebuild rather than ADD COLUMN: it must also run on a store just created)."""
+    rebuilt = bikes.to_metadata(MetaData(), name="bikes_v3")
+    return ddl(dialect, [rebuilt]) + [
+        "INSERT INTO bikes_v3 (bike_serial, ride_started_at, last_line_at, last_seen_wall, partition, "
+        "ride_energy_j) SELECT b.bike_serial, b.ride_started_at, b.last_line_at, b.last_seen_wall, "
+        "b.partition, COALESCE((SELECT SUM(x.power) FROM readings x WHERE x.bike_serial = b.bike_serial "
+        "AND x.started_at = b.ride_started_at), 0) FROM bikes b",
+        "DROP TABLE bikes", "ALTER TABLE bikes_v3 RENAME TO bikes"]
+
+
 UPGRADES: dict[int, dict[str, list[str]]] = {
     # version: {"sqlite": [...], "postgresql": [...]} -- run in order, in one write transaction, on
     # an older store and also on a store just created (whose tables already have the new shape).
     1: {"sqlite": [], "postgresql": []},  # 0 -> 1 only adds schema_version, which create makes
     2: {dialect: _rebuild_counters(dialect) for dialect in DIALECTS},  # counters per slot
+    3: {dialect: _rebuild_bikes(dialect) for dialect in DIALECTS},  # each ride's energy so far
 }
 
 

@@ -114,7 +114,8 @@ class Batch:
         self.counts = Counter()
         self.bikes: dict[str, Bike] = {}
         self.positions: dict[tuple[str, int], list] = {}
-        self.readings: list[tuple] = []
+        self.readings: list[tuple] = []  # each a second after its ride's latest stored one
+        self.late: list[tuple[Bike, tuple]] = []  # repeated or out-of-order seconds (rare)
         self.quarantine: list[tuple] = []
         self.alert_dirty: dict[str, Bike] = {}
 
@@ -246,7 +247,12 @@ class Batch:
             return
         reading = (bike.serial, ride.started_at, half.duration_s, half.ts, line.heart_rate,
                    line.rpm, line.power, half.resistance)
-        self.readings.append(reading)
+        if ride.last_s is None or half.duration_s > ride.last_s:
+            ride.last_s = half.duration_s
+            ride.energy_j += line.power
+            self.readings.append(reading)
+        else:  # it may be stored already: flush stores it alone and counts its energy if it was not
+            self.late.append((bike, reading))
         ride.has_readings = True
         self.evaluate_alert(bike, reading)
 
@@ -268,6 +274,13 @@ class Batch:
             inserted = ingest.insert_readings(conn, sorted(self.readings))
             self.counts["readings"] += inserted
             self.counts["duplicates"] += len(self.readings) - inserted
+        for bike, reading in self.late:
+            if not ingest.insert_readings(conn, [reading]):
+                self.counts["duplicates"] += 1
+                continue
+            self.counts["readings"] += 1
+            if bike.ride is not None and bike.ride.started_at == reading[1]:
+                bike.ride.energy_j += reading[6]
         rides.save_alert_state(conn, [(b.serial, b.ride) for b in self.alert_dirty.values()
                                       if b.ride is not None and rides.alert_changed(b.ride)])
         rides.save_bikes(conn, self.bikes.values(), self.now_wall)

@@ -44,6 +44,8 @@ class Ride:
     # The alert rule's run length and last alert as the live store holds them: a reading that
     # leaves both as they were needs no write (the last duration is the ride's latest reading's).
     saved_alert: tuple = (0, None)
+    energy_j: float = 0.0  # the sum of its stored readings' power (bikes.ride_energy_j)
+    last_s: int | None = None  # its latest stored second: a later one cannot be stored already
 
 
 @dataclass
@@ -111,7 +113,7 @@ def _bike(row) -> Bike:
         # only when the run length or the last alert changes.
         last = row[8] if row[10] is None or (row[8] is not None and row[8] > row[10]) else row[10]
         ride = Ride(row[3], row[4], row[5], row[6], AlertState(row[7], last, row[9]),
-                    row[10] is not None, (row[7], row[9]))
+                    row[10] is not None, (row[7], row[9]), row[14], row[10])
     if row[11] is None:
         return Bike(row[0], ride, None, row[1], row[2])
     return Bike(row[0], ride, RideHalf(row[11], row[12], row[13]), row[1], row[2], True)
@@ -191,7 +193,7 @@ def save_bikes(conn: store.Connection, bikes, now_wall: float) -> None:
     """Write the touched bikes and their waiting halves."""
     bikes = sorted(bikes, key=lambda b: b.serial)  # in key order: SQLite's B-tree is walked once
     ingest.save_bikes(conn, [(b.serial, b.ride.started_at if b.ride else None, b.last_line_at, now_wall,
-                              b.partition) for b in bikes])
+                              b.partition, b.ride.energy_j if b.ride else 0.0) for b in bikes])
     # Only halves the live store holds: most bikes have none waiting between batches.
     ingest.delete_pending_halves(conn, [(b.serial,) for b in bikes
                                         if b.pending is None and b.stored_pending])
