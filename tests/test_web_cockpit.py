@@ -11,7 +11,6 @@ from playwright.sync_api import expect
 from sqlalchemy import event
 
 from app.extensions import db
-from app.live.queries import BOARD_SQL
 from tests import factories as lw
 from tests.test_web_screens import PHONE, box_of, browse, live  # noqa: F401 (fixtures)
 from tests.factories import add_ride, add_user
@@ -152,11 +151,3 @@ def test_comparison_rides_are_read_once_per_ride_not_every_second(app, client, l
         event.remove(engine, "before_cursor_execute", listen)
     assert all('data-pace="best"' in page and "−0.5 kJ" in page for page in pages)  # 1.5 against 2.0
     assert sum("ride_readings" in sql for sql in statements) == 2  # the best and the last ride, once
-
-
-def test_the_leaderboard_reads_one_row_per_ride_not_its_readings(live):
-    plan = " / ".join(row[3] for row in live.execute("EXPLAIN QUERY PLAN " + BOARD_SQL))
-    # Each ride's energy is the consumer's running sum on its bike's row; its readings are only
-    # probed by key (has it any yet?), never summed or scanned.
-    assert "SEARCH r USING PRIMARY KEY" in plan and "SCAN x" not in plan and "SCAN r" not in plan
-    assert "SEARCH x USING PRIMARY KEY" in plan and "USE TEMP B-TREE FOR GROUP BY" not in plan

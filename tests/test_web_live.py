@@ -3,14 +3,15 @@ import gzip
 import json
 import time
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 
 from app.extensions import db
 from app.live import store
+from app.services.pages import fleet as fleet_view
 from app.services.pages import fragment_cache
 from app.services.pages import live as live_view
-from app.services.rides import pacing
 from tests.factories import START, add_reading, add_ride, add_user, end_ride, rider_json, start_ride
 
 LIVE = {"HX-Request": "true", "HX-Target": "live-figures"}
@@ -110,7 +111,9 @@ def test_a_poll_for_figures_the_screen_has_is_answered_not_modified(client, live
 
 
 def test_figures_summed_poll_by_poll_are_those_of_the_whole_ride(client, live, monkeypatch):
-    monkeypatch.setattr(pacing, "BOARD_TTL_S", 3600)  # one leaderboard for both pages compared
+    frozen = time.time()  # one fleet snapshot, so one leaderboard, for both pages compared
+    monkeypatch.setattr(fleet_view, "time", SimpleNamespace(time=lambda: frozen, monotonic=time.monotonic,
+                                                            sleep=time.sleep))
     start = ride_with(live, [])
     rates = [0, 95, 120, 0, 0, 140, 150, 165, 181, 0, 130, 110]
     for second, rate in enumerate(rates, 1):  # a screen polling as the readings come in

@@ -118,7 +118,8 @@ SELECT CASE WHEN b.last_seen_wall IS NULL OR :now - b.last_seen_wall > :silent_s
             WHEN r.hr_limit_bpm <> 0 AND x.heart_rate > r.hr_limit_bpm THEN 0
             WHEN x.heart_rate = 0 THEN 1
             ELSE 2 END AS urgency,
-       b.bike_serial, b.ride_started_at, x.duration_s, x.heart_rate, x.power, r.hr_limit_bpm
+       b.bike_serial, b.ride_started_at, x.duration_s, x.heart_rate, x.power, r.hr_limit_bpm,
+       b.ride_energy_j
 """ + _FLEET_FROM
 
 RIDERS_IN_PROGRESS_SQL = """
@@ -141,7 +142,8 @@ def fleet(conn: Connection) -> list:
 
 def fleet_tiles(conn: Connection, now: float, silent_s: float) -> list:
     """Every bike as a compact row: (urgency, bike_serial, ride_started_at, duration_s, heart_rate,
-    power, hr_limit_bpm), the urgency as of wall-clock time `now`; in no particular order."""
+    power, hr_limit_bpm, ride_energy_j), the urgency as of wall-clock time `now`; in no particular
+    order."""
     return conn.execute(FLEET_TILES_SQL, {"now": now, "silent_s": silent_s}).fetchall()
 
 
@@ -197,16 +199,6 @@ FROM readings WHERE bike_serial = :bike AND started_at = :start AND duration_s >
 """
 
 # Rides in progress by energy so far: one query, each ride's readings found by their primary key.
-BOARD_SQL = """
-SELECT b.bike_serial, r.rider_json, b.ride_energy_j AS power_sum
-FROM bikes b
-JOIN rides r ON r.bike_serial = b.bike_serial AND r.started_at = b.ride_started_at
-WHERE b.ride_started_at IS NOT NULL AND EXISTS (
-    SELECT 1 FROM readings x WHERE x.bike_serial = b.bike_serial AND x.started_at = b.ride_started_at)
-ORDER BY power_sum DESC, b.bike_serial
-"""
-
-
 def get_bike(conn: Connection, bike_serial: str) -> Row | None:
     """The bike's row, or None when the consumer never heard of it."""
     return conn.execute("SELECT * FROM bikes WHERE bike_serial = ?", (bike_serial,)).fetchone()
@@ -259,8 +251,3 @@ def last_ended_start(conn: Connection, bike_serial: str) -> str | None:
         "SELECT started_at FROM rides WHERE bike_serial = ? AND status = 'ended' "
         "ORDER BY started_at DESC LIMIT 1", (bike_serial,)).fetchone()
     return None if row is None else row["started_at"]
-
-
-def energy_board(conn: Connection) -> list:
-    """The rides in progress (bike_serial, rider_json, power_sum), most energy first."""
-    return conn.execute(BOARD_SQL).fetchall()

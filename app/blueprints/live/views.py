@@ -11,6 +11,7 @@ from app.models import BIGINT_MAX, INT_MAX
 from app.services.pages import fleet as fleet_view
 from app.services.pages import fragment_cache
 from app.services.pages import live as live_view
+from app.services.rides import pacing as pacing_rules
 from app.services.rides import queries as ride_history, summary as ride_summary, queries as rides_query
 
 VIEWS = ("current", "recent")
@@ -73,6 +74,10 @@ def bike(serial: str):
 def bike_page(serial: str, view: str) -> str:
     """A bike's screen, its panel or its live figures, as the request asks."""
     current = live_view.current_ride(serial)
+    if current is not None and current["ride"] is not None:
+        # The leaderboard of the fleet's latest snapshot (a second old at most): no query per screen.
+        board = fleet_view.leaderboard(fleet_view.snapshot())
+        current["ride"]["pacing"] = pacing_rules.pacing(serial, current["ride"], board)
     last = ride_summary.ride_end_summary(serial) if not (current and current["ride"]) else None
     if current is None and last is None:
         abort(404, description=f"No bike {serial} has been seen.")

@@ -1,7 +1,7 @@
 """The fleet page at any size: one compact row per bike a second, its urgency worked out in SQL,
 built by one web process for all of them (shared through Redis) and by all viewers, searched,
 filtered and paged in memory; tiles are made only for the page shown, and the rendered pages of
-that second are shared too."""
+that second are shared too. The bike screens' leaderboard is made from the same rows."""
 import hashlib
 import json
 import threading
@@ -30,7 +30,8 @@ SHARE_TTL_S = 5  # how long a second's shared rows (and their builder's lock) st
 WAIT_S = 1.0  # how long a process waits for another's build before it builds the rows itself
 
 # A compact row's columns (app/live/queries.py fleet_tiles).
-URGENCY, SERIAL, STARTED, ELAPSED, HEART_RATE, POWER, LIMIT = range(7)
+URGENCY, SERIAL, STARTED, ELAPSED, HEART_RATE, POWER, LIMIT, ENERGY = range(8)
+ROWS_FORMAT = 2  # in the Redis key: a process of older code never reads rows of another shape
 
 
 
@@ -54,6 +55,7 @@ class Snapshot:
     riders: dict[tuple, Rider]
     counts: dict[str, int]
     pages: dict[tuple, str] = field(default_factory=dict)  # rendered fragments of this second
+    board: list | None = None  # the leaderboard, made when first asked for
 
 
 @dataclass
@@ -87,7 +89,7 @@ def shared_rows(fleet: Fleet, conn, second: int) -> list:
     try:
         client = redis_client(fleet)
         path = current_app.config["LIVE_DB_PATH"]
-        key = f"deloton:fleet:{hashlib.sha1(path.encode()).hexdigest()[:16]}:{second}"
+        key = f"deloton:fleet:{ROWS_FORMAT}:{hashlib.sha1(path.encode()).hexdigest()[:16]}:{second}"
         deadline = time.monotonic() + WAIT_S
         while not client.set(key + ":lock", 1, nx=True, ex=SHARE_TTL_S):
             data = client.get(key)
@@ -208,6 +210,20 @@ def tile(row, rider: Rider) -> dict:
             "first_name": rider.first_name, "name": rider.name, "user_id": rider.user_id,
             "elapsed_s": row[ELAPSED], "heart_rate": row[HEART_RATE], "power": row[POWER],
             "zone": live_view.zone_of(row[HEART_RATE], row[LIMIT])}
+
+
+def leaderboard(snap: Snapshot) -> list[dict]:
+    """The rides in progress that have readings, by energy so far (highest first, then serial),
+    with their riders' first names: made once per snapshot for every screen of this process."""
+    board = snap.board
+    if board is None:  # two threads may both make it: the same list, no harm
+        riding = [row for row in snap.rows if row[STARTED] is not None and row[ELAPSED] is not None]
+        riding.sort(key=lambda row: (-row[ENERGY], row[SERIAL]))
+        board = snap.board = [
+            {"bike_serial": row[SERIAL], "energy_kj": row[ENERGY] / 1000,
+             "first_name": snap.riders[(row[SERIAL], row[STARTED])].first_name or "Rider"}
+            for row in riding]
+    return board
 
 
 def rendered(snap: Snapshot, key: tuple, render) -> str:

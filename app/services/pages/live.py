@@ -11,7 +11,6 @@ from app.domain.figures import ZONE_BOUNDS
 from app.domain.rider import age_years, formula_description, parse_rider
 from app.live import queries, store
 from app.live.db import get_live
-from app.services.rides import pacing as pacing_rules
 
 SILENT_AFTER_S = 10  # wall-clock seconds without a line before a bike counts as silent
 HOLD_AFTER_S = 10  # readings with heart rate 0 before the screen asks to hold the handlebars
@@ -101,9 +100,7 @@ def current_ride(bike_serial: str) -> dict | None:
         return view
     ride = store.get_ride(live_conn(), bike_serial, bike["ride_started_at"])
     if ride is not None:
-
         view["ride"] = ride_figures(ride)
-        view["ride"]["pacing"] = pacing_rules.pacing(bike_serial, view["ride"], live_leaderboard())
     return view
 
 
@@ -210,14 +207,3 @@ def last_ended_ride(bike_serial: str) -> dict | None:
     ride = store.get_ride(live_conn(), bike_serial, started_at)
     return ride_figures(ride)
 
-
-def live_leaderboard() -> list[dict]:
-    """Rides in progress by energy so far, highest first (shared by every screen for a second)."""
-    cached = current_app.extensions.get("pacing_board")
-    if cached and time.monotonic() - cached[0] < pacing_rules.BOARD_TTL_S:
-        return cached[1]
-    board = [{"bike_serial": row["bike_serial"], "energy_kj": (row["power_sum"] or 0) / 1000,
-              "first_name": rider_card(row["rider_json"], None).get("first_name", "Rider")}
-             for row in queries.energy_board(live_conn())]
-    current_app.extensions["pacing_board"] = (time.monotonic(), board)
-    return board

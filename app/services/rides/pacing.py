@@ -15,7 +15,6 @@ from app.models import Ride, RideReading
 # each web process serves screens of any bike (a smaller cache would read the warehouse on most
 # polls). A ride's two curves take 12 bytes a second recorded: about 16 KB for an 11-minute pair.
 CACHE_RIDES = 12_000
-BOARD_TTL_S = 1.0  # every screen polls each second: one leaderboard query a second per process
 BOARD_TOP = 5
 
 
