@@ -1,7 +1,9 @@
 """The real services answer: a message through Kafka, a job through Redis and RQ."""
 import json
+import signal
 import subprocess
 import sys
+import time
 import uuid
 
 from kafka import KafkaConsumer, KafkaProducer
@@ -50,3 +52,20 @@ def test_the_embedded_redis_serves_rq_without_any_service(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_the_embedded_redis_outlives_a_stop_signal_long_enough_for_the_worker_to_finish(tmp_path):
+    # `make run` stops every process at once: the worker's warm shutdown still needs Redis.
+    from worker import connect_redis
+
+    socket_path = tmp_path / "redis.sock"
+    server = subprocess.Popen([sys.executable, "-m", "worker.embedded_redis", str(socket_path)])
+    try:
+        connection = connect_redis(f"unix://{socket_path}", wait_s=15)
+        server.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        assert connection.set("deloton:lock", "released") and connection.ping()
+        assert server.wait(timeout=10) == 0
+        assert not socket_path.exists()
+    finally:
+        server.kill()
