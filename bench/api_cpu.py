@@ -4,7 +4,7 @@ Steadier than the load test on a shared machine: `time.process_time` around N re
 test client (the client itself costs about a third of /livez's figure), the least of several
 interleaved rounds, /livez in the same rounds as the baseline. The requests carry the load
 generator's Accept-Encoding, as bench/api.py's do.
-Usage: .venv/bin/python bench/api_cpu.py [--code-dir DIR] [--rounds 7] [--requests 150]
+Usage: .venv/bin/python bench/api_cpu.py [--code-dir DIR] [--rounds 7] [--requests 150] [--only daily]
 Needs the database bench/api.py builds (run it once, or with --reuse it is kept); --code-dir measures
 another checkout of the app against the same database (a "before" figure).
 """
@@ -41,6 +41,8 @@ def main() -> None:
     parser.add_argument("--code-dir", type=Path, default=ROOT, help="the checkout whose app is measured")
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--requests", type=int, default=150, help="requests per endpoint per round")
+    parser.add_argument("--only", action="append", default=[], metavar="TEXT",
+                        help="measure only the endpoints whose name holds TEXT (and /livez); repeatable")
     args = parser.parse_args()
     os.environ.update(DATABASE_URL=os.environ.get("BENCH_DATABASE_URL", DATABASE_URL),
                       REDIS_URL=os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/9"),
@@ -56,6 +58,9 @@ def main() -> None:
     client = app.test_client()
     headers = {"Authorization": f"Bearer {key}", "Accept-Encoding": ACCEPT_ENCODING}
     paths = targets(rides=100_000, riders=5_000)
+    if args.only:
+        paths = {name: found for name, found in paths.items()
+                 if name == "/livez" or any(text in name for text in args.only)}
     for endpoint_paths in paths.values():  # warm up: connections, caches, each ride's JSON once
         for path in endpoint_paths:
             assert client.get(path, headers=headers).status_code == 200, path

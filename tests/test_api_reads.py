@@ -1,10 +1,12 @@
 """The API's read path at scale: validators and 304 on closed rides, cursor pages, and a rider's
 figures from `rides` alone (equal to the computation over every reading), over real closeouts."""
+import gzip
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import psycopg
 import pytest
+from backports import zstd
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
@@ -238,3 +240,24 @@ def test_a_ride_without_a_query_string_is_the_ride_with_one(client, ride, reader
     assert plain.get_data() == unexpanded.get_data()
     assert plain.headers["ETag"] == unexpanded.headers["ETag"]
     assert client.get(f"/api/ride/{ride}?expand=all", headers=reader).status_code == 422
+
+
+UNPACK = {"zstd": zstd.decompress, "gzip": gzip.decompress}
+
+
+def test_a_compressed_page_is_the_page_asked_again_and_after_a_new_ride(app, client, many, reader):
+    """Compressed bodies are kept per process (app.extensions.CachingCompress): by the body, never
+    by the address, so a page that changed is compressed afresh."""
+    path = "/api/daily?date=2026-05-01"
+    for new_ride in (None, MAY_1 + timedelta(hours=3)):
+        if new_ride is not None:
+            land(app, "SD9", new_ride, RIDER, [reading(d, new_ride) for d in range(1, 4)])
+        plain = client.get(path, headers={**reader, "Accept-Encoding": "identity"}).get_data()
+        assert len(plain) > app.config["COMPRESS_MIN_SIZE"]
+        for coding in ("zstd", "gzip"):
+            for _ in range(2):
+                packed = client.get(path, headers={**reader, "Accept-Encoding": coding})
+                assert packed.headers["Content-Encoding"] == coding
+                assert int(packed.headers["Content-Length"]) == len(packed.get_data())
+                assert UNPACK[coding](packed.get_data()) == plain
+    assert plain.count(b'"ride_id"') == len(many) + 1
