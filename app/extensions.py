@@ -1,6 +1,7 @@
 """Flask extension objects, created unbound and initialised by create_app."""
 import sqlite3
 
+from flask import current_app, request
 from flask_compress import Compress
 from flask_htmx import HTMX
 from flask_limiter import Limiter
@@ -27,7 +28,20 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 mail = Mail()
-csrf = CSRFProtect()
+
+
+class SiteCSRF(CSRFProtect):
+    """Flask-WTF's CSRF protection, which asks the request's method first: a GET has no token to
+    check, yet Flask-WTF looked up the view's and blueprint's exemptions for it first."""
+
+    def protect(self, apply_exemptions: bool = False) -> None:
+        """Check the token of a POST, PUT, PATCH or DELETE (WTF_CSRF_METHODS), as Flask-WTF does."""
+        if request.method not in current_app.config["WTF_CSRF_METHODS"]:
+            return
+        super().protect(apply_exemptions=apply_exemptions)
+
+
+csrf = SiteCSRF()
 htmx = HTMX()
 compress = Compress()  # pages, fragments and JSON in zstd, brotli or gzip, as the browser accepts
 login_manager = LoginManager()

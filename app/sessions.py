@@ -22,8 +22,10 @@ class CookieSessions(SecureCookieSessionInterface):
         return self._serializer
 
     def open_session(self, app, request):
-        """An empty session at once when the request has no session cookie."""
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        """An empty session at once when the request has no session cookie (or no cookie at all:
+        then the Cookie header is not even parsed)."""
+        if app.secret_key and ("HTTP_COOKIE" not in request.environ
+                               or not request.cookies.get(self.get_cookie_name(app))):
             return self.session_class()
         return super().open_session(app, request)
 
