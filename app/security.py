@@ -30,6 +30,16 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+def add_vary(response: Response, name: str) -> None:
+    """Add `name` to the answer's Vary header unless it is there (response.vary.add parses the
+    header into a set and writes it back, several times the cost, on every poll)."""
+    vary = response.headers.get("Vary")
+    if not vary:
+        response.headers["Vary"] = name
+    elif name.lower() not in (part.strip().lower() for part in vary.split(",")):
+        response.headers["Vary"] = f"{vary}, {name}"
+
+
 def no_store(response: Response) -> Response:
     """For pages and answers holding personal data: no browser or proxy may keep a copy."""
     response.headers["Cache-Control"] = "no-store"

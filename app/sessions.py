@@ -6,6 +6,8 @@ worked out the cookie's seven attributes after it to learn there was nothing to 
 themselves are unchanged: the same cookie, signature, lifetime, attributes and `Vary: Cookie`."""
 from flask.sessions import SecureCookieSessionInterface
 
+from app.security import add_vary
+
 
 class CookieSessions(SecureCookieSessionInterface):
     """SecureCookieSessionInterface that skips the work an empty, cookie-less session does not need."""
@@ -33,6 +35,6 @@ class CookieSessions(SecureCookieSessionInterface):
         """Nothing to send for a session that was and stays empty (only `Vary: Cookie` if read)."""
         if not session and not session.modified:
             if session.accessed:
-                response.vary.add("Cookie")
+                add_vary(response, "Cookie")
             return
         super().save_session(app, session, response)
