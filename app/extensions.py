@@ -50,13 +50,16 @@ login_manager.login_message = "Please log in to see the staff pages."
 api = Api(spec_kwargs={"extra_plugins": [HonestSpecPlugin()]})  # see app/openapi.py
 
 
-# Flask-Limiter's settings of limits that apply to every request (SiteLimiter has none).
-SITE_WIDE_LIMIT_SETTINGS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
+# Flask-Limiter's settings of limits that apply to every request (SiteLimiter has none); the
+# in-memory fallback is one too, applied to every request while the storage is down.
+SITE_WIDE_LIMIT_SETTINGS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META",
+                            "RATELIMIT_IN_MEMORY_FALLBACK")
 
 
 class SiteLimiter(Limiter):
     """Flask-Limiter for a site whose every limit sits on the view it guards (`@limiter.limit`, the
-    staff login): no default, application, meta or blueprint limit (it refuses the first three).
+    staff login): no default, application, meta, fallback or blueprint limit (it refuses all but the
+    last, which Flask-Limiter would only learn of after the app starts).
 
     Flask-Limiter's before-request hook counts only the limits that apply to every request; here
     there are none, yet it walked limits, exemptions and scopes for each page, a third of the CPU of
@@ -64,7 +67,8 @@ class SiteLimiter(Limiter):
     wrapper, which calls the same check from inside the view (`in_middleware=False`)."""
 
     def __init__(self, *args, **kwargs) -> None:
-        if any(kwargs.get(name) for name in ("default_limits", "application_limits", "meta_limits")):
+        if any(kwargs.get(name) for name in ("default_limits", "application_limits", "meta_limits",
+                                             "in_memory_fallback")):
             raise ConfigurationError("SiteLimiter takes limits on views only")
         super().__init__(*args, **kwargs)
 

@@ -65,7 +65,8 @@ def test_the_login_limit_counts_posts_only_and_a_429_says_when_to_retry(app, cli
     assert_hardened(refused)
 
 
-@pytest.mark.parametrize("setting", ["RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META"])
+@pytest.mark.parametrize("setting", ["RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META",
+                                     "RATELIMIT_IN_MEMORY_FALLBACK"])
 def test_a_limit_on_every_request_is_refused_at_start(migrated_pg, tmp_path, redis_url, setting):
     config = make_config(migrated_pg, str(tmp_path / "live.db"), redis_url, **{setting: "100 per minute"})
     with pytest.raises(ConfigurationError, match=setting):
