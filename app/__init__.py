@@ -9,6 +9,7 @@ from flask import Flask, Response
 from app.config import Config
 from app.extensions import api, compress, csrf, db, htmx, limiter, login_manager, mail, migrate
 from app.live import store
+from app.sessions import CookieSessions
 from app.settings import SettingsError
 
 # The exit status of a start refused for bad settings: gunicorn reads 4 as "app failed to load" and
@@ -23,6 +24,7 @@ def create_app(config_class: type = Config, check_settings: bool = True) -> Flas
         raise SettingsError("\n".join(config_class.setting_problems))
     app = Flask(__name__)
     app.config.from_object(config_class)
+    app.session_interface = CookieSessions()  # Flask's sessions, free for requests without one
     ensure_secret_key(app)
     ensure_local_dirs(app)
     register_extensions(app)

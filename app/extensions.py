@@ -16,6 +16,7 @@ from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from limits.errors import ConfigurationError
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -31,7 +32,20 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 mail = Mail()
-csrf = CSRFProtect()
+
+
+class SiteCSRF(CSRFProtect):
+    """Flask-WTF's CSRF protection, which asks the request's method first: a GET has no token to
+    check, yet Flask-WTF looked up the view's and blueprint's exemptions for it first."""
+
+    def protect(self, apply_exemptions: bool = False) -> None:
+        """Check the token of a POST, PUT, PATCH or DELETE (WTF_CSRF_METHODS), as Flask-WTF does."""
+        if request.method not in current_app.config["WTF_CSRF_METHODS"]:
+            return
+        super().protect(apply_exemptions=apply_exemptions)
+
+
+csrf = SiteCSRF()
 htmx = HTMX()
 
 
@@ -104,22 +118,44 @@ login_manager.login_message = "Please log in to see the staff pages."
 api = Api(spec_kwargs={"extra_plugins": [HonestSpecPlugin()]})  # see app/openapi.py
 
 
-class SiteLimiter(Limiter):
-    """Flask-Limiter, which leaves alone at once the blueprints that count their own limit.
+# Flask-Limiter's settings of limits that apply to every request (SiteLimiter has none); the
+# in-memory fallback is one too, applied to every request while the storage is down.
+SITE_WIDE_LIMIT_SETTINGS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META",
+                            "RATELIMIT_IN_MEMORY_FALLBACK")
 
-    For an exempt blueprint Flask-Limiter still walks its limits, exemptions and scopes on every
-    request, several percent of the CPU of an API read; a request filter (its public way to skip a
-    request) stops it first."""
+
+class SiteLimiter(Limiter):
+    """Flask-Limiter for a site whose every limit sits on the view it guards (`@limiter.limit`, the
+    staff login): no default, application, meta, fallback or blueprint limit (it refuses all but the
+    last, which Flask-Limiter would only learn of after the app starts).
+
+    Flask-Limiter's before-request hook counts only the limits that apply to every request; here
+    there are none, yet it walked limits, exemptions and scopes for each page, a third of the CPU of
+    `/livez`. So that hook returns at once: the limit on a view is still counted by the view's own
+    wrapper, which calls the same check from inside the view (`in_middleware=False`)."""
 
     def __init__(self, *args, **kwargs) -> None:
+        if any(kwargs.get(name) for name in ("default_limits", "application_limits", "meta_limits",
+                                             "in_memory_fallback")):
+            raise ConfigurationError("SiteLimiter takes limits on views only")
         super().__init__(*args, **kwargs)
-        self.self_counted: set[str] = set()  # names of blueprints that count their own requests
-        self.request_filter(lambda: request.blueprint in self.self_counted)
+
+    def init_app(self, app) -> None:
+        """Flask-Limiter's init_app, refusing the settings of limits on every request."""
+        site_wide = [key for key in SITE_WIDE_LIMIT_SETTINGS if app.config.get(key)]
+        if site_wide:
+            raise ConfigurationError(f"SiteLimiter takes limits on views only, not {', '.join(site_wide)}")
+        super().init_app(app)
+
+    def _check_request_limit(self, callable_name: str | None = None, in_middleware: bool = True) -> None:
+        """Flask-Limiter's check: before the view there is nothing to count (see the class)."""
+        if in_middleware:
+            return
+        super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
 
     def leave_alone(self, blueprint) -> None:
-        """Exempt `blueprint`, and skip its requests without looking at them."""
+        """Exempt `blueprint`, which counts its own limit (the API)."""
         self.exempt(blueprint)
-        self.self_counted.add(blueprint.name)
 
 
 # Limits apply where a view or blueprint asks for them; storage is Redis (REDIS_URL). They count per

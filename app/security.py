@@ -12,13 +12,32 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
                            "object-src 'none'")
 
 
+# The bodies Werkzeug reads form fields from (request.form is empty for any other).
+FORM_MIMETYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+# The hardening headers every answer carries, with their names in lower case to look them up.
+SECURITY_HEADERS = (("Content-Security-Policy", CONTENT_SECURITY_POLICY), ("X-Content-Type-Options", "nosniff"),
+                    ("Referrer-Policy", "same-origin"), ("X-Frame-Options", "DENY"))
+_LOWER_SECURITY_HEADERS = tuple((name.lower(), name, value) for name, value in SECURITY_HEADERS)
+
+
 def add_security_headers(response: Response) -> Response:
     """Set the CSP and the usual hardening headers, unless a view chose its own."""
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
+    headers = response.headers
+    # One pass over the answer's headers, where setdefault() scanned them once per header.
+    present = {name.lower() for name, _ in headers}
+    headers.extend([(name, value) for lower, name, value in _LOWER_SECURITY_HEADERS if lower not in present])
     return response
+
+
+def add_vary(response: Response, name: str) -> None:
+    """Add `name` to the answer's Vary header unless it is there (response.vary.add parses the
+    header into a set and writes it back, several times the cost, on every poll)."""
+    vary = response.headers.get("Vary")
+    if not vary:
+        response.headers["Vary"] = name
+    elif name.lower() not in (part.strip().lower() for part in vary.split(",")):
+        response.headers["Vary"] = f"{vary}, {name}"
 
 
 def no_store(response: Response) -> Response:
@@ -32,7 +51,13 @@ def refuse_nul_characters() -> None:
     one (a bike serial in /bikes/<serial> would reach the live store): 400."""
     if "\x00" in request.path:
         abort(400, description="The address contains a NUL character.")
-    for source in (request.args, request.form):
+    # Only a query string holding a NUL (raw or %00) can give a parameter one; only a form body has
+    # form fields. The others, nearly every request, are not parsed here for nothing.
+    query = request.query_string
+    sources = [request.args] if b"\x00" in query or b"%00" in query else []
+    if request.mimetype in FORM_MIMETYPES:
+        sources.append(request.form)
+    for source in sources:
         for name, value in source.items(multi=True):
             if "\x00" in name or "\x00" in value:
                 abort(400, description=f"Parameter {name!r} contains a NUL character.")

@@ -15,7 +15,7 @@ FRAMEWORKS = {"flask", "flask_login", "flask_mail", "flask_wtf", "flask_sqlalche
 LAYERS = [
     ("the application factory", {"app"}),
     ("the faces: web pages, API, commands", {"app.blueprints", "app.cli", "app.errors", "app.security",
-                                             "app.staff_context"}),
+                                             "app.sessions", "app.staff_context"}),
     ("the features", {"app.services", "app.stream"}),
     ("the stores and foundations", {"app.live", "app.models", "app.extensions", "app.config",
                                     "app.settings", "app.openapi"}),

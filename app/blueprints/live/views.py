@@ -8,6 +8,7 @@ from app.blueprints.live import bp
 from app.domain.figures import ZONE_BOUNDS
 from app.extensions import htmx
 from app.models import BIGINT_MAX, INT_MAX
+from app.security import add_vary
 from app.services.pages import fleet as fleet_view
 from app.services.pages import fragment_cache
 from app.services.pages import live as live_view
@@ -21,7 +22,7 @@ VIEWS = ("current", "recent")
 def keep_fragments_out_of_caches(response):
     """A page and its htmx fragment share a URL: caches must key on HX-Request, and never keep a
     fragment, or the browser's Back shows the bare fragment instead of the page."""
-    response.vary.add("HX-Request")
+    add_vary(response, "HX-Request")
     if htmx and not htmx.history_restore_request:
         response.headers["Cache-Control"] = "no-store"
     return response
