@@ -77,5 +77,5 @@ def response(fragment: Fragment) -> Response:
             fragment.gzipped = gzip.compress(fragment.html, compresslevel=config["COMPRESS_LEVEL"], mtime=0)
         answer = Response(fragment.gzipped, mimetype="text/html", headers={"Content-Encoding": "gzip"})
     answer.set_etag(etag)
-    answer.vary.add("Accept-Encoding")
+    answer.headers["Vary"] = "Accept-Encoding"  # a new answer: no Vary yet to add to
     return answer
