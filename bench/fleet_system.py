@@ -70,6 +70,8 @@ def service_processes(marker: str) -> list[psutil.Process]:
 class System:
     """consumer(s), worker(s), cron, web and the simulated fleet, each a subprocess with its log."""
 
+    web_processes, web_threads = 2, 4  # gunicorn's, as docs/scaling.md runs it
+
     def __init__(self, root: Path, tmp: Path, warehouse_url: str, redis_url: str, servers: str, topic: str):
         tmp.mkdir(parents=True, exist_ok=True)
         self.root, self.tmp, self.topic, self.servers = root, tmp, topic, servers
@@ -99,8 +101,8 @@ class System:
             self.spawn(f"worker-{i}", [py, "-m", "worker", "alerts", "closeout", "reports"])
         self.spawn("cron", [py, "-m", "worker.cron"])
         port = self.web_url.rsplit(":", 1)[1]
-        self.spawn("web", [py, "-m", "gunicorn", "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}",
-                           "wsgi:app"])
+        self.spawn("web", [py, "-m", "gunicorn", "-w", str(self.web_processes), "--threads",
+                           str(self.web_threads), "-b", f"127.0.0.1:{port}", "wsgi:app"])
         deadline = time.monotonic() + 90
         while not all("assigned partitions" in self.log(f"consumer-{i}") for i in range(1, consumers + 1)):
             if time.monotonic() > deadline:

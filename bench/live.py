@@ -11,7 +11,7 @@ the same run: --baseline screens polling /livez, a trivial view of the same serv
 system (consumer, web, cron, Kafka, PostgreSQL, Redis) is reported apart from the load's (the fleet's
 generator, the screens' generator, this script with its probe), as bench/fleet.py does.
 Usage: .venv/bin/python bench/live.py [--sizes 1000 5000] [--screens 500] [--fleet-pages 20]
-       [--seconds 60] [--baseline 20]
+       [--seconds 60] [--baseline 20] [--web-processes 2] [--web-threads 4]
 Needs `make services` (Kafka, PostgreSQL, Redis). Redis: BENCH_REDIS_URL (default database 4), which
 the script flushes: do not point it at a database anything else uses.
 """
@@ -76,6 +76,7 @@ def run_size(args, bikes: int, warehouse: Warehouse, tmp: Path) -> dict:
     admin = KafkaAdminClient(bootstrap_servers=SERVERS)
     admin.create_topics([NewTopic(topic, num_partitions=8, replication_factor=1)])
     system = System(ROOT, tmp / f"{bikes}", warehouse.url, REDIS, SERVERS, topic)
+    system.web_processes, system.web_threads = args.web_processes, args.web_threads
     try:
         system.start(consumers=1, workers=0)
         system.start_fleet(bikes, RIDE_SECONDS)
@@ -131,6 +132,8 @@ def main() -> None:
     parser.add_argument("--fleet-pages", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--baseline", type=int, default=20, help="screens polling /livez")
+    parser.add_argument("--web-processes", type=int, default=System.web_processes, help="gunicorn -w")
+    parser.add_argument("--web-threads", type=int, default=System.web_threads, help="gunicorn --threads")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="deloton-bench-live-"))
     with Warehouse() as warehouse:
