@@ -54,10 +54,11 @@ def process_batch(conn: store.Connection, messages, settings: Settings,
     `cache`, the bikes of earlier batches are taken from it rather than read again."""
     # Parsing needs no live store: done before the write lock, so other consumers can write meanwhile.
     parsed = parse_messages(messages)
+    partitions = sorted({(m.topic, m.partition) for m in messages})
     try:
-        with transaction(conn, sorted({(m.topic, m.partition) for m in messages}), leases):
+        with transaction(conn, partitions, leases):
             batch = Batch(conn, settings, track_positions)
-            batch.load(messages, parsed, cache)
+            batch.load(messages, parsed, cache, partitions)
             batch.handle_all(messages, parsed)
             batch.flush()
             if forget:
@@ -117,10 +118,12 @@ class Batch:
         self.quarantine: list[tuple] = []
         self.alert_dirty: dict[str, Bike] = {}
 
-    def load(self, messages, parsed, cache: BikeCache | None = None) -> None:
-        """Read the positions of the batch's partitions and the state of its bikes (from `cache`
-        those it holds as the live store does)."""
-        for topic, partition in {(m.topic, m.partition) for m in messages}:
+    def load(self, messages, parsed, cache: BikeCache | None = None, partitions=None) -> None:
+        """Read the positions of the batch's partitions (`partitions`, when the caller knows them)
+        and the state of its bikes (from `cache` those it holds as the live store does)."""
+        if partitions is None:
+            partitions = {(m.topic, m.partition) for m in messages}
+        for topic, partition in partitions:
             row = ingest.position(self.conn, topic, partition)
             self.positions[topic, partition] = list(row) if row else [-1, None]
         # The keys parse_messages decoded (a bad key is quarantined), and unkeyed partitions' bikes.
