@@ -82,16 +82,17 @@ def forget_rides(conn: store.Connection, keys) -> None:
 def parse_messages(messages) -> list:
     """Each message as (key, parsed line), or as the Quarantined error that says why it is bad."""
     keys, parsed = {}, []
+    append = parsed.append  # looked up once: this loop runs for every message
     for message in messages:
         try:
             key = keys.get(message.key)
             if key is None:  # a batch has a few keys, each in many messages
                 key = keys[message.key] = decode_key(message.key)
-            parsed.append((key, parse_value(message.value)))
+            append((key, parse_value(message.value)))
         except Quarantined as exc:
-            parsed.append(exc)
+            append(exc)
         except UNEXPECTED as exc:
-            parsed.append(unusable(message, exc))
+            append(unusable(message, exc))
     return parsed
 
 
