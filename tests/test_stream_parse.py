@@ -159,7 +159,8 @@ READING_VALUES = st.builds(
     lambda stamp, device, line, end, space: (
         f'{{"log":{space}{json.dumps(f"{stamp} {device}: [INFO]: {line}{end}", ensure_ascii=False)}}}'
         .encode()),
-    st.sampled_from([TS, "2022-07-06 23:29:36.000000", "2022-02-30 10:00:00.500000", "2022-07-06 24:00:00.1"]),
+    st.sampled_from([TS, "2022-07-06 23:29:36.000000", "2022-02-30 10:00:00.500000", "2022-07-06 24:00:00.1",
+                     "2022-07-06 23:60:36.435842", "2022-07-06 23:29:60.435842", "2022-07-06 23:59:59.999999"]),
     st.sampled_from(["mendoza v9", "v9", "bike é", 'say "hi"', "a\\b", "tab\t"]),
     st.one_of(st.builds("Ride - duration = {}; resistance = {}".format, NUMBER_TEXT, NUMBER_TEXT),
               st.builds("Telemetry - hrt = {}; rpm = {}; power = {}".format,

@@ -269,6 +269,42 @@ def test_the_leaderboard_energy_is_the_sum_of_the_stored_readings_whatever_the_s
     assert store.get_counters(live)["duplicates"] == 2
 
 
+def test_a_poll_of_several_partitions_gives_what_its_messages_one_at_a_time_give(live, tmp_path):
+    """Bad, unkeyed and redelivered messages among a poll's readings, in partition runs as Kafka
+    hands them over: the same rows and counters as each message stored on its own."""
+    from app.stream.simulate import Fleet
+
+    fleet, offsets, polls, previous = Fleet(4, seed=5, ride_s=20), [0, 0], [], {}
+    for second in range(40):
+        runs = {0: [], 1: []}
+        for key, raw in fleet.tick() + [(b"SDbad", b"not json"), (None, value_of_telemetry(second))]:
+            partition = sum(key or b"") % 2
+            runs[partition].append(Message("sim", partition, offsets[partition], key, raw))
+            offsets[partition] += 1
+        if second % 7 == 3:  # a rewind: partition 0's last stretch is read again before the new one
+            runs[0] = previous[0] + runs[0]
+        previous = runs
+        polls.append(runs[0] + runs[1])
+    reference = store.connect(str(tmp_path / "reference.db"))
+    cache = BikeCache()
+    for poll in polls:
+        process_batch(live, poll, SETTINGS, cache=cache)
+        for message in poll:
+            process_batch(reference, [message], SETTINGS)
+    counters = store.get_counters(live)
+    assert counters["duplicates"] > 0 and counters["quarantined"] == 40 and counters["orphans"] >= 40
+    assert counters["readings"] > 100
+    assert plain(snapshot(live)) == plain(snapshot(reference))
+    assert counters == store.get_counters(reference)
+    reference.close()
+
+
+def value_of_telemetry(second: int) -> bytes:
+    """An unkeyed Telemetry line (its partition has no [SYSTEM] line: an orphan)."""
+    line = f"{ts(second)} mendoza v9: [INFO]: Telemetry - hrt = 90; rpm = 40; power = 9.5"
+    return json.dumps({"log": line + "\n"}).encode()
+
+
 VALUES = st.one_of(st.binary(max_size=200), LINE_LIKE.map(lambda line: json.dumps({"log": line}).encode()))
 
 

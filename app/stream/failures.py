@@ -65,7 +65,10 @@ def record(conn: store.Connection, tp: TopicPartition, offset: int, reason: str)
 
 def clear(conn: store.Connection, messages) -> None:
     """Forget the failures of partitions that have been read again (the operator fixed them)."""
-    read = queries.failing_partitions(conn) & {(m.topic, m.partition) for m in messages}
+    failing = queries.failing_partitions(conn)
+    if not failing:
+        return  # the usual case: no need to go through the batch's messages
+    read = failing & {(m.topic, m.partition) for m in messages}
     if read:
         queries.clear_failures(conn, sorted(read))
         log.info("partitions %s are readable again", sorted(read))

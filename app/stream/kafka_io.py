@@ -36,11 +36,12 @@ def commit(consumer: KafkaConsumer, messages) -> None:
     """Commit to Kafka the offsets after the messages just stored; the live store's positions stay
     the source of truth. Only partitions that had messages: a committed offset must be one the
     live store saved, since a consumer that lost its live store resumes from it."""
-    offsets = {}
-    for message in messages:
-        offsets[TopicPartition(message.topic, message.partition)] = message.offset + 1
+    last = {}
+    for message in messages:  # a plain tuple per message: a TopicPartition each cost more than the rest
+        last[message.topic, message.partition] = message.offset
     try:
-        consumer.commit({tp: OffsetAndMetadata(offset, "", -1) for tp, offset in offsets.items()})
+        consumer.commit({TopicPartition(*tp): OffsetAndMetadata(offset + 1, "", -1)
+                         for tp, offset in last.items()})
     except (CommitFailedError, KafkaError) as exc:
         # A rebalance in progress: the next owner seeks to the position saved in the live store.
         log.warning("offset commit to Kafka failed (the live store keeps the position): %s", exc)

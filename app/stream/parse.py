@@ -21,10 +21,12 @@ RIDE_LINE = re.compile(TS_DEVICE + RIDE.pattern, re.ASCII)
 TELEMETRY_LINE = re.compile(TS_DEVICE + TELEMETRY.pattern, re.ASCII)
 # The same two lines matched on the raw message value in one go, for values that are exactly
 # {"log": "<line>"} (optionally ending in \n) with nothing JSON would unescape: the bikes' own
-# form, so nearly every message skips json.loads. Any other value takes the general path.
+# form, so nearly every message skips json.loads. Its minutes and seconds are checked here too, and
+# a zero fraction (which the live store writes without it) is left to the general path, as is any
+# other value.
 UNSIGNED = rb"\d+(?:\.\d*)?(?:[eE][-+]?\d+)?"
 READING_VALUE = re.compile(
-    rb'\{"log": ?"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}) [^:"\\\x00-\x1f\x7f-\xff]+: \[INFO\]: '
+    rb'\{"log": ?"(\d{4}-\d\d-\d\d \d\d:[0-5]\d:[0-5]\d\.(?!000000)\d{6}) [^:"\\\x00-\x1f\x7f-\xff]+: \[INFO\]: '
     rb"(?:Telemetry - hrt = (\d+); rpm = (\d+); power = (%s)|Ride - duration = (%s); resistance = (\d+))"
     rb'(?:\\n)?"\}' % (UNSIGNED, UNSIGNED))
 SYSTEM = "[SYSTEM] data = "
@@ -74,13 +76,19 @@ def parse_value(raw: bytes | None):
     """The parsed log line of a message value: parse_line(decode_value(raw)), reading lines faster."""
     match = READING_VALUE.fullmatch(raw) if raw is not None else None
     if match is not None:
+        # Nearly every message: checked and built here in one go (the pattern allows only unsigned
+        # numbers and valid minutes and seconds; the hour is one datetime has accepted before).
+        # Anything out of bounds, or a new hour, takes the general path, which says why it is bad.
         ts, heart_rate, rpm, power, duration, resistance = match.groups()
-        try:
+        if ts[:13] in _VALID_HOURS:
             if heart_rate is not None:
-                return _telemetry(ts.decode(), heart_rate, rpm, power)
-            return _ride(ts.decode(), duration, resistance)
-        except Quarantined:
-            pass  # the general path quarantines it too, giving the reason in the line's own text
+                heart_rate, rpm, power = int(heart_rate), int(rpm), float(power)
+                if heart_rate <= 250 and rpm <= 300 and power <= 5000:  # inf fails this too
+                    return TelemetryHalf(ts.decode() + "+00:00", heart_rate, rpm, power)
+            else:
+                seconds, resistance = float(duration), int(resistance)
+                if seconds < 10_000_000 and resistance <= 1000:
+                    return RideHalf(ts.decode() + "+00:00", int(seconds), resistance)
     return parse_line(decode_value(raw))
 
 
@@ -154,19 +162,20 @@ def _timestamp(ts: str) -> datetime:
 # The "YYYY-MM-DD HH" of timestamps datetime.fromisoformat has accepted: a <ts> of such an hour is
 # valid when its minutes and seconds are (its digits are checked by the patterns). Parsing every
 # reading's time was a tenth of the consumer's own work; a few hundred hours at a time are live.
-_VALID_HOURS: set[str] = set()
+_VALID_HOURS: set[bytes] = set()  # as bytes: parse_value looks up the raw value's
 MAX_VALID_HOURS = 10_000
 
 
 def _text(ts: str, when: datetime | None = None) -> str:
     """The live store's form of a valid <ts> (store.to_text of it as UTC), built without formatting."""
     if when is None:
-        if ts[:13] in _VALID_HOURS and ts[14:16] < "60" and ts[17:19] < "60" and ts[-6:] != "000000":
+        if ts[:13].encode() in _VALID_HOURS and ts[14:16] < "60" and ts[17:19] < "60" \
+                and ts[-6:] != "000000":
             return ts + "+00:00"
         when = _timestamp(ts)
         if len(_VALID_HOURS) >= MAX_VALID_HOURS:
             _VALID_HOURS.clear()
-        _VALID_HOURS.add(ts[:13])
+        _VALID_HOURS.add(ts[:13].encode())
     if ts.endswith(".000000"):  # isoformat leaves out a zero fraction
         return when.isoformat(sep=" ") + "+00:00"
     return ts + "+00:00"
