@@ -77,8 +77,8 @@ def bike_page(serial: str, view: str) -> str:
     current = live_view.current_ride(serial)
     if current is not None and current["ride"] is not None:
         # The leaderboard of the fleet's latest snapshot (a second old at most): no query per screen.
-        board = fleet_view.leaderboard(fleet_view.snapshot())
-        current["ride"]["pacing"] = pacing_rules.pacing(serial, current["ride"], board)
+        snap = fleet_view.snapshot()
+        current["ride"]["pacing"] = pacing_rules.pacing(serial, current["ride"], snap.board, snap.places)
     last = ride_summary.ride_end_summary(serial) if not (current and current["ride"]) else None
     if current is None and last is None:
         abort(404, description=f"No bike {serial} has been seen.")

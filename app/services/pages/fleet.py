@@ -55,7 +55,8 @@ class Snapshot:
     riders: dict[tuple, Rider]
     counts: dict[str, int]
     pages: dict[tuple, str] = field(default_factory=dict)  # rendered fragments of this second
-    board: list | None = None  # the leaderboard, made when first asked for
+    board: list[dict] = field(default_factory=list)  # the bike screens' leaderboard (see leaderboard)
+    places: dict[str, int] = field(default_factory=dict)  # each bike's place (from 1) on the board
 
 
 @dataclass
@@ -169,7 +170,9 @@ def build(fleet: Fleet, second: int) -> None:
     riders = fleet.riders = riders_of(conn, rows, fleet.riders)
     ranks = Counter(map(itemgetter(URGENCY), rows))
     counts = {state: ranks[rank] for rank, state in enumerate(STATES)}
-    fleet.snapshot = Snapshot(second, rows, riders, counts)
+    board = leaderboard(rows, riders)
+    places = {entry["bike_serial"]: place for place, entry in enumerate(board, 1)}
+    fleet.snapshot = Snapshot(second, rows, riders, counts, board=board, places=places)
 
 
 def build_in_background(app, fleet: Fleet, second: int) -> None:
@@ -212,18 +215,14 @@ def tile(row, rider: Rider) -> dict:
             "zone": live_view.zone_of(row[HEART_RATE], row[LIMIT])}
 
 
-def leaderboard(snap: Snapshot) -> list[dict]:
-    """The rides in progress that have readings, by energy so far (highest first, then serial),
-    with their riders' first names: made once per snapshot for every screen of this process."""
-    board = snap.board
-    if board is None:  # two threads may both make it: the same list, no harm
-        riding = [row for row in snap.rows if row[STARTED] is not None and row[ELAPSED] is not None]
-        riding.sort(key=lambda row: (-row[ENERGY], row[SERIAL]))
-        board = snap.board = [
-            {"bike_serial": row[SERIAL], "energy_kj": row[ENERGY] / 1000,
-             "first_name": snap.riders[(row[SERIAL], row[STARTED])].first_name or "Rider"}
-            for row in riding]
-    return board
+def leaderboard(rows: list, riders: dict[tuple, Rider]) -> list[dict]:
+    """The bike screens' leaderboard: the rides in progress that have readings, by energy so far
+    (highest first, then serial), with their riders' first names (made with each snapshot, in the
+    background: no screen waits for it, and no two threads make it)."""
+    riding = [row for row in rows if row[STARTED] is not None and row[ELAPSED] is not None]
+    riding.sort(key=lambda row: (-row[ENERGY], row[SERIAL]))
+    return [{"bike_serial": row[SERIAL], "energy_kj": row[ENERGY] / 1000,
+             "first_name": riders[(row[SERIAL], row[STARTED])].first_name or "Rider"} for row in riding]
 
 
 def rendered(snap: Snapshot, key: tuple, render) -> str:

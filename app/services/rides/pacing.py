@@ -87,28 +87,16 @@ def compare(curve: dict | None, elapsed_s: int, energy_kj: float) -> dict | None
             "diff_kj": energy_kj - theirs, "ended": elapsed_s > curve["duration_s"]}
 
 
-def pacing(bike_serial: str, ride: dict, board: list[dict]) -> dict:
+def pacing(bike_serial: str, ride: dict, board: list[dict], places: dict[str, int]) -> dict:
     """How the ride in progress compares with the rider's best and last rides at the same second,
-    and its place among the rides in progress (`board`: the live leaderboard, highest energy first)."""
+    and its place among the rides in progress (`board`: the live leaderboard, highest energy first;
+    `places`: each bike's place on it, from 1)."""
     rides = comparison_rides(ride["user_id"], ride["started_at"])
     elapsed, energy = ride["elapsed_s"] or 0, ride["energy_kj"]
-    place = places(board).get(bike_serial)
+    place = places.get(bike_serial)
     shown = [dict(row, place=i, me=row["bike_serial"] == bike_serial)
              for i, row in enumerate(board[:BOARD_TOP], 1)]
     if place is not None and place > BOARD_TOP:
         shown.append(dict(board[place - 1], place=place, me=True))
     return {"best": compare(rides["best"], elapsed, energy), "last": compare(rides["last"], elapsed, energy),
             "place": place, "riding": len(board), "board": shown}
-
-
-_places: tuple[list, dict] = ([], {})  # the latest board and each bike's place on it
-
-
-def places(board: list[dict]) -> dict[str, int]:
-    """Each bike's place (from 1) on `board`, worked out once per board rather than per screen
-    (a board holds every ride in progress: thousands at a time)."""
-    global _places
-    latest = _places  # one read: another thread may put a newer board in its place meanwhile
-    if latest[0] is not board:
-        latest = _places = (board, {row["bike_serial"]: i for i, row in enumerate(board, 1)})
-    return latest[1]
