@@ -76,7 +76,7 @@ def bike_page(serial: str, view: str) -> str:
     """A bike's screen, its panel or its live figures, as the request asks."""
     current = live_view.current_ride(serial)
     if current is not None and current["ride"] is not None:
-        # The leaderboard of the fleet's latest snapshot (a second old at most): no query per screen.
+        # The leaderboard of the fleet's latest snapshot (a second or two old): no query per screen.
         snap = fleet_view.snapshot()
         current["ride"]["pacing"] = pacing_rules.pacing(serial, current["ride"], snap.board, snap.places)
     last = ride_summary.ride_end_summary(serial) if not (current and current["ride"]) else None
