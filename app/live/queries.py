@@ -127,12 +127,20 @@ SELECT r.bike_serial, r.started_at, r.rider_json
 FROM bikes b JOIN rides r ON r.bike_serial = b.bike_serial AND r.started_at = b.ride_started_at
 """
 
-READING_KEY_SQL = """
-SELECT b.ride_started_at, b.last_line_at, b.last_seen_wall,
-       (SELECT COUNT(*) FROM alerts a WHERE a.bike_serial = b.bike_serial
-           AND a.started_at = b.ride_started_at) AS alerts
-FROM bikes b WHERE b.bike_serial = ?
+# A bike's screen in one indexed read: the bike, its ride in progress (NULLs when the ride is not in
+# the store) and that ride's alert count. The screen's fragment cache keys on it, and a miss renders
+# from the same row.
+_RIDE_COLUMNS = """r.started_at, r.user_id, r.rider_json, r.hr_limit_bpm, r.hr_formula,
+       (SELECT COUNT(*) FROM alerts a WHERE a.bike_serial = r.bike_serial AND a.started_at = r.started_at)
+           AS alerts"""
+
+BIKE_SCREEN_SQL = f"""
+SELECT b.bike_serial, b.ride_started_at, b.last_line_at, b.last_seen_wall, {_RIDE_COLUMNS}
+FROM bikes b LEFT JOIN rides r ON r.bike_serial = b.bike_serial AND r.started_at = b.ride_started_at
+WHERE b.bike_serial = ?
 """
+
+RIDE_SCREEN_SQL = f"SELECT r.bike_serial, {_RIDE_COLUMNS} FROM rides r WHERE r.bike_serial = ? AND r.started_at = ?"
 
 
 def fleet(conn: Connection) -> list:
@@ -159,10 +167,17 @@ def rider_json_of(conn: Connection, bike_serial: str, started_at: str) -> str | 
     return row[0] if row else None
 
 
-def bike_reading_key(conn: Connection, bike_serial: str):
-    """A bike's ride in progress, latest line, last heard (wall clock) and its ride's alert count;
-    None for a bike never seen (one indexed read)."""
-    return conn.execute(READING_KEY_SQL, (bike_serial,)).fetchone()
+def bike_screen(conn: Connection, bike_serial: str) -> Row | None:
+    """A bike's screen (columns of BIKE_SCREEN_SQL): ride in progress, latest line, last heard (wall
+    clock), and its ride's start, rider, user, limit, formula and alert count; None for a bike never
+    seen (one indexed read)."""
+    return conn.execute(BIKE_SCREEN_SQL, (bike_serial,)).fetchone()
+
+
+def ride_screen(conn: Connection, bike_serial: str, started_at: str) -> Row | None:
+    """One ride's columns of BIKE_SCREEN_SQL (bike_serial, started_at, user_id, rider_json,
+    hr_limit_bpm, hr_formula, alerts); None when the ride is not in the store."""
+    return conn.execute(RIDE_SCREEN_SQL, (bike_serial, started_at)).fetchone()
 
 # The live pages (a bike's screen, its charts and the pacing leaderboard): reads per request,
 # each one query on the primary key of bikes, rides or readings.

@@ -65,16 +65,18 @@ def bike(serial: str):
     if view not in VIEWS:
         abort(400, description=f"view must be one of {', '.join(VIEWS)}")
     if htmx and not htmx.history_restore_request and htmx.target == "live-figures":
-        key = fragment_cache.reading_key(serial)  # rendered once per reading for every screen
-        if key is not None:
-            fragment = fragment_cache.cached((*key, view), lambda: bike_page(serial, view))
+        bike = live_view.bike_screen(serial)  # one read: the cache's key, and a miss renders from it
+        if bike is not None:  # rendered once per reading for every screen
+            fragment = fragment_cache.cached(fragment_cache.reading_key(bike, view),
+                                             lambda: bike_page(serial, view, bike))
             return fragment_cache.response(fragment)
     return bike_page(serial, view)
 
 
-def bike_page(serial: str, view: str) -> str:
-    """A bike's screen, its panel or its live figures, as the request asks."""
-    current = live_view.current_ride(serial)
+def bike_page(serial: str, view: str, bike=None) -> str:
+    """A bike's screen, its panel or its live figures, as the request asks (`bike`: its row of
+    live_view.bike_screen if already read)."""
+    current = live_view.current_ride(serial, bike)
     if current is not None and current["ride"] is not None:
         # The leaderboard of the fleet's latest snapshot (a second or two old): no query per screen.
         snap = fleet_view.snapshot()

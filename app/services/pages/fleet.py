@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 
@@ -55,7 +56,7 @@ class Snapshot:
     riders: dict[tuple, Rider]
     counts: dict[str, int]
     pages: dict[tuple, str] = field(default_factory=dict)  # rendered fragments of this second
-    board: list[dict] = field(default_factory=list)  # the bike screens' leaderboard (see leaderboard)
+    board: Sequence[dict] = ()  # the bike screens' leaderboard (see Board)
     places: dict[str, int] = field(default_factory=dict)  # each bike's place (from 1) on the board
 
 
@@ -140,7 +141,7 @@ def riders_of(conn, rows: list, known: dict[tuple, Rider]) -> dict[tuple, Rider]
 
 def rider_of(key: tuple, rider_json: str | None) -> Rider:
     """A ride's rider as a tile shows it, from its JSON (parsed here, not through live_view's
-    cache, which the bike screens' leaderboard needs for itself)."""
+    cache, which the bike screens need for themselves)."""
     card = live_view.rider_card.__wrapped__(rider_json, key[1]) if rider_json else {}
     return Rider(card.get("first_name"), card.get("name"), card.get("user_id"),
                  fold(f"{key[0]} {card.get('name') or ''}"))
@@ -170,9 +171,8 @@ def build(fleet: Fleet, second: int) -> None:
     riders = fleet.riders = riders_of(conn, rows, fleet.riders)
     ranks = Counter(map(itemgetter(URGENCY), rows))
     counts = {state: ranks[rank] for rank, state in enumerate(STATES)}
-    board = leaderboard(rows, riders)
-    places = {entry["bike_serial"]: place for place, entry in enumerate(board, 1)}
-    fleet.snapshot = Snapshot(second, rows, riders, counts, board=board, places=places)
+    board = Board(rows, riders)
+    fleet.snapshot = Snapshot(second, rows, riders, counts, board=board, places=board.places())
 
 
 def build_in_background(app, fleet: Fleet, second: int) -> None:
@@ -215,14 +215,32 @@ def tile(row, rider: Rider) -> dict:
             "zone": live_view.zone_of(row[HEART_RATE], row[LIMIT])}
 
 
-def leaderboard(rows: list, riders: dict[tuple, Rider]) -> list[dict]:
+class Board(Sequence):
     """The bike screens' leaderboard: the rides in progress that have readings, by energy so far
-    (highest first, then serial), with their riders' first names (made with each snapshot, in the
-    background: no screen waits for it, and no two threads make it)."""
-    riding = [row for row in rows if row[STARTED] is not None and row[ELAPSED] is not None]
-    riding.sort(key=lambda row: (-row[ENERGY], row[SERIAL]))
-    return [{"bike_serial": row[SERIAL], "energy_kj": row[ENERGY] / 1000,
-             "first_name": riders[(row[SERIAL], row[STARTED])].first_name or "Rider"} for row in riding]
+    (highest first, then serial). Sorted with each snapshot, in the background; an entry (place
+    aside) is made only when a screen shows it: a screen shows six of thousands."""
+
+    def __init__(self, rows: list, riders: dict[tuple, Rider]):
+        self.rows = sorted((row for row in rows if row[STARTED] is not None and row[ELAPSED] is not None),
+                           key=lambda row: (-row[ENERGY], row[SERIAL]))
+        self.riders = riders
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self.entry(row) for row in self.rows[index]]
+        return self.entry(self.rows[index])
+
+    def entry(self, row) -> dict:
+        """A ride's entry: its bike, energy in kJ and its rider's first name."""
+        return {"bike_serial": row[SERIAL], "energy_kj": row[ENERGY] / 1000,
+                "first_name": self.riders[(row[SERIAL], row[STARTED])].first_name or "Rider"}
+
+    def places(self) -> dict[str, int]:
+        """Each bike's place on the board, from 1."""
+        return {row[SERIAL]: place for place, row in enumerate(self.rows, 1)}
 
 
 def rendered(snap: Snapshot, key: tuple, render) -> str:

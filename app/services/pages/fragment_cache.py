@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from flask import Response, current_app, request
 
-from app.live import queries
+from app.live.store import Row
 from app.services.pages import live as live_view
 
 TTL_S = 2.0  # also refreshes what a reading does not change (an alert email's status)
@@ -32,15 +32,12 @@ _lock = threading.Lock()
 _entries: OrderedDict[tuple, Fragment] = OrderedDict()
 
 
-def reading_key(serial: str) -> tuple | None:
-    """What a bike's live fragment depends on: its ride, its latest line, its alerts and whether it
-    is silent (one indexed read); None for a bike never seen."""
-    bike = queries.bike_reading_key(live_view.live_conn(), serial)
-    if bike is None:
-        return None
+def reading_key(bike: Row, view: str) -> tuple:
+    """What a bike's live fragment in `view` depends on, from its row of queries.bike_screen: its
+    ride, its latest line, its alerts and whether it is silent."""
     state = live_view.bike_state(bike["last_seen_wall"], bike["ride_started_at"] is not None)
-    return (current_app.config["LIVE_DB_PATH"], serial, bike["ride_started_at"], bike["last_line_at"],
-            bike["alerts"], state)
+    return (current_app.config["LIVE_DB_PATH"], bike["bike_serial"], bike["ride_started_at"],
+            bike["last_line_at"], bike["alerts"], state, view)
 
 
 def cached(key: tuple, render) -> Fragment:

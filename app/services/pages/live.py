@@ -49,7 +49,7 @@ def zone_of(heart_rate: int | None, limit: float | None) -> int | None:
     return 1 + sum(ratio >= bound for bound in ZONE_BOUNDS)
 
 
-# Room for every rider of a 10,000-bike fleet: the screens' leaderboard reads them all each second.
+# Room for every ride in progress of a 10,000-bike fleet: every poll of a bike's screen reads its rider.
 @lru_cache(maxsize=16384)
 def rider_card(rider_json: str | None, started_at: str | None) -> dict:
     """The rider's name, first name, gender and age at the ride's start (cached: a ride's rider
@@ -89,37 +89,41 @@ def fleet() -> list[dict]:
     return bikes
 
 
-def current_ride(bike_serial: str) -> dict | None:
-    """The bike's screen: its rider, latest figures, warnings and time in zones; None if unknown."""
-    bike = queries.get_bike(live_conn(), bike_serial)
+def bike_screen(bike_serial: str) -> store.Row | None:
+    """The bike's row of queries.bike_screen (its ride and alert count), None for a bike never seen."""
+    return queries.bike_screen(live_conn(), bike_serial)
+
+
+def current_ride(bike_serial: str, bike: store.Row | None = None) -> dict | None:
+    """The bike's screen: its rider, latest figures, warnings and time in zones; None if unknown.
+    `bike` is its row of queries.bike_screen when the caller has read it already."""
+    bike = bike if bike is not None else bike_screen(bike_serial)
     if bike is None:
         return None
-    state = bike_state(bike["last_seen_wall"], bike["ride_started_at"] is not None)
-    view = {"bike_serial": bike_serial, "state": state, "ride": None}
-    if bike["ride_started_at"] is None:
-        return view
-    ride = store.get_ride(live_conn(), bike_serial, bike["ride_started_at"])
-    if ride is not None:
-        view["ride"] = ride_figures(ride)
+    riding = bike["ride_started_at"] is not None
+    view = {"bike_serial": bike_serial, "state": bike_state(bike["last_seen_wall"], riding), "ride": None}
+    if riding and bike["started_at"] is not None:  # the ride's row may be gone: a ride just forgotten
+        view["ride"] = ride_figures(bike)
     return view
 
 
-def ride_figures(ride: dict) -> dict:
-    """The figures of a ride in progress (or just ended) from its readings."""
-    limit = ride["hr_limit_bpm"]
-    rider = rider_card(json.dumps(ride["rider"]), ride["started_at"])
-    latest = queries.latest_reading(live_conn(), ride["bike_serial"], ride["started_at"])
-    totals = ride_totals(ride["bike_serial"], ride["started_at"], limit)
-    figures = {"started_at": ride["started_at"], "user_id": ride["user_id"], "rider": rider,
+def ride_figures(ride: store.Row) -> dict:
+    """The figures of a ride in progress (or just ended) from its readings; `ride` has the columns
+    of queries.ride_screen."""
+    limit, started_at = ride["hr_limit_bpm"], ride["started_at"]
+    rider = rider_card(ride["rider_json"], started_at)
+    latest = queries.latest_reading(live_conn(), ride["bike_serial"], started_at)
+    totals = ride_totals(ride["bike_serial"], started_at, limit)
+    figures = {"started_at": started_at, "user_id": ride["user_id"], "rider": rider,
                "limit": limit, "formula": formula_description(ride["hr_formula"], rider.get("gender")),
                "energy_kj": totals["power_sum"] / 1000, "readings": totals["n"],
-               "alerts": totals["alerts"], "stats": ride_stats(totals),
+               "alerts": ride["alerts"], "stats": ride_stats(totals),
                "zones": [totals[f"z{i}"] or 0 for i in range(1, 6)], "latest": None,
                "elapsed_s": 0, "zone": None, "hr_pct": None, "above_limit": False,
                "hold_handlebars": False}
     if latest is not None:
         figures.update(latest_figures(latest, limit, totals))
-    figures["email"] = alert_email_status(ride["bike_serial"], ride["started_at"]) if totals["alerts"] else None
+    figures["email"] = alert_email_status(ride["bike_serial"], started_at) if ride["alerts"] else None
     return figures
 
 
@@ -144,8 +148,7 @@ def ride_totals(bike_serial: str, started_at: str, limit: float | None) -> dict:
             _sums.popitem(last=False)
     n, hr_n = sums["n"], sums["hr_n"]
     return {**sums, "avg_hr": sums["hr_sum"] / hr_n if hr_n else None,
-            "avg_rpm": sums["rpm_sum"] / n if n else None,
-            "alerts": queries.alert_count(live_conn(), bike_serial, started_at)}
+            "avg_rpm": sums["rpm_sum"] / n if n else None}
 
 
 def added(old: dict, new: dict) -> dict:
@@ -202,8 +205,5 @@ def series(bike_serial: str, after_s: int = -1) -> dict:
 def last_ended_ride(bike_serial: str) -> dict | None:
     """The bike's latest ended ride still in the live store (waiting for its closeout)."""
     started_at = queries.last_ended_start(live_conn(), bike_serial)
-    if started_at is None:
-        return None
-    ride = store.get_ride(live_conn(), bike_serial, started_at)
-    return ride_figures(ride)
-
+    ride = queries.ride_screen(live_conn(), bike_serial, started_at) if started_at else None
+    return ride_figures(ride) if ride is not None else None
