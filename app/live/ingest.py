@@ -7,9 +7,8 @@ from app.live.store import Connection
 BIKE_QUERY = """
 SELECT b.bike_serial, b.last_line_at, b.partition, r.started_at, r.rider_json, r.hr_limit_bpm,
        r.hr_formula, r.alert_run_length, r.alert_last_duration_s, r.last_alert_duration_s,
-       (SELECT MAX(x.duration_s) FROM readings x WHERE x.bike_serial = r.bike_serial
-        AND x.started_at = r.started_at) AS last_reading_s,
-       p.recorded_at, p.duration_s, p.resistance, b.ride_energy_j
+       b.ride_last_s, p.recorded_at, p.duration_s, p.resistance, b.ride_energy_j,
+       b.ride_last_heart_rate, b.ride_last_rpm, b.ride_last_power, b.ride_last_resistance
 FROM bikes b
 LEFT JOIN rides r ON r.bike_serial = b.bike_serial AND r.started_at = b.ride_started_at
                  AND r.status = 'open'
@@ -92,13 +91,18 @@ def insert_alert(conn: Connection, row: tuple) -> None:
 
 
 def save_bikes(conn: Connection, rows: list[tuple]) -> None:
-    """(bike_serial, ride_started_at, last_line_at, last_seen_wall, partition, ride_energy_j) per bike."""
+    """(bike_serial, ride_started_at, last_line_at, last_seen_wall, partition, ride_energy_j,
+    ride_last_s, ride_last_heart_rate, ride_last_rpm, ride_last_power, ride_last_resistance) per bike."""
     conn.executemany(
         "INSERT INTO bikes (bike_serial, ride_started_at, last_line_at, last_seen_wall, partition, "
-        "ride_energy_j) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (bike_serial) DO UPDATE SET "
+        "ride_energy_j, ride_last_s, ride_last_heart_rate, ride_last_rpm, ride_last_power, "
+        "ride_last_resistance) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (bike_serial) DO UPDATE SET "
         "ride_started_at = excluded.ride_started_at, last_line_at = excluded.last_line_at, "
         "last_seen_wall = excluded.last_seen_wall, partition = excluded.partition, "
-        "ride_energy_j = excluded.ride_energy_j", rows)
+        "ride_energy_j = excluded.ride_energy_j, ride_last_s = excluded.ride_last_s, "
+        "ride_last_heart_rate = excluded.ride_last_heart_rate, ride_last_rpm = excluded.ride_last_rpm, "
+        "ride_last_power = excluded.ride_last_power, ride_last_resistance = excluded.ride_last_resistance",
+        rows)
 
 
 def delete_pending_halves(conn: Connection, rows: list[tuple]) -> None:
@@ -115,8 +119,9 @@ def save_pending_halves(conn: Connection, rows: list[tuple]) -> None:
 
 def set_idle(conn: Connection, bike_serial: str) -> None:
     """A bike with no ride in progress and no waiting half."""
-    conn.execute("UPDATE bikes SET ride_started_at = NULL, ride_energy_j = 0 WHERE bike_serial = ?",
-                 (bike_serial,))
+    conn.execute("UPDATE bikes SET ride_started_at = NULL, ride_energy_j = 0, ride_last_s = NULL, "
+                 "ride_last_heart_rate = NULL, ride_last_rpm = NULL, ride_last_power = NULL, "
+                 "ride_last_resistance = NULL WHERE bike_serial = ?", (bike_serial,))
     conn.execute("DELETE FROM pending_halves WHERE bike_serial = ?", (bike_serial,))
 
 

@@ -46,6 +46,7 @@ class Ride:
     saved_alert: tuple = (0, None)
     energy_j: float = 0.0  # the sum of its stored readings' power (bikes.ride_energy_j)
     last_s: int | None = None  # its latest stored second: a later one cannot be stored already
+    latest: tuple | None = None  # (heart_rate, rpm, power, resistance) of second last_s
 
 
 @dataclass
@@ -113,7 +114,8 @@ def _bike(row) -> Bike:
         # only when the run length or the last alert changes.
         last = row[8] if row[10] is None or (row[8] is not None and row[8] > row[10]) else row[10]
         ride = Ride(row[3], row[4], row[5], row[6], AlertState(row[7], last, row[9]),
-                    row[10] is not None, (row[7], row[9]), row[14], row[10])
+                    row[10] is not None, (row[7], row[9]), row[14], row[10],
+                    None if row[10] is None else (row[15], row[16], row[17], row[18]))
     if row[11] is None:
         return Bike(row[0], ride, None, row[1], row[2])
     return Bike(row[0], ride, RideHalf(row[11], row[12], row[13]), row[1], row[2], True)
@@ -189,11 +191,25 @@ def stale_reason(recorded_at: str, max_age_s: float | None, now_wall: float) -> 
             f"({max_age_s:g} s) when the consumer read it (a backfill or a late catch-up)")
 
 
+NO_READING = (None, None, None, None, None)  # a bike's latest-reading columns with no reading
+
+
+def bike_row(bike: Bike, now_wall: float) -> tuple:
+    """The row ingest.save_bikes writes for a bike."""
+    ride = bike.ride
+    if ride is None:
+        return (bike.serial, None, bike.last_line_at, now_wall, bike.partition, 0.0) + NO_READING
+    if ride.latest is None:
+        return (bike.serial, ride.started_at, bike.last_line_at, now_wall, bike.partition,
+                ride.energy_j) + NO_READING
+    return (bike.serial, ride.started_at, bike.last_line_at, now_wall, bike.partition, ride.energy_j,
+            ride.last_s) + ride.latest
+
+
 def save_bikes(conn: store.Connection, bikes, now_wall: float) -> None:
-    """Write the touched bikes and their waiting halves."""
+    """Write the touched bikes (each with its ride's energy and latest reading) and their waiting halves."""
     bikes = sorted(bikes, key=lambda b: b.serial)  # in key order: SQLite's B-tree is walked once
-    ingest.save_bikes(conn, [(b.serial, b.ride.started_at if b.ride else None, b.last_line_at, now_wall,
-                              b.partition, b.ride.energy_j if b.ride else 0.0) for b in bikes])
+    ingest.save_bikes(conn, [bike_row(b, now_wall) for b in bikes])
     # Only halves the live store holds: most bikes have none waiting between batches.
     ingest.delete_pending_halves(conn, [(b.serial,) for b in bikes
                                         if b.pending is None and b.stored_pending])
