@@ -90,19 +90,24 @@ def insert_alert(conn: Connection, row: tuple) -> None:
                  "hr_limit_bpm) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", row)
 
 
-def save_bikes(conn: Connection, rows: list[tuple]) -> None:
-    """(bike_serial, ride_started_at, last_line_at, last_seen_wall, partition, ride_energy_j,
-    ride_last_s, ride_last_heart_rate, ride_last_rpm, ride_last_power, ride_last_resistance) per bike."""
-    conn.executemany(
-        "INSERT INTO bikes (bike_serial, ride_started_at, last_line_at, last_seen_wall, partition, "
-        "ride_energy_j, ride_last_s, ride_last_heart_rate, ride_last_rpm, ride_last_power, "
-        "ride_last_resistance) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (bike_serial) DO UPDATE SET "
-        "ride_started_at = excluded.ride_started_at, last_line_at = excluded.last_line_at, "
-        "last_seen_wall = excluded.last_seen_wall, partition = excluded.partition, "
-        "ride_energy_j = excluded.ride_energy_j, ride_last_s = excluded.ride_last_s, "
-        "ride_last_heart_rate = excluded.ride_last_heart_rate, ride_last_rpm = excluded.ride_last_rpm, "
-        "ride_last_power = excluded.ride_last_power, ride_last_resistance = excluded.ride_last_resistance",
-        rows)
+# A bike's columns as save_bikes takes them, its serial last (the UPDATE's WHERE).
+BIKE_COLUMNS = ("ride_started_at", "last_line_at", "last_seen_wall", "partition", "ride_energy_j",
+                "ride_last_s", "ride_last_heart_rate", "ride_last_rpm", "ride_last_power",
+                "ride_last_resistance", "bike_serial")
+_UPDATE_BIKE = ("UPDATE bikes SET " + ", ".join(f"{name} = ?" for name in BIKE_COLUMNS[:-1])
+                + " WHERE bike_serial = ?")
+_UPSERT_BIKE = (f"INSERT INTO bikes ({', '.join(BIKE_COLUMNS)}) VALUES ({', '.join('?' * len(BIKE_COLUMNS))}) "
+                "ON CONFLICT (bike_serial) DO UPDATE SET "
+                + ", ".join(f"{name} = excluded.{name}" for name in BIKE_COLUMNS[:-1]))
+
+
+def save_bikes(conn: Connection, stored: list[tuple], new: list[tuple]) -> None:
+    """Rows of BIKE_COLUMNS: `stored` bikes the live store holds (a plain UPDATE, cheaper than an
+    upsert, and nearly every bike of a batch), `new` bikes it may not hold yet."""
+    if stored:
+        conn.executemany(_UPDATE_BIKE, stored)
+    if new:
+        conn.executemany(_UPSERT_BIKE, new)
 
 
 def delete_pending_halves(conn: Connection, rows: list[tuple]) -> None:

@@ -59,6 +59,7 @@ class Bike:
     last_line_at: str | None = None
     partition: int | None = None
     stored_pending: bool = False  # whether the live store holds a waiting half of this bike
+    stored: bool = False  # whether the live store holds this bike's row (read from it, or written)
 
 
 def load_bikes(conn: store.Connection, serials) -> dict[str, Bike]:
@@ -117,8 +118,8 @@ def _bike(row) -> Bike:
                     row[10] is not None, (row[7], row[9]), row[14], row[10],
                     None if row[10] is None else (row[15], row[16], row[17], row[18]))
     if row[11] is None:
-        return Bike(row[0], ride, None, row[1], row[2])
-    return Bike(row[0], ride, RideHalf(row[11], row[12], row[13]), row[1], row[2], True)
+        return Bike(row[0], ride, None, row[1], row[2], stored=True)
+    return Bike(row[0], ride, RideHalf(row[11], row[12], row[13]), row[1], row[2], True, True)
 
 
 def start_ride(conn: store.Connection, bike: Bike, started_at: str, when, rider: dict,
@@ -191,29 +192,32 @@ def stale_reason(recorded_at: str, max_age_s: float | None, now_wall: float) -> 
             f"({max_age_s:g} s) when the consumer read it (a backfill or a late catch-up)")
 
 
-NO_READING = (None, None, None, None, None)  # a bike's latest-reading columns with no reading
-
-
-def bike_row(bike: Bike, now_wall: float) -> tuple:
-    """The row ingest.save_bikes writes for a bike."""
-    ride = bike.ride
-    if ride is None:
-        return (bike.serial, None, bike.last_line_at, now_wall, bike.partition, 0.0) + NO_READING
-    if ride.latest is None:
-        return (bike.serial, ride.started_at, bike.last_line_at, now_wall, bike.partition,
-                ride.energy_j) + NO_READING
-    return (bike.serial, ride.started_at, bike.last_line_at, now_wall, bike.partition, ride.energy_j,
-            ride.last_s) + ride.latest
-
-
 def save_bikes(conn: store.Connection, bikes, now_wall: float) -> None:
     """Write the touched bikes (each with its ride's energy and latest reading) and their waiting halves."""
     bikes = sorted(bikes, key=lambda b: b.serial)  # in key order: SQLite's B-tree is walked once
-    ingest.save_bikes(conn, [bike_row(b, now_wall) for b in bikes])
-    # Only halves the live store holds: most bikes have none waiting between batches.
-    ingest.delete_pending_halves(conn, [(b.serial,) for b in bikes
-                                        if b.pending is None and b.stored_pending])
-    ingest.save_pending_halves(conn, [(b.serial, b.pending.ts, b.pending.duration_s, b.pending.resistance)
-                                      for b in bikes if b.pending is not None])
+    stored, new, gone, waiting = [], [], [], []
+    # One pass over the bikes (a batch has thousands). Their flags are set before the writes: a
+    # write that fails rolls the batch back, and its bikes are dropped (process_batch clears the cache).
     for bike in bikes:
-        bike.stored_pending = bike.pending is not None
+        ride = bike.ride
+        if ride is None:  # each bike's row of ingest.BIKE_COLUMNS
+            row = (None, bike.last_line_at, now_wall, bike.partition, 0.0, None, None, None, None, None,
+                   bike.serial)
+        elif ride.latest is None:
+            row = (ride.started_at, bike.last_line_at, now_wall, bike.partition, ride.energy_j,
+                   None, None, None, None, None, bike.serial)
+        else:
+            heart_rate, rpm, power, resistance = ride.latest
+            row = (ride.started_at, bike.last_line_at, now_wall, bike.partition, ride.energy_j,
+                   ride.last_s, heart_rate, rpm, power, resistance, bike.serial)
+        (stored if bike.stored else new).append(row)
+        bike.stored = True
+        pending = bike.pending
+        if pending is not None:
+            waiting.append((bike.serial, pending.ts, pending.duration_s, pending.resistance))
+        elif bike.stored_pending:  # only halves the live store holds: most bikes have none waiting
+            gone.append((bike.serial,))
+        bike.stored_pending = pending is not None
+    ingest.save_bikes(conn, stored, new)
+    ingest.delete_pending_halves(conn, gone)
+    ingest.save_pending_halves(conn, waiting)
