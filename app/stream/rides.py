@@ -46,7 +46,9 @@ class Ride:
     saved_alert: tuple = (0, None)
     energy_j: float = 0.0  # the sum of its stored readings' power (bikes.ride_energy_j)
     last_s: int | None = None  # its latest stored second: a later one cannot be stored already
-    latest: tuple | None = None  # (heart_rate, rpm, power, resistance) of second last_s
+    # Its reading of second last_s, a row of `readings` (its recorded_at None when read back from
+    # the bike's row, which does not keep it): the bike's row keeps its figures.
+    latest: tuple | None = None
 
 
 @dataclass
@@ -116,7 +118,8 @@ def _bike(row) -> Bike:
         last = row[8] if row[10] is None or (row[8] is not None and row[8] > row[10]) else row[10]
         ride = Ride(row[3], row[4], row[5], row[6], AlertState(row[7], last, row[9]),
                     row[10] is not None, (row[7], row[9]), row[14], row[10],
-                    None if row[10] is None else (row[15], row[16], row[17], row[18]))
+                    None if row[10] is None else (row[0], row[3], row[10], None, row[15], row[16],
+                                                  row[17], row[18]))
     if row[11] is None:
         return Bike(row[0], ride, None, row[1], row[2], stored=True)
     return Bike(row[0], ride, RideHalf(row[11], row[12], row[13]), row[1], row[2], True, True)
@@ -207,9 +210,9 @@ def save_bikes(conn: store.Connection, bikes, now_wall: float) -> None:
             row = (ride.started_at, bike.last_line_at, now_wall, bike.partition, ride.energy_j,
                    None, None, None, None, None, bike.serial)
         else:
-            heart_rate, rpm, power, resistance = ride.latest
+            _, _, last_s, _, heart_rate, rpm, power, resistance = ride.latest
             row = (ride.started_at, bike.last_line_at, now_wall, bike.partition, ride.energy_j,
-                   ride.last_s, heart_rate, rpm, power, resistance, bike.serial)
+                   last_s, heart_rate, rpm, power, resistance, bike.serial)
         (stored if bike.stored else new).append(row)
         bike.stored = True
         pending = bike.pending
