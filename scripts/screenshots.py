@@ -63,9 +63,12 @@ def seed(path: str) -> None:
         age = age_years(date_from_epoch_ms(born), started.date())
         start = store.to_text(started)
         silent = serial == "SN0004"
-        energy_j = sum(power for _, _, _, power in seconds[:upto])  # as the consumer keeps it
-        conn.execute("INSERT INTO bikes VALUES (?, ?, ?, ?, 0, ?)",
-                     (serial, start, start, time.time() - (60 if silent else 0), energy_j))
+        # The ride's energy and latest reading, as the consumer keeps them on the bike's row.
+        energy_j = sum(power for _, _, _, power in seconds[:upto])
+        resistance, hr, rpm, power = seconds[upto - 1]
+        conn.execute("INSERT INTO bikes VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
+                     (serial, start, start, time.time() - (60 if silent else 0), energy_j,
+                      upto, round(hr * hr_scale), rpm, power, resistance))
         conn.execute("INSERT INTO rides (bike_serial, started_at, user_id, rider_json, hr_limit_bpm,"
                      " hr_formula) VALUES (?, ?, ?, ?, ?, 'tanaka')",
                      (serial, start, user_id, json.dumps(rider), hr_limit_bpm(age, gender)))
@@ -73,7 +76,8 @@ def seed(path: str) -> None:
             conn.execute("INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                          (serial, start, second, store.to_text(started + timedelta(seconds=second)),
                           round(hr * hr_scale), rpm, power, resistance))
-    conn.execute("INSERT INTO bikes VALUES ('SN0005', NULL, NULL, ?, 0, 0)", (time.time(),))
+    conn.execute("INSERT INTO bikes VALUES ('SN0005', NULL, NULL, ?, 0, 0, NULL, NULL, NULL, NULL, NULL)",
+                 (time.time(),))
     conn.commit()
     conn.close()
 

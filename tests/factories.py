@@ -354,7 +354,8 @@ def start_ride(conn, bike_serial: str, rider: dict, started_at: datetime = START
     conn.execute("INSERT INTO bikes (bike_serial, ride_started_at, last_line_at, last_seen_wall)"
                  " VALUES (?, ?, ?, ?) ON CONFLICT (bike_serial) DO UPDATE SET ride_started_at ="
                  " excluded.ride_started_at, last_line_at = excluded.last_line_at, last_seen_wall ="
-                 " excluded.last_seen_wall, ride_energy_j = 0", (bike_serial, start, start, time.time()))
+                 " excluded.last_seen_wall, ride_energy_j = 0, " + NO_LATEST, (bike_serial, start, start,
+                                                                             time.time()))
     conn.execute("INSERT INTO rides (bike_serial, started_at, user_id, rider_json, hr_limit_bpm,"
                  " hr_formula) VALUES (?, ?, ?, ?, ?, 'tanaka') ON CONFLICT DO NOTHING",
                  (bike_serial, start, rider["user_id"], json.dumps(rider),
@@ -363,10 +364,15 @@ def start_ride(conn, bike_serial: str, rider: dict, started_at: datetime = START
     return start
 
 
+# The bike's row without a latest reading (no ride, or a ride before its first reading).
+NO_LATEST = ("ride_last_s = NULL, ride_last_heart_rate = NULL, ride_last_rpm = NULL, "
+             "ride_last_power = NULL, ride_last_resistance = NULL")
+
+
 def add_reading(conn, bike_serial: str, start: str, duration_s: int, heart_rate: int,
                 rpm: int = 60, power: float = 120.0, resistance: int = 40) -> None:
     """One second of riding (a Ride + Telemetry pair), and the bike heard from now (its ride's
-    energy counted, as the consumer keeps it)."""
+    energy counted and a later second made its latest reading, as the consumer keeps them)."""
     recorded = store.to_text(store.from_text(start) + timedelta(seconds=duration_s))
     stored = conn.execute("INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                           (bike_serial, start, duration_s, recorded, heart_rate, rpm, power,
@@ -374,6 +380,10 @@ def add_reading(conn, bike_serial: str, start: str, duration_s: int, heart_rate:
     conn.execute("UPDATE bikes SET last_line_at = ?, last_seen_wall = ?, ride_energy_j = ride_energy_j"
                  " + CASE WHEN ride_started_at = ? THEN ? ELSE 0 END WHERE bike_serial = ?",
                  (recorded, time.time(), start, power if stored else 0.0, bike_serial))
+    conn.execute("UPDATE bikes SET ride_last_s = ?, ride_last_heart_rate = ?, ride_last_rpm = ?,"
+                 " ride_last_power = ?, ride_last_resistance = ? WHERE bike_serial = ? AND"
+                 " ride_started_at = ? AND (ride_last_s IS NULL OR ride_last_s < ?)",
+                 (duration_s, heart_rate, rpm, power, resistance, bike_serial, start, duration_s))
     conn.commit()
 
 
@@ -381,7 +391,8 @@ def end_ride(conn, bike_serial: str, start: str) -> None:
     """A boundary line: the ride ends and waits for its closeout."""
     conn.execute("UPDATE rides SET status = 'ended', ended_wall = ?, end_reason = 'boundary' "
                  "WHERE bike_serial = ? AND started_at = ?", (time.time(), bike_serial, start))
-    conn.execute("UPDATE bikes SET ride_started_at = NULL WHERE bike_serial = ?", (bike_serial,))
+    conn.execute("UPDATE bikes SET ride_started_at = NULL, ride_energy_j = 0, " + NO_LATEST +
+                 " WHERE bike_serial = ?", (bike_serial,))
     conn.commit()
 
 

@@ -33,8 +33,9 @@ def snapshot(conn: sqlite3.Connection) -> dict:
         "outbox": conn.execute("SELECT job_id, queue, func, kwargs_json FROM outbox ORDER BY 1").fetchall(),
         "quarantine": conn.execute('SELECT topic, partition, "offset", message_key, raw_value, reason '
                                    "FROM quarantine ORDER BY 1, 2, 3").fetchall(),
-        "bikes": conn.execute("SELECT bike_serial, ride_started_at, last_line_at FROM bikes ORDER BY 1")
-        .fetchall(),
+        "bikes": conn.execute("SELECT bike_serial, ride_started_at, last_line_at, ride_last_s, "
+                              "ride_last_heart_rate, ride_last_rpm, ride_last_power, ride_last_resistance "
+                              "FROM bikes ORDER BY 1").fetchall(),
     }
 
 

@@ -131,3 +131,26 @@ def test_a_version_2_live_store_gets_each_ride_in_progress_its_energy_so_far(whe
         assert store.stored_version(conn) == schema.VERSION
         energy = dict(conn.execute("SELECT bike_serial, ride_energy_j FROM bikes").fetchall())
     assert energy == {"SN1": 200.0, "SN2": 0.0}  # the ride in progress only, not the earlier one
+
+
+def test_a_version_3_live_store_gets_each_ride_in_progress_its_latest_reading(where):
+    path, dialect = where
+    old_bikes = ("CREATE TABLE bikes (bike_serial TEXT NOT NULL PRIMARY KEY, ride_started_at TEXT, "
+                 "last_line_at TEXT, last_seen_wall REAL NOT NULL, partition INTEGER, "
+                 "ride_energy_j REAL NOT NULL DEFAULT 0)")
+    others = [table for name, table in schema.metadata.tables.items() if name != "bikes"]
+    run_raw(path, dialect, schema.ddl(dialect, others) + [
+        old_bikes, "INSERT INTO schema_version VALUES (3)",
+        "INSERT INTO bikes VALUES ('SN1', 's1', 'x', 1.0, 0, 200), ('SN2', NULL, 'x', 1.0, 0, 0), "
+        "('SN3', 's3', 'x', 1.0, 1, 0)",
+        "INSERT INTO readings VALUES ('SN1', 's1', 2, 'x', 91, 61, 99.5, 31), "
+        "('SN1', 's1', 1, 'x', 90, 60, 100.5, 30), ('SN1', 's0', 9, 'x', 150, 90, 500, 50), "
+        "('SN2', 's2', 5, 'x', 150, 90, 500, 50)"])
+    with closing(store.connect(path)) as conn:
+        assert store.stored_version(conn) == schema.VERSION
+        rows = {row[0]: tuple(row[1:]) for row in conn.execute(
+            "SELECT bike_serial, ride_energy_j, ride_last_s, ride_last_heart_rate, ride_last_rpm, "
+            "ride_last_power, ride_last_resistance FROM bikes").fetchall()}
+    # The ride in progress's latest second (not an earlier ride's, nor an idle bike's last ride's).
+    assert rows == {"SN1": (200.0, 2, 91, 61, 99.5, 31), "SN2": (0.0, None, None, None, None, None),
+                    "SN3": (0.0, None, None, None, None, None)}

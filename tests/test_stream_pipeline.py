@@ -269,6 +269,61 @@ def test_the_leaderboard_energy_is_the_sum_of_the_stored_readings_whatever_the_s
     assert store.get_counters(live)["duplicates"] == 2
 
 
+def figure_lines(start: int, seconds: list[int]) -> dict[int, list[str]]:
+    """Each second's Ride and Telemetry lines, its heart rate, rpm, power and resistance all
+    different from the other seconds' (so a figure from the wrong second shows)."""
+    return {n: [f"{ts(start + n)} mendoza v9: [INFO]: Ride - duration = {float(n)}; resistance = {20 + n}",
+                f"{ts(start + n, True)} mendoza v9: [INFO]: Telemetry - hrt = {100 + n}; rpm = {40 + n}; "
+                f"power = {n}.5"] for n in seconds}
+
+
+LATEST_SQL = ("SELECT ride_last_s, ride_last_heart_rate, ride_last_rpm, ride_last_power, ride_last_resistance "
+              "FROM bikes WHERE bike_serial = 'SDa'")
+
+
+def latest_stored(conn) -> tuple:
+    """The ride in progress's latest stored reading, read from `readings`."""
+    row = conn.execute("SELECT x.duration_s, x.heart_rate, x.rpm, x.power, x.resistance FROM bikes b "
+                       "JOIN readings x ON x.bike_serial = b.bike_serial AND x.started_at = b.ride_started_at "
+                       "WHERE b.bike_serial = 'SDa' ORDER BY x.duration_s DESC LIMIT 1").fetchone()
+    return (None,) * 5 if row is None else tuple(row)
+
+
+@pytest.mark.parametrize("kept", [False, True], ids=["read each batch", "kept bikes"])
+def test_the_bikes_latest_figures_are_its_rides_latest_stored_reading_whatever_the_stream_repeats(live, kept):
+    second = figure_lines(0, range(1, 10))
+    # A batch per second: 3 sent twice (a producer's retry), 5 before 4, 7 before 6, 2 once more;
+    # then one batch with 9 before 8 and 4 again.
+    batches = [[system(0)]] + [second[n] for n in (1, 2, 3, 3, 5, 4, 7, 6, 2)] + [
+        second[9] + second[8] + second[4]]
+    cache = BikeCache() if kept else None
+    seen, offset = [], 0
+    for lines in batches:
+        process_batch(live, messages(lines, key="SDa", first_offset=offset), SETTINGS, cache=cache)
+        offset += len(lines)
+        assert tuple(live.execute(LATEST_SQL).fetchone()) == latest_stored(live)
+        seen.append(live.execute(LATEST_SQL).fetchone()[0])
+    assert seen == [None, 1, 2, 3, 3, 5, 5, 7, 7, 7, 9]  # a late second never replaces a later one
+    assert tuple(live.execute(LATEST_SQL).fetchone()) == (9, 109, 49, 9.5, 29)
+
+
+def test_a_new_ride_and_the_idle_sweep_clear_the_bikes_latest_figures(live):
+    cache = BikeCache()
+    first, later = figure_lines(0, [1, 2]), figure_lines(100, [1])
+    stream = [system(0)] + first[1] + first[2] + [system(100, user_id=7)]
+    process_batch(live, messages(stream, key="SDa"), SETTINGS, cache=cache)
+    assert tuple(live.execute(LATEST_SQL).fetchone()) == (None,) * 5  # the new ride has no reading yet
+    process_batch(live, messages(later[1], key="SDa", first_offset=len(stream)), SETTINGS, cache=cache)
+    assert tuple(live.execute(LATEST_SQL).fetchone()) == (1, 101, 41, 1.5, 21)
+    assert end_idle_rides(live, Settings(idle_timeout_s=0), active_since={0: 0.0})["rides_ended"] == 1
+    assert tuple(live.execute(LATEST_SQL).fetchone()) == (None,) * 5
+    # A boundary line ends the ride too: nothing of it is left on the bike's row.
+    process_batch(live, messages([system(200)] + figure_lines(200, [1])[1]
+                                 + [json.dumps({"log": "--------- beginning of a new ride\n"}).encode()],
+                                 key="SDa", first_offset=10), SETTINGS, cache=cache)
+    assert tuple(live.execute(LATEST_SQL).fetchone()) == (None,) * 5
+
+
 def test_a_poll_of_several_partitions_gives_what_its_messages_one_at_a_time_give(live, tmp_path):
     """Bad, unkeyed and redelivered messages among a poll's readings, in partition runs as Kafka
     hands them over: the same rows and counters as each message stored on its own."""

@@ -198,3 +198,22 @@ def test_the_fleet_page_works_without_redis(app, client, live, fleet_queries, mo
     monkeypatch.setitem(app.config, "REDIS_URL", "redis://localhost:1/0")  # nothing listens there
     html = client.get("/", headers=FLEET).get_data(as_text=True)
     assert serials(html) == ["SN0001"] and len(fleet_queries) == 1
+
+
+def test_the_fleet_shows_each_rides_latest_second_as_the_consumer_stored_it(client, live):
+    from app.stream.pipeline import process_batch
+    from tests.stream_helpers import messages
+    from tests.test_stream_pipeline import SETTINGS, figure_lines, system
+
+    second = figure_lines(0, [1, 2, 3])  # heart rates 101, 102, 103
+    process_batch(live, messages([system(0)] + second[1] + second[3] + second[2], key="SD01"), SETTINGS)
+    html = client.get("/", headers=FLEET).get_data(as_text=True)
+    tile = re.search(r'id="tile-SD01".*?</li>', html, re.S).group(0)
+    assert re.search(r'class="hr[^"]*">103\b', tile) and "102" not in tile  # second 2 came late
+
+
+def test_the_fleet_rows_are_read_from_the_bikes_rows_not_their_readings(live):
+    for sql, params in ((queries.FLEET_SQL, ()), (queries.FLEET_TILES_SQL, {"now": 0, "silent_s": 10})):
+        plan = [row[3] for row in live.execute("EXPLAIN QUERY PLAN " + sql, params)]
+        read = {detail.split()[1] for detail in plan if detail.startswith(("SCAN", "SEARCH"))}
+        assert read == {"b", "r"}, plan  # each bike's row and its ride's, no reading

@@ -7,9 +7,8 @@ from app.live.store import Connection
 BIKE_QUERY = """
 SELECT b.bike_serial, b.last_line_at, b.partition, r.started_at, r.rider_json, r.hr_limit_bpm,
        r.hr_formula, r.alert_run_length, r.alert_last_duration_s, r.last_alert_duration_s,
-       (SELECT MAX(x.duration_s) FROM readings x WHERE x.bike_serial = r.bike_serial
-        AND x.started_at = r.started_at) AS last_reading_s,
-       p.recorded_at, p.duration_s, p.resistance, b.ride_energy_j
+       b.ride_last_s, p.recorded_at, p.duration_s, p.resistance, b.ride_energy_j,
+       b.ride_last_heart_rate, b.ride_last_rpm, b.ride_last_power, b.ride_last_resistance
 FROM bikes b
 LEFT JOIN rides r ON r.bike_serial = b.bike_serial AND r.started_at = b.ride_started_at
                  AND r.status = 'open'
@@ -91,14 +90,24 @@ def insert_alert(conn: Connection, row: tuple) -> None:
                  "hr_limit_bpm) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", row)
 
 
-def save_bikes(conn: Connection, rows: list[tuple]) -> None:
-    """(bike_serial, ride_started_at, last_line_at, last_seen_wall, partition, ride_energy_j) per bike."""
-    conn.executemany(
-        "INSERT INTO bikes (bike_serial, ride_started_at, last_line_at, last_seen_wall, partition, "
-        "ride_energy_j) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (bike_serial) DO UPDATE SET "
-        "ride_started_at = excluded.ride_started_at, last_line_at = excluded.last_line_at, "
-        "last_seen_wall = excluded.last_seen_wall, partition = excluded.partition, "
-        "ride_energy_j = excluded.ride_energy_j", rows)
+# A bike's columns as save_bikes takes them, its serial last (the UPDATE's WHERE).
+BIKE_COLUMNS = ("ride_started_at", "last_line_at", "last_seen_wall", "partition", "ride_energy_j",
+                "ride_last_s", "ride_last_heart_rate", "ride_last_rpm", "ride_last_power",
+                "ride_last_resistance", "bike_serial")
+_UPDATE_BIKE = ("UPDATE bikes SET " + ", ".join(f"{name} = ?" for name in BIKE_COLUMNS[:-1])
+                + " WHERE bike_serial = ?")
+_UPSERT_BIKE = (f"INSERT INTO bikes ({', '.join(BIKE_COLUMNS)}) VALUES ({', '.join('?' * len(BIKE_COLUMNS))}) "
+                "ON CONFLICT (bike_serial) DO UPDATE SET "
+                + ", ".join(f"{name} = excluded.{name}" for name in BIKE_COLUMNS[:-1]))
+
+
+def save_bikes(conn: Connection, stored: list[tuple], new: list[tuple]) -> None:
+    """Rows of BIKE_COLUMNS: `stored` bikes the live store holds (a plain UPDATE, cheaper than an
+    upsert, and nearly every bike of a batch), `new` bikes it may not hold yet."""
+    if stored:
+        conn.executemany(_UPDATE_BIKE, stored)
+    if new:
+        conn.executemany(_UPSERT_BIKE, new)
 
 
 def delete_pending_halves(conn: Connection, rows: list[tuple]) -> None:
@@ -115,8 +124,9 @@ def save_pending_halves(conn: Connection, rows: list[tuple]) -> None:
 
 def set_idle(conn: Connection, bike_serial: str) -> None:
     """A bike with no ride in progress and no waiting half."""
-    conn.execute("UPDATE bikes SET ride_started_at = NULL, ride_energy_j = 0 WHERE bike_serial = ?",
-                 (bike_serial,))
+    conn.execute("UPDATE bikes SET ride_started_at = NULL, ride_energy_j = 0, ride_last_s = NULL, "
+                 "ride_last_heart_rate = NULL, ride_last_rpm = NULL, ride_last_power = NULL, "
+                 "ride_last_resistance = NULL WHERE bike_serial = ?", (bike_serial,))
     conn.execute("DELETE FROM pending_halves WHERE bike_serial = ?", (bike_serial,))
 
 

@@ -95,18 +95,16 @@ def clear_failures(conn: Connection, partitions: list[tuple[str, int]]) -> None:
 
 # --- The fleet page and the bike screens' fragment cache (app/services/pages/fleet.py, fragment_cache.py)
 
-# Each bike's latest reading is found through the readings' primary key (the MAX is one index seek).
+# Each ride's latest reading is on its bike's row (the consumer keeps it): `readings` is not read.
 _FLEET_FROM = """
 FROM bikes b
 LEFT JOIN rides r ON r.bike_serial = b.bike_serial AND r.started_at = b.ride_started_at
-LEFT JOIN readings x ON x.bike_serial = b.bike_serial AND x.started_at = b.ride_started_at
-     AND x.duration_s = (SELECT MAX(duration_s) FROM readings
-                         WHERE bike_serial = b.bike_serial AND started_at = b.ride_started_at)
 """
 
 FLEET_SQL = """
 SELECT b.bike_serial, b.ride_started_at, b.last_seen_wall, r.rider_json, r.hr_limit_bpm,
-       x.duration_s, x.heart_rate, x.power, x.rpm
+       b.ride_last_s AS duration_s, b.ride_last_heart_rate AS heart_rate, b.ride_last_power AS power,
+       b.ride_last_rpm AS rpm
 """ + _FLEET_FROM + "ORDER BY b.bike_serial"
 
 # The urgency rank is worked out here, not per row in Python: 0 above the limit, 1 hold the
@@ -114,12 +112,12 @@ SELECT b.bike_serial, b.ride_started_at, b.last_seen_wall, r.rider_json, r.hr_li
 FLEET_TILES_SQL = """
 SELECT CASE WHEN b.last_seen_wall IS NULL OR :now - b.last_seen_wall > :silent_s THEN 4
             WHEN b.ride_started_at IS NULL THEN 3
-            WHEN x.heart_rate IS NULL THEN 2
-            WHEN r.hr_limit_bpm <> 0 AND x.heart_rate > r.hr_limit_bpm THEN 0
-            WHEN x.heart_rate = 0 THEN 1
+            WHEN b.ride_last_heart_rate IS NULL THEN 2
+            WHEN r.hr_limit_bpm <> 0 AND b.ride_last_heart_rate > r.hr_limit_bpm THEN 0
+            WHEN b.ride_last_heart_rate = 0 THEN 1
             ELSE 2 END AS urgency,
-       b.bike_serial, b.ride_started_at, x.duration_s, x.heart_rate, x.power, r.hr_limit_bpm,
-       b.ride_energy_j
+       b.bike_serial, b.ride_started_at, b.ride_last_s, b.ride_last_heart_rate, b.ride_last_power,
+       r.hr_limit_bpm, b.ride_energy_j
 """ + _FLEET_FROM
 
 RIDERS_IN_PROGRESS_SQL = """

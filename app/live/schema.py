@@ -11,7 +11,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 # The schema version this code writes and reads. A store without a version is 0 (created before
 # versions were kept). To change the schema: change the tables below, bump VERSION, and add the
 # statements that bring a store of the previous version up to it to UPGRADES (at the end).
-VERSION = 3
+VERSION = 4
 
 # SQLite's types as they were first written (INTEGER so that `id INTEGER PRIMARY KEY` stays the
 # rowid); 64-bit integers and doubles on PostgreSQL.
@@ -31,6 +31,14 @@ bikes = Table(
     # The energy (joules: the sum of its readings' power, one a second) of the ride in progress, kept
     # by the consumer as it stores readings, so the screens' leaderboard reads one row per bike.
     Column("ride_energy_j", Real, nullable=False, server_default=text("0")),
+    # The latest stored reading of the ride in progress (NULL before its first, or with no ride),
+    # kept by the consumer as it stores readings, so the fleet and the consumer read one row per
+    # bike rather than looking for each ride's latest reading in `readings`.
+    Column("ride_last_s", Int),  # its second (duration_s)
+    Column("ride_last_heart_rate", Int),
+    Column("ride_last_rpm", Int),
+    Column("ride_last_power", Real),
+    Column("ride_last_resistance", Int),
 )
 
 rides = Table(
@@ -198,12 +206,28 @@ def _rebuild_bikes(dialect: str) -> list[str]:
         "DROP TABLE bikes", "ALTER TABLE bikes_v3 RENAME TO bikes"]
 
 
+def _rebuild_bikes_latest(dialect: str) -> list[str]:
+    """Statements that give `bikes` the latest reading of each ride in progress, taken from its
+    readings (a rebuild, as _rebuild_bikes, for the same reason)."""
+    rebuilt = bikes.to_metadata(MetaData(), name="bikes_v4")
+    return ddl(dialect, [rebuilt]) + [
+        "INSERT INTO bikes_v4 (bike_serial, ride_started_at, last_line_at, last_seen_wall, partition, "
+        "ride_energy_j, ride_last_s, ride_last_heart_rate, ride_last_rpm, ride_last_power, "
+        "ride_last_resistance) SELECT b.bike_serial, b.ride_started_at, b.last_line_at, b.last_seen_wall, "
+        "b.partition, b.ride_energy_j, x.duration_s, x.heart_rate, x.rpm, x.power, x.resistance "
+        "FROM bikes b LEFT JOIN readings x ON x.bike_serial = b.bike_serial "
+        "AND x.started_at = b.ride_started_at AND x.duration_s = (SELECT MAX(y.duration_s) FROM readings y "
+        "WHERE y.bike_serial = b.bike_serial AND y.started_at = b.ride_started_at)",
+        "DROP TABLE bikes", "ALTER TABLE bikes_v4 RENAME TO bikes"]
+
+
 UPGRADES: dict[int, dict[str, list[str]]] = {
     # version: {"sqlite": [...], "postgresql": [...]} -- run in order, in one write transaction, on
     # an older store and also on a store just created (whose tables already have the new shape).
     1: {"sqlite": [], "postgresql": []},  # 0 -> 1 only adds schema_version, which create makes
     2: {dialect: _rebuild_counters(dialect) for dialect in DIALECTS},  # counters per slot
     3: {dialect: _rebuild_bikes(dialect) for dialect in DIALECTS},  # each ride's energy so far
+    4: {dialect: _rebuild_bikes_latest(dialect) for dialect in DIALECTS},  # each ride's latest reading
 }
 
 

@@ -283,6 +283,7 @@ class Batch:
                    line.rpm, line.power, half.resistance)
         if ride.last_s is None or half.duration_s > ride.last_s:
             ride.last_s = half.duration_s
+            ride.latest = reading
             ride.energy_j += line.power
             self.readings.append(reading)
         else:  # it may be stored already: flush stores it alone and counts its energy if it was not

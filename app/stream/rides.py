@@ -46,6 +46,9 @@ class Ride:
     saved_alert: tuple = (0, None)
     energy_j: float = 0.0  # the sum of its stored readings' power (bikes.ride_energy_j)
     last_s: int | None = None  # its latest stored second: a later one cannot be stored already
+    # Its reading of second last_s, a row of `readings` (its recorded_at None when read back from
+    # the bike's row, which does not keep it): the bike's row keeps its figures.
+    latest: tuple | None = None
 
 
 @dataclass
@@ -58,6 +61,7 @@ class Bike:
     last_line_at: str | None = None
     partition: int | None = None
     stored_pending: bool = False  # whether the live store holds a waiting half of this bike
+    stored: bool = False  # whether the live store holds this bike's row (read from it, or written)
 
 
 def load_bikes(conn: store.Connection, serials) -> dict[str, Bike]:
@@ -113,10 +117,12 @@ def _bike(row) -> Bike:
         # only when the run length or the last alert changes.
         last = row[8] if row[10] is None or (row[8] is not None and row[8] > row[10]) else row[10]
         ride = Ride(row[3], row[4], row[5], row[6], AlertState(row[7], last, row[9]),
-                    row[10] is not None, (row[7], row[9]), row[14], row[10])
+                    row[10] is not None, (row[7], row[9]), row[14], row[10],
+                    None if row[10] is None else (row[0], row[3], row[10], None, row[15], row[16],
+                                                  row[17], row[18]))
     if row[11] is None:
-        return Bike(row[0], ride, None, row[1], row[2])
-    return Bike(row[0], ride, RideHalf(row[11], row[12], row[13]), row[1], row[2], True)
+        return Bike(row[0], ride, None, row[1], row[2], stored=True)
+    return Bike(row[0], ride, RideHalf(row[11], row[12], row[13]), row[1], row[2], True, True)
 
 
 def start_ride(conn: store.Connection, bike: Bike, started_at: str, when, rider: dict,
@@ -190,14 +196,31 @@ def stale_reason(recorded_at: str, max_age_s: float | None, now_wall: float) -> 
 
 
 def save_bikes(conn: store.Connection, bikes, now_wall: float) -> None:
-    """Write the touched bikes and their waiting halves."""
+    """Write the touched bikes (each with its ride's energy and latest reading) and their waiting halves."""
     bikes = sorted(bikes, key=lambda b: b.serial)  # in key order: SQLite's B-tree is walked once
-    ingest.save_bikes(conn, [(b.serial, b.ride.started_at if b.ride else None, b.last_line_at, now_wall,
-                              b.partition, b.ride.energy_j if b.ride else 0.0) for b in bikes])
-    # Only halves the live store holds: most bikes have none waiting between batches.
-    ingest.delete_pending_halves(conn, [(b.serial,) for b in bikes
-                                        if b.pending is None and b.stored_pending])
-    ingest.save_pending_halves(conn, [(b.serial, b.pending.ts, b.pending.duration_s, b.pending.resistance)
-                                      for b in bikes if b.pending is not None])
+    stored, new, gone, waiting = [], [], [], []
+    # One pass over the bikes (a batch has thousands). Their flags are set before the writes: a
+    # write that fails rolls the batch back, and its bikes are dropped (process_batch clears the cache).
     for bike in bikes:
-        bike.stored_pending = bike.pending is not None
+        ride = bike.ride
+        if ride is None:  # each bike's row of ingest.BIKE_COLUMNS
+            row = (None, bike.last_line_at, now_wall, bike.partition, 0.0, None, None, None, None, None,
+                   bike.serial)
+        elif ride.latest is None:
+            row = (ride.started_at, bike.last_line_at, now_wall, bike.partition, ride.energy_j,
+                   None, None, None, None, None, bike.serial)
+        else:
+            _, _, last_s, _, heart_rate, rpm, power, resistance = ride.latest
+            row = (ride.started_at, bike.last_line_at, now_wall, bike.partition, ride.energy_j,
+                   last_s, heart_rate, rpm, power, resistance, bike.serial)
+        (stored if bike.stored else new).append(row)
+        bike.stored = True
+        pending = bike.pending
+        if pending is not None:
+            waiting.append((bike.serial, pending.ts, pending.duration_s, pending.resistance))
+        elif bike.stored_pending:  # only halves the live store holds: most bikes have none waiting
+            gone.append((bike.serial,))
+        bike.stored_pending = pending is not None
+    ingest.save_bikes(conn, stored, new)
+    ingest.delete_pending_halves(conn, gone)
+    ingest.save_pending_halves(conn, waiting)
