@@ -133,7 +133,8 @@ _RIDE_COLUMNS = """r.started_at, r.user_id, r.rider_json, r.hr_limit_bpm, r.hr_f
            AS alerts"""
 
 BIKE_SCREEN_SQL = f"""
-SELECT b.bike_serial, b.ride_started_at, b.last_line_at, b.last_seen_wall, {_RIDE_COLUMNS}
+SELECT b.bike_serial, b.ride_started_at, b.last_line_at, b.last_seen_wall, b.ride_last_s,
+       b.ride_last_heart_rate, b.ride_last_rpm, b.ride_last_power, b.ride_last_resistance, {_RIDE_COLUMNS}
 FROM bikes b LEFT JOIN rides r ON r.bike_serial = b.bike_serial AND r.started_at = b.ride_started_at
 WHERE b.bike_serial = ?
 """
@@ -167,8 +168,8 @@ def rider_json_of(conn: Connection, bike_serial: str, started_at: str) -> str | 
 
 def bike_screen(conn: Connection, bike_serial: str) -> Row | None:
     """A bike's screen (columns of BIKE_SCREEN_SQL): ride in progress, latest line, last heard (wall
-    clock), and its ride's start, rider, user, limit, formula and alert count; None for a bike never
-    seen (one indexed read)."""
+    clock), the ride's latest reading (ride_last_*), and its ride's start, rider, user, limit,
+    formula and alert count; None for a bike never seen (one indexed read)."""
     return conn.execute(BIKE_SCREEN_SQL, (bike_serial,)).fetchone()
 
 

@@ -103,16 +103,15 @@ def current_ride(bike_serial: str, bike: store.Row | None = None) -> dict | None
     riding = bike["ride_started_at"] is not None
     view = {"bike_serial": bike_serial, "state": bike_state(bike["last_seen_wall"], riding), "ride": None}
     if riding and bike["started_at"] is not None:  # the ride's row may be gone: a ride just forgotten
-        view["ride"] = ride_figures(bike)
+        view["ride"] = ride_figures(bike, latest_of_bike(bike))
     return view
 
 
-def ride_figures(ride: store.Row) -> dict:
+def ride_figures(ride: store.Row, latest: dict | None) -> dict:
     """The figures of a ride in progress (or just ended) from its readings; `ride` has the columns
-    of queries.ride_screen."""
+    of queries.ride_screen, `latest` is its latest reading (None before the first)."""
     limit, started_at = ride["hr_limit_bpm"], ride["started_at"]
     rider = rider_card(ride["rider_json"], started_at)
-    latest = queries.latest_reading(live_conn(), ride["bike_serial"], started_at)
     totals = ride_totals(ride["bike_serial"], started_at, limit)
     figures = {"started_at": started_at, "user_id": ride["user_id"], "rider": rider,
                "limit": limit, "formula": formula_description(ride["hr_formula"], rider.get("gender")),
@@ -125,6 +124,16 @@ def ride_figures(ride: store.Row) -> dict:
         figures.update(latest_figures(latest, limit, totals))
     figures["email"] = alert_email_status(ride["bike_serial"], started_at) if ride["alerts"] else None
     return figures
+
+
+def latest_of_bike(bike: store.Row) -> dict | None:
+    """The latest reading of a bike's ride in progress, as the consumer keeps it on the bike's row
+    (a bike_screen row); None before the ride's first."""
+    if bike["ride_last_s"] is None:
+        return None
+    return {"duration_s": bike["ride_last_s"], "heart_rate": bike["ride_last_heart_rate"],
+            "rpm": bike["ride_last_rpm"], "power": bike["ride_last_power"],
+            "resistance": bike["ride_last_resistance"]}
 
 
 def ride_totals(bike_serial: str, started_at: str, limit: float | None) -> dict:
@@ -180,11 +189,11 @@ def alert_email_status(bike_serial: str, started_at: str) -> str | None:
     return next((s for s in ("failed", "pending", "stored", "sent") if s in statuses), None)
 
 
-def latest_figures(latest: store.Row, limit: float | None, totals: store.Row) -> dict:
+def latest_figures(latest: dict, limit: float | None, totals: store.Row) -> dict:
     """Heart rate, its zone and share of the limit, the warnings, cadence, power, resistance."""
     hr = latest["heart_rate"]
     zero_since = totals["last_hr_s"] if totals["last_hr_s"] is not None else totals["first_s"] - 1
-    return {"latest": dict(latest), "elapsed_s": latest["duration_s"],
+    return {"latest": latest, "elapsed_s": latest["duration_s"],
             "zone": zone_of(hr, limit),
             "hr_pct": round(100 * hr / limit) if hr and limit else None,
             "above_limit": bool(limit and hr > limit),
@@ -206,4 +215,7 @@ def last_ended_ride(bike_serial: str) -> dict | None:
     """The bike's latest ended ride still in the live store (waiting for its closeout)."""
     started_at = queries.last_ended_start(live_conn(), bike_serial)
     ride = queries.ride_screen(live_conn(), bike_serial, started_at) if started_at else None
-    return ride_figures(ride) if ride is not None else None
+    if ride is None:
+        return None
+    latest = queries.latest_reading(live_conn(), bike_serial, started_at)
+    return ride_figures(ride, dict(latest) if latest is not None else None)
