@@ -71,6 +71,7 @@ class System:
     """consumer(s), worker(s), cron, web and the simulated fleet, each a subprocess with its log."""
 
     web_processes, web_threads = 2, 4  # gunicorn's, as docs/scaling.md runs it
+    web_server = "gunicorn"  # or "granian" (its WSGI interface: processes x blocking threads)
 
     def __init__(self, root: Path, tmp: Path, warehouse_url: str, redis_url: str, servers: str, topic: str):
         tmp.mkdir(parents=True, exist_ok=True)
@@ -101,13 +102,21 @@ class System:
             self.spawn(f"worker-{i}", [py, "-m", "worker", "alerts", "closeout", "reports"])
         self.spawn("cron", [py, "-m", "worker.cron"])
         port = self.web_url.rsplit(":", 1)[1]
-        self.spawn("web", [py, "-m", "gunicorn", "-w", str(self.web_processes), "--threads",
-                           str(self.web_threads), "-b", f"127.0.0.1:{port}", "wsgi:app"])
+        self.spawn("web", self.web_command(port))
         deadline = time.monotonic() + 90
         while not all("assigned partitions" in self.log(f"consumer-{i}") for i in range(1, consumers + 1)):
             if time.monotonic() > deadline:
                 raise SystemExit("the consumers did not join the group within 90 s")
             time.sleep(0.5)
+
+    def web_command(self, port: str) -> list[str]:
+        """The web server's command line: gunicorn, or granian with as many processes and threads."""
+        if self.web_server == "granian":
+            return [str(Path(sys.executable).with_name("granian")), "--interface", "wsgi", "--workers",
+                    str(self.web_processes), "--blocking-threads", str(self.web_threads), "--host",
+                    "127.0.0.1", "--port", port, "--no-ws", "--log-level", "warning", "wsgi:app"]
+        return [sys.executable, "-m", "gunicorn", "-w", str(self.web_processes), "--threads",
+                str(self.web_threads), "-b", f"127.0.0.1:{port}", "wsgi:app"]
 
     def start_fleet(self, bikes: int, ride_seconds: int | None) -> None:
         """The load generator (bench/fleet_load.py, librdkafka), rides as real ones unless ride_seconds."""

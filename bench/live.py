@@ -4,14 +4,16 @@ For each fleet size (--sizes): a fresh topic, the real consumer, a gunicorn web 
 4 threads) and the fleet in real time from bench/fleet_load.py (librdkafka, cheap: the load must not
 starve what it measures); once every bike is on the fleet page, --screens bike screens (each polling a
 different bike's live fragment every second) and --fleet-pages fleet pages (polling their grid every
-second: the first page, the second, a state filter, a search) run for --seconds in bench/screens.py
+second: the first page, the second, a state filter, a search) run for --warmup seconds unmeasured
+(every screen's first polls fill the server's caches of its ride, as a running site has long since
+done), then for --seconds measured, in bench/screens.py
 (one asyncio process, a keep-alive connection per screen), while a probe bike times the delay from
 its reading produced to Kafka to its figure in its fragment (bench/fleet_probe.py). Baseline in
 the same run: --baseline screens polling /livez, a trivial view of the same server. CPU of the
 system (consumer, web, cron, Kafka, PostgreSQL, Redis) is reported apart from the load's (the fleet's
 generator, the screens' generator, this script with its probe), as bench/fleet.py does.
 Usage: .venv/bin/python bench/live.py [--sizes 1000 5000] [--screens 500] [--fleet-pages 20]
-       [--seconds 60] [--baseline 20] [--web-processes 2] [--web-threads 4]
+       [--seconds 60] [--warmup 15] [--baseline 20] [--web-processes 2] [--web-threads 4]
 Needs `make services` (Kafka, PostgreSQL, Redis). Redis: BENCH_REDIS_URL (default database 4), which
 the script flushes: do not point it at a database anything else uses.
 """
@@ -22,6 +24,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -63,8 +66,8 @@ def screens(args, web_url: str, serials: list[str]) -> dict:
     specs = [f"bike=/bikes/{serial}" for serial in serials[:args.screens]]
     specs += [f"fleet={FLEET_VIEWS[i % len(FLEET_VIEWS)]}" for i in range(args.fleet_pages)]
     specs += ["baseline=/livez" for _ in range(args.baseline)]
-    out = subprocess.run([sys.executable, str(ROOT / "bench" / "screens.py"), web_url, str(args.seconds),
-                          *specs], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "screens.py"), "--warmup", str(args.warmup),
+                          web_url, str(args.seconds), *specs], capture_output=True, text=True)
     if out.returncode != 0:
         raise SystemExit(f"bench/screens.py failed ({out.returncode}): {out.stderr[-2000:]}")
     return json.loads(out.stdout)
@@ -77,15 +80,16 @@ def run_size(args, bikes: int, warehouse: Warehouse, tmp: Path) -> dict:
     admin.create_topics([NewTopic(topic, num_partitions=8, replication_factor=1)])
     system = System(ROOT, tmp / f"{bikes}", warehouse.url, REDIS, SERVERS, topic)
     system.web_processes, system.web_threads = args.web_processes, args.web_threads
+    system.web_server = args.web_server
     try:
         system.start(consumers=1, workers=0)
         system.start_fleet(bikes, RIDE_SECONDS)
         serials = serials_of(system.live_db, bikes)
         probe = Probe(SERVERS, topic, system.web_url)
         probe.start()
-        time.sleep(5)
-        probe.delays.clear()
-        system.cpu_start()
+        # The measured seconds start after the screens' warmup: the probe's delays and the CPU too.
+        measure = threading.Timer(args.warmup, lambda: (probe.delays.clear(), system.cpu_start()))
+        measure.start()
         figures = screens(args, system.web_url, serials)
         processes = system.cpu_and_memory()
         figures["cpu"] = {**cpu_split(processes), "web": processes["web"][0]}
@@ -131,9 +135,12 @@ def main() -> None:
     parser.add_argument("--screens", type=int, default=500)
     parser.add_argument("--fleet-pages", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--warmup", type=int, default=15,
+                        help="seconds the screens poll before the measured --seconds (caches fill)")
     parser.add_argument("--baseline", type=int, default=20, help="screens polling /livez")
     parser.add_argument("--web-processes", type=int, default=System.web_processes, help="gunicorn -w")
     parser.add_argument("--web-threads", type=int, default=System.web_threads, help="gunicorn --threads")
+    parser.add_argument("--web-server", choices=("gunicorn", "granian"), default=System.web_server)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="deloton-bench-live-"))
     with Warehouse() as warehouse:

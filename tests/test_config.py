@@ -125,6 +125,7 @@ ENTRY_POINTS = [
     ([str(BIN / "flask"), "--app", "wsgi", "deloton", "stats"], "MAIL_PORT", "abc"),
     ([str(BIN / "gunicorn"), "--no-control-socket", "--bind", "127.0.0.1:0", "wsgi:app"],
      "KAFKA_START", "beginning"),
+    ([str(BIN / "granian"), "--interface", "wsgi", "--port", "0", "wsgi:app"], "KAFKA_START", "beginning"),
 ]
 
 
