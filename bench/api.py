@@ -3,7 +3,7 @@
 Measures requests per second and p50/p99 latency of GET /api/ride/<id>, /api/rider/<id> and
 /api/daily?date= against /livez (a trivial endpoint of the same server) in the same run.
 Usage: .venv/bin/python bench/api.py [--rides 100000] [--readings 100] [--seconds 10] [--threads 8 32]
-                                    [--reuse] [--code-dir DIR]
+                                    [--reuse] [--code-dir DIR] [--web-server gunicorn|granian]
 Needs `make services` (PostgreSQL, Redis). --reuse keeps a bench database already filled (10 million
 readings take minutes to write); --code-dir serves another checkout of the app (a "before" run).
 """
@@ -19,6 +19,9 @@ from pathlib import Path
 
 import psycopg
 import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.fleet_system import web_command  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_DSN = os.environ.get("BENCH_PG_ADMIN_DSN", "postgresql://deloton:deloton@localhost:5432/deloton")
@@ -99,20 +102,20 @@ def existing_rides(url: str) -> int | None:
         return None
 
 
-def start_server(database_url: str, code_dir: Path) -> tuple[subprocess.Popen, str]:
-    """gunicorn serving the app of code_dir; returns the process and a reader key."""
+def start_server(database_url: str, code_dir: Path, server: str) -> tuple[subprocess.Popen, str]:
+    """gunicorn or granian (2 processes x 4 threads) serving the app of code_dir; returns the
+    process and a reader key."""
     env = {**os.environ, "DATABASE_URL": database_url, "API_RATE_LIMIT": "10000000 per minute",
            "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/9"), "SECRET_KEY": "bench"}
     key = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "deloton", "create-api-key",
                           "--role", "reader", "--name", "bench"], cwd=code_dir, env=env, check=True,
                          capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    server = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "-w", "2", "--threads",
-                               "4", "-b", f"127.0.0.1:{PORT}", "wsgi:app"], cwd=code_dir, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(web_command(server, 2, 4, str(PORT)), cwd=code_dir, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(100):
         try:
             requests.get(f"http://127.0.0.1:{PORT}/livez", timeout=1)
-            return server, key
+            return process, key
         except requests.RequestException:
             time.sleep(0.2)
     raise RuntimeError("the server did not start")
@@ -137,9 +140,10 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true",
                         help="keep the bench database when it already holds --rides rides")
     parser.add_argument("--code-dir", type=Path, default=ROOT, help="the checkout whose app is served")
+    parser.add_argument("--web-server", choices=("gunicorn", "granian"), default="granian")
     args = parser.parse_args()
     database_url = build_warehouse(args.rides, args.readings, args.reuse)
-    server, key = start_server(database_url, args.code_dir)
+    server, key = start_server(database_url, args.code_dir, args.web_server)
     rng = random.Random(7)
     users = max(1, args.rides // 20)
     targets = {

@@ -1,7 +1,7 @@
 """Fleet benchmark: the simulated fleet in real time through Kafka with every process of the system.
 
-For each fleet size: a fresh topic (--partitions), the real consumer(s), worker(s), cron and a
-gunicorn web server, against a throwaway PostgreSQL warehouse and Redis; bench/fleet_load.py
+For each fleet size: a fresh topic (--partitions), the real consumer(s), worker(s), cron and the
+web server (granian, as docs/scaling.md runs it), against a throwaway PostgreSQL warehouse and Redis; bench/fleet_load.py
 produces the fleet in real time through librdkafka (rides as long as real ones, 2 minutes to an hour,
 about 11.5 minutes on average, each bike starting part-way through its first ride so that rides end at
 their steady rate; --ride-seconds S for rides of S/2 to S seconds). While it runs the script samples: consumer lag (end offsets minus the group's committed

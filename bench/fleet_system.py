@@ -67,11 +67,22 @@ def service_processes(marker: str) -> list[psutil.Process]:
     return found
 
 
+def web_command(server: str, processes: int, threads: int, port: str) -> list[str]:
+    """The command line of the app under gunicorn (processes x threads) or granian (its WSGI
+    interface: processes x blocking threads), as docs/scaling.md runs them."""
+    if server == "granian":
+        return [str(Path(sys.executable).with_name("granian")), "--interface", "wsgi", "--workers",
+                str(processes), "--blocking-threads", str(threads), "--host", "127.0.0.1", "--port", port,
+                "--no-ws", "--log-level", "warning", "wsgi:app"]
+    return [sys.executable, "-m", "gunicorn", "-w", str(processes), "--threads", str(threads),
+            "-b", f"127.0.0.1:{port}", "wsgi:app"]
+
+
 class System:
     """consumer(s), worker(s), cron, web and the simulated fleet, each a subprocess with its log."""
 
-    web_processes, web_threads = 2, 4  # gunicorn's, as docs/scaling.md runs it
-    web_server = "gunicorn"  # or "granian" (its WSGI interface: processes x blocking threads)
+    web_processes, web_threads = 2, 4  # the web server's processes x threads, as docs/scaling.md runs it
+    web_server = "granian"  # or "gunicorn": the two servers docs/scaling.md documents
 
     def __init__(self, root: Path, tmp: Path, warehouse_url: str, redis_url: str, servers: str, topic: str):
         tmp.mkdir(parents=True, exist_ok=True)
@@ -110,13 +121,8 @@ class System:
             time.sleep(0.5)
 
     def web_command(self, port: str) -> list[str]:
-        """The web server's command line: gunicorn, or granian with as many processes and threads."""
-        if self.web_server == "granian":
-            return [str(Path(sys.executable).with_name("granian")), "--interface", "wsgi", "--workers",
-                    str(self.web_processes), "--blocking-threads", str(self.web_threads), "--host",
-                    "127.0.0.1", "--port", port, "--no-ws", "--log-level", "warning", "wsgi:app"]
-        return [sys.executable, "-m", "gunicorn", "-w", str(self.web_processes), "--threads",
-                str(self.web_threads), "-b", f"127.0.0.1:{port}", "wsgi:app"]
+        """The web server's command line, with this system's server, processes and threads."""
+        return web_command(self.web_server, self.web_processes, self.web_threads, port)
 
     def start_fleet(self, bikes: int, ride_seconds: int | None) -> None:
         """The load generator (bench/fleet_load.py, librdkafka), rides as real ones unless ride_seconds."""

@@ -1,7 +1,7 @@
 """Live pages benchmark: the simulated fleet through Kafka, and hundreds of screens polling the web.
 
-For each fleet size (--sizes): a fresh topic, the real consumer, a gunicorn web server (2 workers x
-4 threads) and the fleet in real time from bench/fleet_load.py (librdkafka, cheap: the load must not
+For each fleet size (--sizes): a fresh topic, the real consumer, the web server (--web-server:
+granian by default, or gunicorn; 2 processes x 4 threads) and the fleet in real time from bench/fleet_load.py (librdkafka, cheap: the load must not
 starve what it measures); once every bike is on the fleet page, --screens bike screens (each polling a
 different bike's live fragment every second) and --fleet-pages fleet pages (polling their grid every
 second: the first page, the second, a state filter, a search) run for --warmup seconds unmeasured
@@ -138,8 +138,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=15,
                         help="seconds the screens poll before the measured --seconds (caches fill)")
     parser.add_argument("--baseline", type=int, default=20, help="screens polling /livez")
-    parser.add_argument("--web-processes", type=int, default=System.web_processes, help="gunicorn -w")
-    parser.add_argument("--web-threads", type=int, default=System.web_threads, help="gunicorn --threads")
+    parser.add_argument("--web-processes", type=int, default=System.web_processes, help="processes (-w, --workers)")
+    parser.add_argument("--web-threads", type=int, default=System.web_threads, help="threads a process (--threads, --blocking-threads)")
     parser.add_argument("--web-server", choices=("gunicorn", "granian"), default=System.web_server)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="deloton-bench-live-"))
