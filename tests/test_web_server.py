@@ -53,8 +53,8 @@ def served(request, migrated_pg, tmp_path, redis_url):
 def answers(base: str) -> bool:
     """Whether the server answers /livez yet."""
     try:
-        return requests.get(f"{base}/livez", timeout=2).status_code == 200
-    except requests.ConnectionError:
+        return requests.get(f"{base}/livez", timeout=5).status_code == 200
+    except requests.RequestException:  # not listening yet, or still loading the app
         return False
 
 
