@@ -245,12 +245,6 @@ def ride_sums(conn: Connection, bike_serial: str, started_at: str, limit: float 
                                    "start": started_at, "after": after_s}).fetchone()
 
 
-def alert_count(conn: Connection, bike_serial: str, started_at: str) -> int:
-    """The ride's heart-rate alerts so far."""
-    return conn.execute("SELECT COUNT(*) FROM alerts WHERE bike_serial = ? AND started_at = ?",
-                        (bike_serial, started_at)).fetchone()[0]
-
-
 def readings_after(conn: Connection, bike_serial: str, started_at: str, after_s: int) -> list:
     """The ride's (duration_s, heart_rate, power, rpm) after second `after_s`, in order."""
     return conn.execute(
