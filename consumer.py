@@ -11,6 +11,7 @@ from app import start_app
 from app.live import store
 from app.extensions import db
 from app.stream import failures, kafka_io, pipeline
+from app.stream.committer import BackgroundCommit
 from app.stream.fence import Fenced
 from app.stream.landed import Forgetter
 from app.stream.outbox import Relay
@@ -86,40 +87,56 @@ class Idle:
 
 def run_kafka(args, config, conn, settings, relay, stop, forgetter) -> None:
     """Poll, store each poll in one transaction (forgetting the rides landed meanwhile), then
-    commit the offsets to Kafka."""
+    commit the offsets to Kafka. A batch's commit (and the outbox relay after it) runs in the
+    background while the next poll is decoded and parsed; the connection is used for nothing else
+    until it is done (docs/stream.md, "One batch in flight")."""
     servers = args.bootstrap_servers or config["KAFKA_BOOTSTRAP_SERVERS"]
     group_id = args.group_id or config["KAFKA_GROUP_ID"]
     consumer = kafka_io.build_consumer(servers, group_id, config["KAFKA_MAX_POLL_RECORDS"])
     start = "earliest" if args.from_beginning else config["KAFKA_START"]
-    assignments = kafka_io.Assignments(consumer, conn, servers, settings.backtrack_max, start, group_id)
+    background = BackgroundCommit(conn, after=relay.run)
+    assignments = kafka_io.Assignments(consumer, conn, servers, settings.backtrack_max, start, group_id,
+                                       wait_for_store=background.join)
     consumer.subscribe(topics=[args.topic or config["KAFKA_TOPIC"]], listener=assignments)
-    idle, changes = Idle(args.exit_when_idle, joined=False), 0
+    idle, changes, in_flight = Idle(args.exit_when_idle, joined=False), 0, []
     try:
         while not stop.now and not idle.exhausted():
-            messages = assignments.only_new(kafka_io.to_messages(poll(consumer, conn, servers)))
+            messages = assignments.only_new(kafka_io.to_messages(poll(consumer, conn, servers, background)))
+            parsed = pipeline.parse_messages(messages)
+            if in_flight and not finish_batch(consumer, conn, assignments, background, in_flight):
+                assignments.rewind(messages)  # read again after the batch that did not land
+                messages = parsed = []
+            in_flight = []
+            sweep_idle(conn, settings, idle, assignments.active_since, assignments.leases)
             forget = forgetter.due(conn)
-            if messages:
-                store_batch(consumer, conn, assignments, messages, settings, forget)
-            else:
+            if messages and store_batch(consumer, conn, assignments, messages, settings, forget,
+                                        parsed, background):
+                in_flight = messages
+            elif not messages:
                 pipeline.forget_rides(conn, forget)
+                relay.run()
             # Joining the group takes a while: idleness counts from the latest assignment.
             idle.saw(len(messages) + assignments.changes - changes)
             idle.joined = idle.joined or assignments.changes > 0
             changes = assignments.changes
-            after_batch(conn, settings, relay, idle, assignments.active_since, assignments.leases)
+        if in_flight:
+            finish_batch(consumer, conn, assignments, background, in_flight)
     finally:
+        background.join()
         consumer.close(autocommit=False)
 
 
-def store_batch(consumer, conn, assignments, messages, settings, forget=()) -> bool:
+def store_batch(consumer, conn, assignments, messages, settings, forget=(), parsed=None,
+                background=None) -> bool:
     """Store one poll's messages under this consumer's leases (forgetting the landed rides `forget`
-    in the same transaction) and commit their offsets to Kafka;
-    False when the batch was refused because a rebalance gave one of its partitions to another
-    consumer (nothing written: the new owner reads them from the saved position), or rolled back
-    because it crossed another writer (read again)."""
+    in the same transaction) and commit their offsets to Kafka; with `background`, the commit is
+    started there and finish_batch() ends it. False when the batch was refused because a
+    rebalance gave one of its partitions to another consumer (nothing written: the new owner reads
+    them from the saved position), or rolled back because it crossed another writer (read again)."""
     try:
         pipeline.process_batch(conn, messages, settings, forget=forget, leases=assignments.leases,
-                               cache=assignments.bikes)
+                               cache=assignments.bikes, parsed=parsed,
+                               commit=background.start if background else None)
     except Fenced as exc:
         log.warning("%s; it is read again by whoever holds them now", exc)
         assignments.rewind(messages)
@@ -128,14 +145,35 @@ def store_batch(consumer, conn, assignments, messages, settings, forget=()) -> b
         log.warning("batch rolled back, read again: %s", exc)
         assignments.rewind(messages)
         return False
-    kafka_io.commit(consumer, messages)
-    failures.clear(conn, messages)
+    if background is None:
+        landed(consumer, conn, messages)
     return True
 
 
-def poll(consumer, conn, servers: str) -> dict:
+def finish_batch(consumer, conn, assignments, background, messages) -> bool:
+    """Wait for the background commit of the batch `messages`, then commit its offsets to Kafka;
+    False when that commit crossed another writer (nothing of the batch written: read again)."""
+    try:
+        background.result()
+    except store.Transient as exc:
+        log.warning("batch rolled back at its commit, read again: %s", exc)
+        assignments.bikes.clear()  # the batch changed them in memory
+        assignments.rewind(messages)
+        return False
+    landed(consumer, conn, messages)
+    return True
+
+
+def landed(consumer, conn, messages) -> None:
+    """After a batch's commit: its offsets to Kafka, and its partitions' read failures cleared."""
+    kafka_io.commit(consumer, messages)
+    failures.clear(conn, messages)
+
+
+def poll(consumer, conn, servers: str, background=None) -> dict:
     """One poll. A batch the Kafka client cannot decode pauses its partition and is recorded for
-    /healthz and `deloton stats`, so the other partitions go on; restarting would only meet it again."""
+    /healthz and `deloton stats`, so the other partitions go on; restarting would only meet it again
+    (once `background`'s commit in flight is done)."""
     try:
         return consumer.poll(timeout_ms=500)
     except failures.UNREACHABLE as exc:
@@ -148,6 +186,8 @@ def poll(consumer, conn, servers: str) -> dict:
         unreadable = failures.locate(servers, consumer)
         if not unreadable:
             raise exc  # not a batch of one partition: an error the operator must see at once
+        if background is not None:
+            background.join()
         for tp, offset, error in unreadable:
             consumer.pause(tp)
             reason = failures.describe(error)
@@ -170,21 +210,22 @@ def run_simulated(args, conn, settings, relay, stop, forgetter) -> None:
             offset += 1
         pipeline.process_batch(conn, messages, settings, track_positions=False,
                                forget=forgetter.due(conn), cache=cache)
-        after_batch(conn, settings, relay, idle, active_since, None)
+        sweep_idle(conn, settings, idle, active_since, None)
+        relay.run()
         if args.speed > 0:
             time.sleep(max(0.0, started + fleet.seconds / args.speed - time.monotonic()))
 
 
-def after_batch(conn, settings, relay, idle, active_since, leases) -> None:
-    """Relay the outbox and, now and then, end the rides of silent bikes (on the partitions this
-    consumer holds, under their leases; a simulated fleet has one partition)."""
-    relay.run()
-    if idle.sweep_due():
-        partitions = leases.owned() if leases is not None else [("simulated", 0)]
-        try:
-            pipeline.end_idle_rides(conn, settings, active_since, partitions, leases)
-        except Fenced as exc:
-            log.warning("idle sweep refused: %s", exc)
+def sweep_idle(conn, settings, idle, active_since, leases) -> None:
+    """Now and then, end the rides of silent bikes (on the partitions this consumer holds, under
+    their leases; a simulated fleet has one partition)."""
+    if not idle.sweep_due():
+        return
+    partitions = leases.owned() if leases is not None else [("simulated", 0)]
+    try:
+        pipeline.end_idle_rides(conn, settings, active_since, partitions, leases)
+    except Fenced as exc:
+        log.warning("idle sweep refused: %s", exc)
 
 
 def main(argv=None) -> None:

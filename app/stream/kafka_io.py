@@ -39,9 +39,14 @@ def commit(consumer: KafkaConsumer, messages) -> None:
     last = {}
     for message in messages:  # a plain tuple per message: a TopicPartition each cost more than the rest
         last[message.topic, message.partition] = message.offset
+    # A partition lost while its batch was committed in the background is the new owner's to commit.
+    assigned = consumer.assignment()
+    offsets = {TopicPartition(*tp): OffsetAndMetadata(offset + 1, "", -1)
+               for tp, offset in last.items() if TopicPartition(*tp) in assigned}
+    if not offsets:
+        return
     try:
-        consumer.commit({TopicPartition(*tp): OffsetAndMetadata(offset + 1, "", -1)
-                         for tp, offset in last.items()})
+        consumer.commit(offsets)
     except (CommitFailedError, KafkaError) as exc:
         # A rebalance in progress: the next owner seeks to the position saved in the live store.
         log.warning("offset commit to Kafka failed (the live store keeps the position): %s", exc)
@@ -143,8 +148,11 @@ class Assignments(ConsumerRebalanceListener):
     to the rides in progress."""
 
     def __init__(self, consumer: KafkaConsumer, conn: store.Connection, bootstrap_servers: str,
-                 backtrack_max: int, start: str = "latest", group_id: str | None = None):
+                 backtrack_max: int, start: str = "latest", group_id: str | None = None,
+                 wait_for_store=lambda: None):
         self.consumer, self.conn, self.group_id = consumer, conn, group_id
+        # Called before the live store is used here: consumer.py's batch commit may be in flight.
+        self.wait_for_store = wait_for_store
         self.bootstrap_servers, self.backtrack_max, self.start = bootstrap_servers, backtrack_max, start
         self.active_since: dict[int, float] = {}
         self.resumes: dict[TopicPartition, Resume] = {}
@@ -167,6 +175,7 @@ class Assignments(ConsumerRebalanceListener):
     def on_partitions_assigned(self, assigned):
         """Take each new partition's lease, then seek it to where it starts."""
         log.info("assigned partitions %s", sorted(tp.partition for tp in assigned))
+        self.wait_for_store()
         group = self.consumer.group_metadata()
         self.bikes.clear()  # another consumer may have written them while they were not ours
         # Before reading the positions: a batch of the previous owner still writing ends first.
