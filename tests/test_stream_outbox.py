@@ -6,12 +6,14 @@ import time
 
 import redis as redis_lib
 from rq import Queue
+from rq.job import Job
 
 from app.live import store
 from app.stream import outbox
 from app.stream.pipeline import process_batch
 from app.stream.rides import Settings
-from app.services.jobs import close_ride_job
+from app.services.jobs import (FAILURE_CALLBACKS, RETRY_INTERVALS_S, close_ride_job, enqueue,
+                               enqueue_all, hr_alert_job)
 from tests.stream_helpers import messages
 from tests.test_stream_pipeline import ride_lines, system
 from tests.waiting import free_port
@@ -35,6 +37,21 @@ def test_the_relay_enqueues_each_job_once_with_its_ride_derived_id(tmp_path, red
     expected = close_ride_job("SDa", started_at).job_id
     assert expected in Queue("closeout", connection=redis_conn).job_ids
     assert len(Queue("closeout", connection=redis_conn).job_ids) == 2
+
+
+def test_relayed_jobs_keep_their_retries_callback_and_lifetimes_and_known_ids_are_skipped(redis_conn):
+    alert = hr_alert_job("SDa", "2026-11-29 10:00:00.000000+00:00", 40, heart_rate=190)
+    closes = [close_ride_job("SDa", f"2026-11-29 10:0{n}:00.000000+00:00") for n in range(3)]
+    enqueue(redis_conn, closes[0])  # already known to Redis: skipped, not enqueued twice
+    assert enqueue_all(redis_conn, [alert, *closes, closes[1]]) == 3
+    assert Queue("alerts", connection=redis_conn).job_ids == [alert.job_id]
+    assert Queue("closeout", connection=redis_conn).job_ids == [spec.job_id for spec in closes]
+    job = Job.fetch(alert.job_id, connection=redis_conn)
+    assert job.func_name == "worker.jobs.send_hr_alert" and job.kwargs["heart_rate"] == 190
+    assert job.retries_left == len(RETRY_INTERVALS_S) and job.retry_intervals == RETRY_INTERVALS_S
+    callback = job.failure_callback  # what the worker runs once no retry is left
+    assert f"{callback.__module__}.{callback.__name__}" == FAILURE_CALLBACKS["worker.jobs.send_hr_alert"]
+    assert (job.result_ttl, job.failure_ttl) == (24 * 3600, 30 * 24 * 3600)
 
 
 def test_relayed_jobs_are_pruned_after_a_while_and_pending_ones_never(tmp_path, redis_conn):

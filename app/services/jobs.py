@@ -7,6 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from rq import Callback, Queue, Retry
+from rq.job import Job
 
 # Backoff for jobs whose target (SMTP, PostgreSQL) may be down: about 40 minutes in all.
 RETRY_INTERVALS_S = [5, 15, 30, 60, 120, 300, 600, 1200]
@@ -58,8 +59,36 @@ def enqueue(connection, spec: JobSpec, retry: Retry | None = None):
     existing = queue.fetch_job(spec.job_id)
     if existing is not None:
         return existing
+    return queue.enqueue(spec.func, kwargs=spec.kwargs, job_id=spec.job_id, **_options(spec, retry))
+
+
+def enqueue_all(connection, specs: list[JobSpec]) -> int:
+    """Put jobs on their queues as enqueue() does, skipping those whose id Redis already knows, in
+    two round trips whatever their number: one to ask which exist, one transaction that enqueues the
+    others (all or none). How many were enqueued."""
+    unique = {}
+    for spec in specs:
+        unique.setdefault(spec.job_id, spec)  # enqueue_many refuses an id twice
+    specs = list(unique.values())
+    if not specs:
+        return 0
+    with connection.pipeline(transaction=False) as ask:
+        for spec in specs:
+            ask.exists(Job.key_for(spec.job_id))
+        new = [spec for spec, known in zip(specs, ask.execute()) if not known]
+    with connection.pipeline() as enqueue_them:
+        for name in sorted({spec.queue for spec in new}):
+            queue = Queue(name, connection=connection)
+            queue.enqueue_many([queue.prepare_data(spec.func, kwargs=spec.kwargs, job_id=spec.job_id,
+                                                   **_options(spec)) for spec in new if spec.queue == name],
+                               pipeline=enqueue_them)
+        enqueue_them.execute()
+    return len(new)
+
+
+def _options(spec: JobSpec, retry: Retry | None = None) -> dict:
+    """Retries, the failure callback and how long RQ keeps the job, the same for every job."""
     callback = FAILURE_CALLBACKS.get(spec.func)
-    return queue.enqueue(spec.func, kwargs=spec.kwargs, job_id=spec.job_id,
-                         retry=retry or Retry(max=len(RETRY_INTERVALS_S), interval=RETRY_INTERVALS_S),
-                         on_failure=Callback(callback) if callback else None,
-                         result_ttl=24 * 3600, failure_ttl=30 * 24 * 3600)
+    return {"retry": retry or Retry(max=len(RETRY_INTERVALS_S), interval=RETRY_INTERVALS_S),
+            "on_failure": Callback(callback) if callback else None,
+            "result_ttl": 24 * 3600, "failure_ttl": 30 * 24 * 3600}

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import redis
 
 from app.live import queries, store
-from app.services.jobs import JobSpec, enqueue
+from app.services.jobs import JobSpec, enqueue_all
 
 log = logging.getLogger(__name__)
 # Relayed rows are kept this long for a look at what was sent, then deleted: the table stays small.
@@ -28,21 +28,21 @@ def pending(conn: store.Connection, limit: int = 500) -> list[JobSpec]:
 
 
 def relay(conn: store.Connection, redis_connection, limit: int = 500) -> tuple[int, bool]:
-    """Enqueue pending jobs and mark them; a Redis outage leaves them pending. (sent, Redis ok)."""
-    sent, redis_ok = [], True
-    for spec in pending(conn, limit):
-        try:
-            enqueue(redis_connection, spec)
-        except (redis.RedisError, OSError) as exc:
-            log.warning("Redis unavailable, jobs stay in the outbox: %s", exc)
-            redis_ok = False
-            break
-        sent.append(spec.job_id)
+    """Enqueue pending jobs (in one transaction) and mark them; a Redis outage leaves them pending.
+    (sent, Redis ok)."""
+    specs = pending(conn, limit)
+    if not specs:
+        return 0, True
+    try:
+        enqueue_all(redis_connection, specs)
+    except (redis.RedisError, OSError) as exc:
+        log.warning("Redis unavailable, jobs stay in the outbox: %s", exc)
+        return 0, False
     # Marked after enqueueing, in one transaction: a crash in between re-enqueues, which the job id
     # makes a no-op.
     now = store.to_text(datetime.now(timezone.utc))
-    queries.mark_enqueued(conn, sent, now)
-    return len(sent), redis_ok
+    queries.mark_enqueued(conn, [spec.job_id for spec in specs], now)
+    return len(specs), True
 
 
 def prune(conn: store.Connection, keep_s: float = KEEP_S) -> int:
