@@ -99,13 +99,8 @@ def run_kafka(args, config, conn, settings, relay, stop, forgetter) -> None:
                                        wait_for_store=background.join)
     consumer.subscribe(topics=[args.topic or config["KAFKA_TOPIC"]], listener=assignments)
     idle, changes, in_flight = Idle(args.exit_when_idle, joined=False), 0, []
-    interval_s, polled = config["KAFKA_POLL_INTERVAL_MS"] / 1000, 0.0
     try:
         while not stop.now and not idle.exhausted():
-            # At the fleet's pace a poll returns what came since the last one: waiting out the
-            # interval makes fewer, larger batches, each bike's row written once a batch.
-            time.sleep(max(0.0, polled + interval_s - time.monotonic()))
-            polled = time.monotonic()
             messages = assignments.only_new(kafka_io.to_messages(poll(consumer, conn, servers, background)))
             parsed = pipeline.parse_messages(messages)
             if in_flight and not finish_batch(consumer, conn, assignments, background, in_flight):

@@ -24,8 +24,6 @@ SETTINGS = (
     Setting("KAFKA_GROUP_ID", "deloton-consumer", TEXT),
     # At most this many messages per poll, i.e. per live store transaction.
     Setting("KAFKA_MAX_POLL_RECORDS", 20000, whole_number(1)),
-    # The consumer polls at most this often: the messages of that time make one transaction.
-    Setting("KAFKA_POLL_INTERVAL_MS", 250, whole_number(0, 5000)),
     # /healthz checks Kafka only when this is on (the embedded default has no broker).
     Setting("KAFKA_HEALTHCHECK", False, BOOLEAN),
     # Where a partition with no saved position starts reading (earliest: backfill the topic).

@@ -28,7 +28,6 @@ BAD_VALUES = [
     ("ALERT_MAX_AGE_S", "-300"),
     ("HR_REST_BPM", "sixty"),
     ("KAFKA_MAX_POLL_RECORDS", "0"),
-    ("KAFKA_POLL_INTERVAL_MS", "6000"),
     ("BACKTRACK_MAX_MESSAGES", "-1"),
     ("STAFF_PAGE_SIZE", "lots"),
     ("DATABASE_URL", "mysql://deloton@localhost/deloton"),
