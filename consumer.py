@@ -109,12 +109,11 @@ def run_kafka(args, config, conn, settings, relay, stop, forgetter) -> None:
             in_flight = []
             sweep_idle(conn, settings, idle, assignments.active_since, assignments.leases)
             forget = forgetter.due(conn)
-            if messages and store_batch(consumer, conn, assignments, messages, settings, forget,
-                                        parsed, background):
-                in_flight = messages
-            elif not messages:
+            if not messages:
                 pipeline.forget_rides(conn, forget)
                 relay.run()
+            elif store_batch(consumer, conn, assignments, messages, settings, forget, parsed, background):
+                in_flight = messages
             # Joining the group takes a while: idleness counts from the latest assignment.
             idle.saw(len(messages) + assignments.changes - changes)
             idle.joined = idle.joined or assignments.changes > 0
