@@ -154,3 +154,20 @@ def test_a_version_3_live_store_gets_each_ride_in_progress_its_latest_reading(wh
     # The ride in progress's latest second (not an earlier ride's, nor an idle bike's last ride's).
     assert rows == {"SN1": (200.0, 2, 91, 61, 99.5, 31), "SN2": (0.0, None, None, None, None, None),
                     "SN3": (0.0, None, None, None, None, None)}
+
+
+def test_a_reader_started_before_the_consumer_brings_an_older_store_up_to_date(where):
+    # After an upgrade the web may start first: its queries read columns only the new schema has.
+    path, dialect = where
+    old_bikes = ("CREATE TABLE bikes (bike_serial TEXT NOT NULL PRIMARY KEY, ride_started_at TEXT, "
+                 "last_line_at TEXT, last_seen_wall REAL NOT NULL, partition INTEGER, "
+                 "ride_energy_j REAL NOT NULL DEFAULT 0)")
+    others = [table for name, table in schema.metadata.tables.items() if name != "bikes"]
+    run_raw(path, dialect, schema.ddl(dialect, others) + [
+        old_bikes, "INSERT INTO schema_version VALUES (3)",
+        "INSERT INTO bikes VALUES ('SN1', 's1', 'x', 1.0, 0, 200)",
+        "INSERT INTO readings VALUES ('SN1', 's1', 1, 'x', 90, 60, 100.5, 30)"])
+    with closing(store.connect_reader(path)) as conn:
+        assert store.stored_version(conn) == schema.VERSION
+        row = conn.execute("SELECT ride_last_s, ride_last_heart_rate FROM bikes").fetchone()
+    assert tuple(row) == (1, 90)

@@ -5,7 +5,7 @@ postgresql:// URL; every dialect difference lives here and in app/live/pg.py."""
 import json
 import re
 import sqlite3
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -21,7 +21,7 @@ Connection = sqlite3.Connection | PgConnection
 # What PostgreSQL raises when concurrent writers crossed: the transaction is rolled back, retrying helps.
 Transient = (psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
 Row = sqlite3.Row | tuple  # sqlite3.Row, or app.live.pg.Row (a tuple readable by name)
-_created: set[str] = set()  # PostgreSQL live stores whose schema this process has created
+_created: set[str] = set()  # live stores this process has created or brought up to schema.VERSION
 
 
 class VersionError(RuntimeError):
@@ -64,9 +64,22 @@ def _connect_pg(url: str, readonly: bool) -> PgConnection:
 
 
 def ensure_created(path: str) -> None:
-    """Create an empty live store if there is none yet (a fresh install)."""
-    if (is_url(path) and path not in _created) or (not is_url(path) and not Path(path).exists()):
-        connect(path).close()
+    """Create an empty live store if there is none yet (a fresh install), and bring one of an older
+    schema up to this code's, once per process: a web process started after an upgrade, before the
+    consumer, must not read tables its queries do not know."""
+    if is_url(path):
+        if path not in _created:
+            connect(path).close()
+        return
+    if not Path(path).exists() or (path not in _created and older_than_code(path)):
+        connect(path).close()  # a writable connection creates or upgrades the store
+    _created.add(path)
+
+
+def older_than_code(path: str) -> bool:
+    """Whether the SQLite live store at `path` has an older schema than this code's."""
+    with closing(connect(path, readonly=True)) as conn:
+        return refuse_newer(conn, path) < schema.VERSION
 
 
 def connect_reader(path: str):
