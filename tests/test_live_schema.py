@@ -133,14 +133,19 @@ def test_a_version_2_live_store_gets_each_ride_in_progress_its_energy_so_far(whe
     assert energy == {"SN1": 200.0, "SN2": 0.0}  # the ride in progress only, not the earlier one
 
 
-def test_a_version_3_live_store_gets_each_ride_in_progress_its_latest_reading(where):
-    path, dialect = where
+def make_version_3_store(path: str, dialect: str, rows: list[str]) -> None:
+    """A live store as version 3 wrote it (bikes without the ride's latest reading), with `rows`."""
     old_bikes = ("CREATE TABLE bikes (bike_serial TEXT NOT NULL PRIMARY KEY, ride_started_at TEXT, "
                  "last_line_at TEXT, last_seen_wall REAL NOT NULL, partition INTEGER, "
                  "ride_energy_j REAL NOT NULL DEFAULT 0)")
     others = [table for name, table in schema.metadata.tables.items() if name != "bikes"]
-    run_raw(path, dialect, schema.ddl(dialect, others) + [
-        old_bikes, "INSERT INTO schema_version VALUES (3)",
+    run_raw(path, dialect, schema.ddl(dialect, others) + [old_bikes, "INSERT INTO schema_version VALUES (3)"]
+            + rows)
+
+
+def test_a_version_3_live_store_gets_each_ride_in_progress_its_latest_reading(where):
+    path, dialect = where
+    make_version_3_store(path, dialect, [
         "INSERT INTO bikes VALUES ('SN1', 's1', 'x', 1.0, 0, 200), ('SN2', NULL, 'x', 1.0, 0, 0), "
         "('SN3', 's3', 'x', 1.0, 1, 0)",
         "INSERT INTO readings VALUES ('SN1', 's1', 2, 'x', 91, 61, 99.5, 31), "
@@ -159,12 +164,7 @@ def test_a_version_3_live_store_gets_each_ride_in_progress_its_latest_reading(wh
 def test_a_reader_started_before_the_consumer_brings_an_older_store_up_to_date(where):
     # After an upgrade the web may start first: its queries read columns only the new schema has.
     path, dialect = where
-    old_bikes = ("CREATE TABLE bikes (bike_serial TEXT NOT NULL PRIMARY KEY, ride_started_at TEXT, "
-                 "last_line_at TEXT, last_seen_wall REAL NOT NULL, partition INTEGER, "
-                 "ride_energy_j REAL NOT NULL DEFAULT 0)")
-    others = [table for name, table in schema.metadata.tables.items() if name != "bikes"]
-    run_raw(path, dialect, schema.ddl(dialect, others) + [
-        old_bikes, "INSERT INTO schema_version VALUES (3)",
+    make_version_3_store(path, dialect, [
         "INSERT INTO bikes VALUES ('SN1', 's1', 'x', 1.0, 0, 200)",
         "INSERT INTO readings VALUES ('SN1', 's1', 1, 'x', 90, 60, 100.5, 30)"])
     with closing(store.connect_reader(path)) as conn:
