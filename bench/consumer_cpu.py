@@ -15,6 +15,7 @@ Usage: .venv/bin/python bench/consumer_cpu.py batch|realtime [--bikes 3000] [--c
 """
 import argparse
 import collections
+import importlib
 import os
 import signal
 import sqlite3
@@ -61,7 +62,8 @@ def batch_path(code_dir: str, bikes: int, batch_s: float, warm_s: int, measure_s
 
     with tempfile.TemporaryDirectory() as folder:
         conn, cache, settings = store.connect(f"{folder}/live.db"), BikeCache(), Settings()
-        gc.freeze()  # as consumer.py does
+        gc.freeze()  # as consumer.py does, with its young generation's threshold if it has one
+        gc.set_threshold(getattr(importlib.import_module("consumer"), "YOUNG_GC_THRESHOLD", 700))
         for batch in batches(warm_s, fleet_load.steady_start(fleet)):
             pipeline.process_batch(conn, batch, settings, cache=cache)
         measured = batches(measure_s)
