@@ -244,7 +244,7 @@ def main(argv=None) -> None:
     # and again while batches come and go (without this the ingest rate was a quarter lower).
     gc.freeze()
     # A batch makes tens of thousands of objects that live until it is stored: collecting the
-    # young ones every 700 (Python's default) walked them over and over, a fifth of parsing's time.
+    # young ones every 700 (Python's default) walked them over and over: a third of parsing's time.
     gc.set_threshold(YOUNG_GC_THRESHOLD)
     try:
         if args.simulate:
