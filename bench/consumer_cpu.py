@@ -4,8 +4,10 @@ Two measures, each for one or more checkouts of the code (`--code-dir`, default 
 turn so that a "before" and an "after" share the same minutes:
 - `batch`: the simulated fleet's messages through `pipeline.process_batch` in this process (no
   Kafka), cut into batches of `--batch-s` seconds of the fleet as a consumer in real time gets them,
-  into a fresh SQLite live store (8 partitions). CPU µs per message (time.process_time) after a
-  warm-up, split into parsing, reading the bikes, the per-message loop, the writes and the commit.
+  into a fresh SQLite live store (8 partitions), or with `--live-url postgresql://...` that
+  PostgreSQL database, emptied first. CPU µs per message (time.process_time) after a warm-up, split
+  into parsing, reading the bikes, the per-message loop, the writes and the commit; on PostgreSQL
+  (on this machine) also its backend's CPU per message.
 - `realtime`: `bench/fleet_load.py --bikes N` into a fresh 8-partition topic and `consumer.py` of
   each checkout reading it in turn (SQLite live store, started at the topic's end); the
   consumer's CPU (user + system, /proc) over `--window` s after `--warm` s, per message stored.
@@ -31,7 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PHASES = ("parse_messages", "load", "flush", "commit")
 
 
-def batch_path(code_dir: str, bikes: int, batch_s: float, warm_s: int, measure_s: int) -> str:
+def batch_path(code_dir: str, bikes: int, batch_s: float, warm_s: int, measure_s: int,
+               live_url: str | None = None) -> str:
     """Run in a child process of its own (`--child`): one checkout's batch path, as one line."""
     sys.path.insert(0, code_dir)
     os.chdir(code_dir)
@@ -61,7 +64,8 @@ def batch_path(code_dir: str, bikes: int, batch_s: float, warm_s: int, measure_s
         return cut
 
     with tempfile.TemporaryDirectory() as folder:
-        conn, cache, settings = store.connect(f"{folder}/live.db"), BikeCache(), Settings()
+        conn, cache, settings = store.connect(live_url or f"{folder}/live.db"), BikeCache(), Settings()
+        backend = emptied(conn) if live_url else None
         gc.freeze()  # as consumer.py does, with its young generation's threshold if it has one
         gc.set_threshold(getattr(importlib.import_module("consumer"), "YOUNG_GC_THRESHOLD", 700))
         for batch in batches(warm_s, fleet_load.steady_start(fleet)):
@@ -71,20 +75,33 @@ def batch_path(code_dir: str, bikes: int, batch_s: float, warm_s: int, measure_s
         timed(pipeline, "parse_messages", spent)
         timed(pipeline.Batch, "load", spent)
         timed(pipeline.Batch, "flush", spent)
-        conn = TimedCommit(conn, spent)
+        if live_url:
+            timed(conn, "commit", spent)  # a PgConnection's own method (the store tells it by its class)
+        else:
+            conn = TimedCommit(conn, spent)
         counts = collections.Counter()
-        started = time.process_time()
+        started, backend_started = time.process_time(), backend and process_cpu_s(backend)
         for batch in measured:
             counts += pipeline.process_batch(conn, batch, settings, cache=cache)
         total = time.process_time() - started
+        backend_s = backend and process_cpu_s(backend) - backend_started
         conn.close()
     messages = sum(map(len, measured))
     assert counts["messages"] == messages and not counts["quarantined"], counts
     parts = " ".join(f"{name}={1e6 * spent[name] / messages:.2f}" for name in PHASES)
     rest = 1e6 * (total - sum(spent.values())) / messages
+    server = f"; PostgreSQL's backend {1e6 * backend_s / messages:.2f} µs a message" if backend else ""
     return (f"{Path(code_dir).name}: batch path, {bikes} bikes, {len(measured)} batches of about "
             f"{messages // len(measured)} messages: {1e6 * total / messages:.2f} µs a message "
-            f"({parts} loop and the rest={rest:.2f})")
+            f"({parts} loop and the rest={rest:.2f}){server}")
+
+
+def emptied(conn) -> int:
+    """Empty a PostgreSQL live store; the process id of this connection's backend."""
+    with conn:
+        conn.execute("TRUNCATE bikes, rides, readings, pending_halves, alerts, quarantine, counters, "
+                     "positions, outbox, partition_leases")
+    return conn.execute("SELECT pg_backend_pid()").fetchone()[0]
 
 
 def timed(owner, name: str, spent: collections.Counter) -> None:
@@ -182,18 +199,21 @@ def main() -> None:
     parser.add_argument("--batch-s", type=float, default=0.5, help="batch: seconds of the fleet a batch")
     parser.add_argument("--warm", type=float, default=15)
     parser.add_argument("--window", type=float, default=30, help="batch: seconds of the fleet measured")
+    parser.add_argument("--live-url", help="batch: a PostgreSQL live store (emptied) instead of SQLite")
     parser.add_argument("--servers", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092"))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     dirs = [str(Path(d).resolve()) for d in args.code_dir]
     if args.child:
-        print(batch_path(args.child, args.bikes, args.batch_s, int(args.warm), int(args.window)), flush=True)
+        print(batch_path(args.child, args.bikes, args.batch_s, int(args.warm), int(args.window),
+                         args.live_url), flush=True)
     elif args.measure == "batch":
         for _ in range(args.rounds):
             for code_dir in dirs:  # a process each: every checkout imports its own app
                 subprocess.run([sys.executable, __file__, "batch", "--child", code_dir, "--bikes",
                                 str(args.bikes), "--batch-s", str(args.batch_s), "--warm", str(args.warm),
-                                "--window", str(args.window)], check=True)
+                                "--window", str(args.window)]
+                               + (["--live-url", args.live_url] if args.live_url else []), check=True)
     else:
         realtime(dirs, args.bikes, args.warm, args.window, args.servers)
 

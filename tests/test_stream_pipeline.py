@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from app.live import store
+from app.live import ingest, store
 from app.stream.pipeline import Message, end_idle_rides, process_batch
 from app.stream.rides import BikeCache, Settings
 from tests.stream_helpers import DATA, messages, plain, snapshot
@@ -75,6 +75,22 @@ def test_redelivered_messages_change_nothing(live):
     assert counts["duplicates"] == 300
     process_batch(live, recorded_messages()[300:], SETTINGS)
     assert len(live.execute("SELECT * FROM readings").fetchall()) == 498
+
+
+def test_the_batch_writes_take_whole_numbers_for_fractional_columns_and_empty_columns(live):
+    # On PostgreSQL a batch's readings and bikes go as one array per column: an energy of 0 (an
+    # int) among floats, or a column with no value at all, must be stored as SQLite stores them.
+    idle = (None, "t1", 1.0, 0, 0, None, None, None, None, None)
+    ingest.save_bikes(live, [], [idle + ("A",), idle + ("B",)])
+    ingest.save_bikes(live, [(None, "t2", 2, 0, 0, None, None, None, None, None, "A"),
+                             ("s", "t2", 2.5, 1, 12.5, 3, 120, 80, 99, 30, "B")], [])
+    rows = [("B", "s", 1, "t", 100, 80, 99.5, 3), ("B", "s", 1, "t", 100, 80, 99.5, 3),
+            ("B", "s", 2, "t", 100, 80, 99, 3)]
+    assert ingest.insert_readings(live, rows) == 2 and ingest.insert_readings(live, rows) == 0
+    bikes = {row["bike_serial"]: tuple(row) for row in live.execute("SELECT * FROM bikes")}
+    assert bikes["A"][1:6] == (None, "t2", 2.0, 0, 0.0)
+    assert bikes["B"][1:] == ("s", "t2", 2.5, 1, 12.5, 3, 120, 80, 99.0, 30)
+    assert [r["power"] for r in store.get_readings(live, "B", "s")] == [99.5, 99.0]
 
 
 def test_a_keyed_fleet_keeps_each_bike_apart_on_one_partition(live):

@@ -1,7 +1,10 @@
 """The consumer's statements on the live store: a batch's reads and writes (app/stream/ calls them).
 
 The hot path: each write takes the rows the caller has gathered and runs one prepared statement
-for them all (executemany), in the caller's write transaction (store.begin_write)."""
+for them all (executemany), in the caller's write transaction (store.begin_write). On PostgreSQL
+the two writes of every batch, its readings and its bikes, are one statement over arrays instead
+(PgConnection.execute_columns)."""
+from app.live.pg import PgConnection
 from app.live.store import Connection
 
 BIKE_QUERY = """
@@ -13,18 +16,27 @@ FROM bikes b
 LEFT JOIN rides r ON r.bike_serial = b.bike_serial AND r.started_at = b.ride_started_at
                  AND r.status = 'open'
 LEFT JOIN pending_halves p ON p.bike_serial = b.bike_serial
-WHERE b.bike_serial IN ({marks})"""
+WHERE b.bike_serial {matches}"""
 
 
 def bike_rows(conn: Connection, serials: list[str]):
     """The stored state of these bikes, one row each (columns of BIKE_QUERY); at most 500 serials."""
-    return conn.execute(BIKE_QUERY.format(marks=",".join("?" * len(serials))), serials)
+    return _with_serials(conn, BIKE_QUERY, serials)
 
 
 def bike_stamps(conn: Connection, serials: list[str]):
     """(bike_serial, last_seen_wall, ride_started_at) of these bikes; at most 500 serials."""
-    return conn.execute("SELECT bike_serial, last_seen_wall, ride_started_at FROM bikes WHERE "
-                        f"bike_serial IN ({','.join('?' * len(serials))})", serials)
+    return _with_serials(conn, "SELECT bike_serial, last_seen_wall, ride_started_at FROM bikes "
+                               "WHERE bike_serial {matches}", serials)
+
+
+def _with_serials(conn: Connection, sql: str, serials: list[str]):
+    """Run `sql` whose `{matches}` is `IN (?, ...)` of these serials, or on PostgreSQL `= ANY` of
+    one array of them (one parameter and one plan, where 500 parameters cost the client and the
+    server a plan of their own)."""
+    if isinstance(conn, PgConnection):
+        return conn.execute_arrays(sql.format(matches="= ANY({arrays})"), [serials], ("text",))
+    return conn.execute(sql.format(matches=f"IN ({','.join('?' * len(serials))})"), serials)
 
 
 def position(conn: Connection, topic: str, partition: int):
@@ -101,10 +113,20 @@ _UPSERT_BIKE = (f"INSERT INTO bikes ({', '.join(BIKE_COLUMNS)}) VALUES ({', '.jo
                 + ", ".join(f"{name} = excluded.{name}" for name in BIKE_COLUMNS[:-1]))
 
 
+# PostgreSQL: the stored bikes' UPDATE over arrays of BIKE_COLUMNS (their types, in order).
+_BIKE_TYPES = ("text", "text", "float8", "int8", "float8", "int8", "int8", "int8", "float8", "int8", "text")
+_UPDATE_BIKES_FROM_ARRAYS = (
+    "UPDATE bikes SET " + ", ".join(f"{name} = v.{name}" for name in BIKE_COLUMNS[:-1])
+    + " FROM unnest({arrays}) AS v("
+    + ", ".join(BIKE_COLUMNS) + ") WHERE bikes.bike_serial = v.bike_serial")
+
+
 def save_bikes(conn: Connection, stored: list[tuple], new: list[tuple]) -> None:
     """Rows of BIKE_COLUMNS: `stored` bikes the live store holds (a plain UPDATE, cheaper than an
     upsert, and nearly every bike of a batch), `new` bikes it may not hold yet."""
-    if stored:
+    if stored and isinstance(conn, PgConnection):
+        conn.execute_columns(_UPDATE_BIKES_FROM_ARRAYS, stored, _BIKE_TYPES)
+    elif stored:
         conn.executemany(_UPDATE_BIKE, stored)
     if new:
         conn.executemany(_UPSERT_BIKE, new)
@@ -130,8 +152,14 @@ def set_idle(conn: Connection, bike_serial: str) -> None:
     conn.execute("DELETE FROM pending_halves WHERE bike_serial = ?", (bike_serial,))
 
 
+_READING_TYPES = ("text", "text", "int8", "text", "int8", "int8", "float8", "int8")
+_INSERT_READINGS_FROM_ARRAYS = "INSERT INTO readings SELECT * FROM unnest({arrays}) ON CONFLICT DO NOTHING"
+
+
 def insert_readings(conn: Connection, rows: list[tuple]) -> int:
     """Store readings (the table's column order), skipping ones already stored; how many were new."""
+    if isinstance(conn, PgConnection):
+        return conn.execute_columns(_INSERT_READINGS_FROM_ARRAYS, rows, _READING_TYPES).rowcount if rows else 0
     return conn.executemany("INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                             rows).rowcount
 
