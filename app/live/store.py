@@ -1,7 +1,8 @@
 """Opening the live store and the reads shared by the web app, the jobs and the consumer.
 
 The live store is a SQLite file (WAL) by default, or PostgreSQL when LIVE_DB_PATH is a
-postgresql:// URL; every dialect difference lives here and in app/live/pg.py."""
+postgresql:// URL; every dialect difference lives here and in app/live/pg.py (and the consumer's
+array statements for PostgreSQL in app/live/ingest.py)."""
 import json
 import re
 import sqlite3
