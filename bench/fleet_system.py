@@ -1,6 +1,7 @@
 """The whole system as real processes for bench/fleet.py, and what it samples from them."""
 import os
 import random
+import re
 import sqlite3
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from tests.waiting import free_port
 # The services the system runs on, found by name (their CPU and memory include any other load they carry).
 SERVICES = {"kafka broker": "kafka.Kafka", "postgres": "postgres", "redis": "redis-server"}
 BENCH = "bench (probe, sampling)"
+ASSIGNED = re.compile(r"assigned partitions \[([\d, ]*)\]")
 PG_ADMIN_DSN = os.environ.get("BENCH_PG_ADMIN_DSN", "postgresql://deloton:deloton@localhost:5432/deloton")
 
 
@@ -114,11 +116,25 @@ class System:
         self.spawn("cron", [py, "-m", "worker.cron"])
         port = self.web_url.rsplit(":", 1)[1]
         self.spawn("web", self.web_command(port))
+        partitions = len(self.admin.describe_topics([self.topic])[0]["partitions"])
         deadline = time.monotonic() + 90
-        while not all("assigned partitions" in self.log(f"consumer-{i}") for i in range(1, consumers + 1)):
+        while not self.settled(consumers, partitions):
             if time.monotonic() > deadline:
                 raise SystemExit("the consumers did not join the group within 90 s")
             time.sleep(0.5)
+
+    def settled(self, consumers: int, partitions: int) -> bool:
+        """Whether the group has settled: every consumer's latest assignment holds partitions (up
+        to one each) and together they hold them all. A consumer's first assignment is often empty,
+        while the others join: a fleet started then would be read only from where each partition
+        is assigned later, past the rides its first seconds started (BACKTRACK_MAX_MESSAGES)."""
+        held, holders = set(), 0
+        for i in range(1, consumers + 1):
+            assignments = ASSIGNED.findall(self.log(f"consumer-{i}"))
+            if assignments and assignments[-1].strip():
+                held |= {int(p) for p in assignments[-1].split(",")}
+                holders += 1
+        return len(held) == partitions and holders == min(consumers, partitions)
 
     def web_command(self, port: str) -> list[str]:
         """The web server's command line, with this system's server, processes and threads."""
