@@ -124,10 +124,11 @@ class System:
             time.sleep(0.5)
 
     def settled(self, consumers: int, partitions: int) -> bool:
-        """Whether the group has settled: every consumer's latest assignment holds partitions (up
-        to one each) and together they hold them all. A consumer's first assignment is often empty,
-        while the others join: a fleet started then would be read only from where each partition
-        is assigned later, past the rides its first seconds started (BACKTRACK_MAX_MESSAGES)."""
+        """Whether the group has settled: together the consumers hold every partition, and each
+        holds some (when there are at least as many partitions as consumers). A consumer's first
+        assignment is often empty while the others join: a fleet started then would be read only
+        from where each partition is assigned later, past the rides its first seconds started
+        (BACKTRACK_MAX_MESSAGES)."""
         held, holders = set(), 0
         for i in range(1, consumers + 1):
             assignments = ASSIGNED.findall(self.log(f"consumer-{i}"))

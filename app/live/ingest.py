@@ -158,8 +158,10 @@ _INSERT_READINGS_FROM_ARRAYS = "INSERT INTO readings SELECT * FROM unnest({array
 
 def insert_readings(conn: Connection, rows: list[tuple]) -> int:
     """Store readings (the table's column order), skipping ones already stored; how many were new."""
+    if not rows:
+        return 0
     if isinstance(conn, PgConnection):
-        return conn.execute_columns(_INSERT_READINGS_FROM_ARRAYS, rows, _READING_TYPES).rowcount if rows else 0
+        return conn.execute_columns(_INSERT_READINGS_FROM_ARRAYS, rows, _READING_TYPES).rowcount
     return conn.executemany("INSERT INTO readings VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                             rows).rowcount
 
