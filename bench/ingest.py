@@ -14,7 +14,8 @@ loop and one process; with several processes, from the moment they all hold part
 has settled: one process reads alone until the others have joined).
 The benchmark machine runs other load and is noisy, and the first read of a fresh topic is slow: one untimed bare
 pass warms the broker, then bare loop and consumer runs alternate --repeats times and the medians
-are compared; each repeat's own ratio is printed too.
+are compared; each repeat's own ratio is printed too. With --budget, kafka-python's poll alone is
+timed in each repeat as well, to print how many µs a message of its own work the 0.85 floor leaves the consumer.
 """
 import argparse
 import json
@@ -49,9 +50,10 @@ def produce(servers: str, topic: str, bikes: int, seconds: int, seed: int) -> tu
         producer.close()
 
 
-def bare_loop(servers: str, topic: str, partitions: int, expected: int) -> float:
-    """Messages per second of poll + json.loads, from the end of the first poll to the last message.
-    The client is built as consumer.py builds its own (the same fetch settings and poll size)."""
+def bare_loop(servers: str, topic: str, partitions: int, expected: int, decode: bool = True) -> float:
+    """Messages per second of poll + json.loads (poll alone without `decode`), from the end of the
+    first poll to the last message. The client is built as consumer.py builds its own (the same
+    fetch settings and poll size)."""
     consumer = build_consumer(servers, None, Config.KAFKA_MAX_POLL_RECORDS)
     tps = [TopicPartition(topic, p) for p in range(partitions)]
     consumer.assign(tps)
@@ -59,8 +61,9 @@ def bare_loop(servers: str, topic: str, partitions: int, expected: int) -> float
     seen, first, started = 0, 0, None
     while seen < expected:
         for batch in consumer.poll(timeout_ms=500).values():
-            for record in batch:
-                json.loads(record.value)
+            if decode:
+                for record in batch:
+                    json.loads(record.value)
             seen += len(batch)
         if started is None and seen:
             started, first = time.perf_counter(), seen
@@ -175,16 +178,20 @@ def compare(args, topic: str, partitions: int, sent: int, readings: int) -> None
     """Alternate bare loop and consumer runs on one topic; print the medians and each ratio."""
     bare_loop(args.servers, topic, partitions, sent)  # warm-up, not timed
     runs = [1] if partitions == 1 else [1, 2]
-    bares, rates = [], {processes: [] for processes in runs}
+    bares, polls, rates = [], [], {processes: [] for processes in runs}
     stored, costs = {}, {processes: [] for processes in runs}
     for _ in range(args.repeats):
         bares.append(bare_loop(args.servers, topic, partitions, sent))
+        if args.budget:
+            polls.append(bare_loop(args.servers, topic, partitions, sent, decode=False))
         for processes in runs:
             rate, stored[processes], cost = consumer_run(args.servers, topic, partitions, sent, processes,
                                                          args.redis_url, args.live_url, args.pin)
             rates[processes].append(rate)
             costs[processes].append(cost)
     bare = statistics.median(bares)
+    if polls:
+        print_budget(partitions, statistics.median(polls), bare)
     for processes in runs:
         rate = statistics.median(rates[processes])
         each = " ".join(f"{r / b:.2f}" for r, b in zip(rates[processes], bares))
@@ -196,6 +203,15 @@ def compare(args, topic: str, partitions: int, sent: int, readings: int) -> None
         print(f"partitions={partitions} two processes / one: "
               f"{statistics.median(rates[2]) / statistics.median(rates[1]):.2f} (each repeat: {each})",
               flush=True)
+
+
+def print_budget(partitions: int, poll_alone: float, bare: float) -> None:
+    """What the floor leaves the consumer: kafka-python's poll alone against poll + json.loads
+    (medians, messages a second), and so the µs a message of its own work that 0.85 allows."""
+    poll_us, bare_us = 1e6 / poll_alone, 1e6 / bare
+    print(f"partitions={partitions} budget: poll alone {poll_us:.1f} µs a message, json.loads "
+          f"{bare_us - poll_us:.1f}; at 0.85 of the bare loop the consumer's own work may take "
+          f"{bare_us / 0.85 - poll_us:.1f} µs a message", flush=True)
 
 
 def main() -> None:
@@ -210,6 +226,8 @@ def main() -> None:
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://localhost:6379/1"))
     parser.add_argument("--live-url", help="a postgresql:// live store (emptied first) instead of SQLite")
     parser.add_argument("--pin", action="store_true", help="pin each consumer process to a core of its own")
+    parser.add_argument("--budget", action="store_true",
+                        help="also time poll alone: what the 0.85 floor leaves the consumer's own work")
     args = parser.parse_args()
     admin = KafkaAdminClient(bootstrap_servers=args.servers)
     for partitions in args.partitions:
