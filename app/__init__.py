@@ -124,11 +124,12 @@ def register_blueprints(app: Flask) -> None:
 
 def register_api(app: Flask) -> None:
     """Mount the REST resources under /api; the API needs no CSRF token (it uses bearer keys)."""
-    from app.blueprints.api import resources
+    from app.blueprints.api import no_store_by_default, resources
 
     for blp in resources():
         api.register_blueprint(blp)
         csrf.exempt(blp)
+    app.after_request(no_store_by_default)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -1,5 +1,6 @@
 """Flask extension objects, created unbound and initialised by create_app."""
 import hashlib
+import re
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -90,13 +91,28 @@ def body_key(_request) -> str:
     return digest.hexdigest()
 
 
+# An Accept-Encoding entry with quality 0 ("gzip;q=0", "br; q=0.000"): the client refuses it.
+_REFUSED_ENCODING = re.compile(r";\s*q\s*=\s*0(?:\.0{0,3})?\s*(?:,|$)", re.IGNORECASE)
+
+
+def acceptable_encoding(algorithms: tuple[str, ...]) -> str:
+    """The request's Accept-Encoding reduced to the one algorithm it accepts best ("identity" when
+    it accepts none): Werkzeug's reading, which honours "q=0" as a refusal."""
+    return request.accept_encodings.best_match(algorithms) or "identity"
+
+
 class CachingCompress(Compress):
-    """Flask-Compress with its cache keyed by the body itself, so it is exact for any response.
+    """Flask-Compress with its cache keyed by the body itself, so it is exact for any response,
+    and a refused encoding never sent.
 
     Its own COMPRESS_CACHE_KEY function sees only the request, and the same request may be
     answered differently (new rides, another key's role), so the response being compressed is
     handed to body_key here. The same body (a day's page of the API, asked for again and again)
-    is then compressed once per process: the digest costs about a fifth of zstd's time on it."""
+    is then compressed once per process: the digest costs about a fifth of zstd's time on it.
+
+    Flask-Compress (1.25) picks an algorithm the client gave quality 0 when it has nothing better
+    ("gzip;q=0" was answered in gzip), where RFC 9110 makes q=0 "not acceptable"; such a header is
+    handed to it reduced to the algorithm Werkzeug finds acceptable, or to "identity"."""
 
     def init_app(self, app) -> None:
         app.config.setdefault("COMPRESS_CACHE_BACKEND", CompressedBodies)
@@ -105,10 +121,16 @@ class CachingCompress(Compress):
 
     def after_request(self, response: Response | None) -> Response:
         token = _compressing.set(response)
+        environ = request.environ
+        header = environ.get("HTTP_ACCEPT_ENCODING")
+        if header and _REFUSED_ENCODING.search(header):
+            environ["HTTP_ACCEPT_ENCODING"] = acceptable_encoding(self.enabled_algorithms)
         try:
             return super().after_request(response)
         finally:
             _compressing.reset(token)
+            if header is not None:
+                environ["HTTP_ACCEPT_ENCODING"] = header
 
 
 compress = CachingCompress()  # pages, fragments and JSON in zstd, brotli or gzip, as the browser accepts

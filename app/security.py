@@ -67,10 +67,10 @@ class AsciiIntegerConverter(IntegerConverter):
     """`<int:...>` in a route: ASCII digits only, at most BIGINT_MAX unless the route says less.
 
     Werkzeug's own matches any Unicode digit (`/api/ride/١` was ride 1: two addresses for one
-    resource, which caches and filters do not expect), and an id past the database's range was a
-    500 instead of a 404."""
+    resource, which caches and filters do not expect) and leading zeros (`/api/ride/014`, the same),
+    and an id past the database's range was a 500 instead of a 404."""
 
-    regex = r"[0-9]+"
+    regex = r"0|[1-9][0-9]*"
 
     def __init__(self, map, fixed_digits=0, min=None, max=BIGINT_MAX, signed=False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)

@@ -80,13 +80,23 @@ def test_an_id_in_other_than_ascii_digits_is_not_found(client, rides, reader):
         assert client.get(f"/api/ride/{spelling}", headers=reader).status_code == 404
 
 
+def test_an_id_with_leading_zeros_is_not_found(client, rides, reader):
+    ride = str(rides[0])
+    for path in (f"/api/ride/0{ride}", f"/api/ride/000{ride}", "/api/rider/0100", "/api/rider/0100/rides"):
+        assert client.get(path, headers=reader).status_code == 404, path
+    assert client.get(f"/api/ride/{ride}", headers=reader).status_code == 200
+
+
 def test_an_integer_argument_in_other_than_ascii_digits_is_a_422_that_names_it(client, rides, reader):
     # int() reads "𝟏" and " 2" as 1 and 2; the OpenAPI document promises an integer.
     assert client.get("/api/rides?page=1&page_size=2", headers=reader).status_code == 200
     for query, name in [("page=\U0001D7CF", "page"), ("page_size=\u0662", "page_size"),
                         ("page_size=%202", "page_size"), ("page_size=1_0", "page_size"),
                         ("min_duration_s=\U0001D7CE", "min_duration_s"),
-                        ("user_id=\u0661", "user_id")]:
+                        ("user_id=\u0661", "user_id"), ("min_avg_power=\u0661", "min_avg_power"),
+                        ("min_avg_heart_rate=\uFF11", "min_avg_heart_rate"),
+                        ("min_energy_kj=1_0", "min_energy_kj"), ("min_avg_power=%201", "min_avg_power"),
+                        ("min_avg_power=nan", "min_avg_power"), ("min_avg_power=infinity", "min_avg_power")]:
         response = client.get(f"/api/rides?{query}", headers=reader)
         assert response.status_code == 422, query
         assert name in response.get_json()["message"], query
@@ -200,10 +210,12 @@ def test_no_stack_trace_or_sql_in_any_error(client, reader):
     assert "Traceback" not in text and "SELECT" not in text
 
 
-def test_an_absurd_page_number_is_refused_not_a_500(client, rides, reader):
-    response = client.get("/api/rides?page=9223372036854775807", headers=reader)
+@pytest.mark.parametrize("query", ["page=9223372036854775807", "page=4294968", "cursor=1-1&page=5000000"])
+def test_an_absurd_page_number_is_refused_not_a_500(client, rides, reader, query):
+    response = client.get(f"/api/rides?{query}", headers=reader)
     assert response.status_code == 422
-    assert "page is too large" in response.get_json()["message"]
+    assert response.get_json()["errors"] == {"query": {"page": ["Must be at most 4294967."]}}
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_leaderboards_rank_riders_and_rides_with_filters(app, client, rides, reader):
@@ -245,6 +257,26 @@ def test_a_nul_character_in_a_parameter_is_a_400_not_a_500(client, reader, path)
     response = client.get(path, headers=reader)
     assert response.status_code == 400
     assert "NUL" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("token", ["dlk_\x00\x00\x00\x00\x00\x00\x00\x00_abc", "dlk_ABCDEF12_abc",
+                                   "dlk_12345678\x00_abc", "dlk_1234567g_abc"])
+def test_a_key_of_the_wrong_form_is_unknown_even_with_a_nul_in_it(client, rides, token):
+    # PostgreSQL refuses a NUL in a parameter: such a key must never reach the database.
+    response = client.get("/api/rides", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401 and "WWW-Authenticate" in response.headers
+
+
+def test_decimal_filters_take_plain_decimals_and_exponents(client, rides, reader):
+    for query in ("min_avg_power=1.5", "min_avg_power=%2B1", "min_avg_power=.5", "min_energy_kj=1e-3"):
+        assert client.get(f"/api/rides?{query}", headers=reader).status_code == 200, query
+
+
+@pytest.mark.parametrize("method, path", [("GET", "/api/nope"), ("POST", "/api/rides"),
+                                          ("GET", "/api/ride/99999999999999999999"), ("GET", "/api/rides%00")])
+def test_answers_no_route_gave_under_api_are_not_kept_either(client, reader, method, path):
+    response = client.open(path, method=method, headers=reader)
+    assert response.status_code in (400, 404, 405) and response.headers["Cache-Control"] == "no-store"
 
 
 def test_the_resistance_leaderboards_by_name(app, client, reader):

@@ -82,7 +82,7 @@ def test_the_docs_page_works_offline(client):
     ride = document["components"]["schemas"]["Ride"]["properties"]
     assert ride["bike_serial"]["example"] == "SD2e4219ce4a"
     daily = document["paths"]["/api/daily"]["get"]["parameters"]
-    assert any(p["name"] == "date" and p["schema"].get("example") == "06-07-2022" for p in daily)
+    assert any(p["name"] == "date" and p["schema"].get("example") == "2022-07-06" for p in daily)
 
 
 def get(client, path: str, key: str | None, address: str = "192.0.2.1"):

@@ -4,6 +4,7 @@ import gzip
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
+import brotli
 import psycopg
 import pytest
 from backports import zstd
@@ -245,7 +246,7 @@ def test_a_ride_without_a_query_string_is_the_ride_with_one(client, ride, reader
     assert client.get(f"/api/ride/{ride}?expand=all", headers=reader).status_code == 422
 
 
-UNPACK = {"zstd": zstd.decompress, "gzip": gzip.decompress}
+UNPACK = {"zstd": zstd.decompress, "gzip": gzip.decompress, "br": brotli.decompress}
 
 
 def test_a_compressed_page_is_the_page_asked_again_and_after_a_new_ride(app, client, many, reader):
@@ -264,3 +265,13 @@ def test_a_compressed_page_is_the_page_asked_again_and_after_a_new_ride(app, cli
                 assert int(packed.headers["Content-Length"]) == len(packed.get_data())
                 assert UNPACK[coding](packed.get_data()) == plain
     assert plain.count(b'"ride_id"') == len(many) + 1
+
+
+@pytest.mark.parametrize("accept, coding", [("gzip;q=0", None), ("gzip;q=0, br;q=0, zstd;q=0", None),
+                                            ("gzip; q=0.000, zstd", "zstd"), ("zstd;q=0, *;q=0.5", "br"),
+                                            ("gzip;q=0.5", "gzip")])
+def test_an_encoding_the_client_refuses_is_never_sent(client, many, reader, accept, coding):
+    # RFC 9110: q=0 means "not acceptable"; Flask-Compress alone answered gzip;q=0 in gzip.
+    response = client.get("/api/daily?date=2026-05-01", headers={**reader, "Accept-Encoding": accept})
+    assert response.status_code == 200 and response.headers.get("Content-Encoding") == coding
+    assert b'"ride_id"' in (UNPACK[coding](response.get_data()) if coding else response.get_data())

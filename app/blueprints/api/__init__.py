@@ -2,7 +2,7 @@
 import json
 from functools import lru_cache
 
-from flask import g
+from flask import g, request
 from flask_limiter.util import get_remote_address
 from flask_smorest import Blueprint, abort
 from flask_smorest.pagination import PaginationParameters
@@ -11,7 +11,7 @@ from app.blueprints.api import reads, statements
 from app.blueprints.api.cursor import NEXT_CURSOR, decode, encode
 from app.blueprints.api.limit import count_request
 from app.blueprints.api.ride_json import json_response, rides_json
-from app.blueprints.api.strict_parser import StrictIntegerParser
+from app.blueprints.api.strict_parser import StrictNumberParser
 from app.extensions import limiter
 from app.openapi import MAX_PAGE
 from app.security import no_store
@@ -27,11 +27,11 @@ NOT_COUNTED = object()  # item_count of a page read by cursor: nothing was count
 class ApiBlueprint(Blueprint):
     """flask-smorest's Blueprint, except that a page read by cursor sends no X-Pagination, and the
     header of a given page, size and total is made once per process (flask-smorest builds a
-    marshmallow schema for it on every request). Its arguments, paging included, take integers in
-    ASCII digits only (StrictIntegerParser)."""
+    marshmallow schema for it on every request). Its arguments, paging included, take numbers in
+    ASCII only (StrictNumberParser)."""
 
-    ARGUMENTS_PARSER = StrictIntegerParser()
-    PAGINATION_ARGUMENTS_PARSER = StrictIntegerParser()
+    ARGUMENTS_PARSER = StrictNumberParser()
+    PAGINATION_ARGUMENTS_PARSER = StrictNumberParser()
 
     def _set_pagination_metadata(self, page_params, result, headers):
         if page_params.item_count is NOT_COUNTED:
@@ -95,15 +95,18 @@ def may_read_personal_data() -> bool:
 
 
 def no_store_by_default(response):
-    """Answers may hold personal data: no-store, unless the view chose a policy (a closed ride's)."""
-    return response if "Cache-Control" in response.headers else no_store(response)
+    """Answers under /api may hold personal data: no-store, unless the view chose a policy (a closed
+    ride's). An app-wide hook, so that answers no route gave (404, 405, a refused address) have it too."""
+    path = request.path
+    if "Cache-Control" in response.headers or not (path == "/api" or path.startswith("/api/")):
+        return response
+    return no_store(response)
 
 
 def make_blueprint(name: str, description: str) -> Blueprint:
     """A resource blueprint under /api with authentication and the per-key limit."""
     blp = ApiBlueprint(name, __name__, url_prefix="/api", description=description)
     blp.before_request(require_api_key)
-    blp.after_request(no_store_by_default)
     limiter.leave_alone(blp)  # counted by require_api_key (app.blueprints.api.limit), not Flask-Limiter
     return blp
 
@@ -116,6 +119,8 @@ def paginate(list_query, filters: dict, pagination_parameters, cursor: str | Non
     `list_query(filters)` builds the list (newest first when `newest_first`); `filters` maps the
     filters given to their values."""
     size = pagination_parameters.page_size
+    if pagination_parameters.page > MAX_PAGE:  # documented as the maximum of `page`, cursor or not
+        abort(422, messages={"query": {"page": [f"Must be at most {MAX_PAGE}."]}})
     names = tuple(sorted(filters))
     values = {**filters, statements.PAGE_LIMIT: size + 1}
     if cursor is not None:
@@ -123,8 +128,6 @@ def paginate(list_query, filters: dict, pagination_parameters, cursor: str | Non
         rows = reads.rows(statements.after(list_query, names, newest_first), values)
         pagination_parameters.item_count = NOT_COUNTED
     else:
-        if pagination_parameters.page > MAX_PAGE:  # documented as the maximum of `page`
-            abort(422, message=f"page is too large: at most {MAX_PAGE}.")
         # The total comes with the page (a window count, one round trip); a page past the end
         # has no rows to carry it, and is counted on its own.
         values[statements.PAGE_OFFSET] = (pagination_parameters.page - 1) * size

@@ -81,7 +81,7 @@ class DailyArgsSchema(Schema):
     """?date= for GET /api/daily."""
 
     date = FlexibleDate(metadata={"description": "DD-MM-YYYY or YYYY-MM-DD; default today in DELOTON_TZ",
-                                  "example": "06-07-2022"})
+                                  "example": "2022-07-06"})
 
 
 class RiderSchema(ModelSchema):

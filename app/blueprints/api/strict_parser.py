@@ -1,8 +1,9 @@
-"""The API's argument parser: webargs' FlaskParser, except that an integer must be written in ASCII digits.
+"""The API's argument parser: webargs' FlaskParser, except that a number must be written in ASCII.
 
-marshmallow reads integers with Python's int(), which also takes other scripts' digits ("١", "𝟏")
-surrounding spaces and underscores ("1_0"); the OpenAPI document promises an integer, so anything else is a 422, as
-for any value that is not an integer.
+marshmallow reads integers with Python's int() and decimals with float(), which also take other
+scripts' digits ("١", "𝟏"), surrounding spaces and underscores ("1_0"), and float() "nan", "inf"
+and "infinity"; the OpenAPI document promises an integer or a number, so anything else is a 422, as
+for any value that is not a number.
 """
 import re
 
@@ -10,20 +11,31 @@ import marshmallow as ma
 from webargs.flaskparser import FlaskParser
 
 ASCII_INTEGER = re.compile(r"[+-]?[0-9]+")
+ASCII_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
-class StrictIntegerParser(FlaskParser):
-    """A FlaskParser that refuses an integer argument not written as ASCII digits."""
+def ascii_pattern(field: ma.fields.Field) -> re.Pattern | None:
+    """The spelling a numeric field's raw text must have (None for other fields)."""
+    if isinstance(field, ma.fields.Integer):
+        return ASCII_INTEGER
+    if isinstance(field, ma.fields.Float):
+        return ASCII_DECIMAL
+    return None
+
+
+class StrictNumberParser(FlaskParser):
+    """A FlaskParser that refuses a numeric argument not written in ASCII digits."""
 
     def pre_load(self, location_data, *, schema: ma.Schema, req, location: str):
-        """Check every integer field's raw text before marshmallow reads it."""
+        """Check every numeric field's raw text before marshmallow reads it."""
         errors = {}
         for name, field in schema.fields.items():
-            if not isinstance(field, ma.fields.Integer):
+            pattern = ascii_pattern(field)
+            if pattern is None:
                 continue
             key = field.data_key or name
             raw = location_data.get(key) if hasattr(location_data, "get") else None
-            if isinstance(raw, str) and not ASCII_INTEGER.fullmatch(raw):
+            if isinstance(raw, str) and not pattern.fullmatch(raw):
                 errors[key] = [field.error_messages["invalid"]]
         if errors:
             raise ma.ValidationError(errors)

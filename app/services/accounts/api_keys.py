@@ -1,6 +1,7 @@
 """API keys: made once, stored as a SHA-256 hash, checked in constant time."""
 import hashlib
 import hmac
+import re
 import secrets
 import time
 
@@ -16,6 +17,7 @@ ROLES = ("reader", "pii", "admin")
 # Roles that may read riders' contact and body details (email, birth date, address, height, weight).
 PERSONAL_DATA_ROLES = ("pii", "admin")
 KEY_PREFIX = "dlk"  # every key looks like dlk_<8 hex>_<secret>
+KEY_PREFIX_PATTERN = re.compile(r"[0-9a-f]{8}")
 # A verified key is trusted for this long by each web process without asking the database again, so
 # a request costs no key query; a key revoked from another process is refused within this time.
 KEY_CACHE_S = 5.0
@@ -42,9 +44,10 @@ def create_api_key(role: str, name: str) -> str:
 
 
 def parse_prefix(plain_key: str) -> str | None:
-    """The public prefix of a well-formed key, else None."""
+    """The public prefix of a well-formed key (8 lower-case hex digits, as create_api_key makes
+    them), else None: nothing else reaches the database (PostgreSQL refuses a NUL, for one)."""
     parts = plain_key.split("_", 2)
-    if len(parts) == 3 and parts[0] == KEY_PREFIX and len(parts[1]) == 8:
+    if len(parts) == 3 and parts[0] == KEY_PREFIX and KEY_PREFIX_PATTERN.fullmatch(parts[1]):
         return parts[1]
     return None
 
