@@ -75,7 +75,7 @@ def test_the_bike_screen_fragment_is_served_from_a_postgresql_live_store(pg_live
     second = client.get("/bikes/SN0001", headers=LIVE).get_data(as_text=True)
     assert "<html" not in first and 'data-figure="hr">150' in first
     assert "Zone 4 · 86% of limit" in first and 'data-figure="energy">0.5' in first
-    assert 'data-figure="hr">181' in second and "181 bpm is over 174 bpm" in second
+    assert 'data-figure="hr">181' in second and "181 bpm is over 174.4 bpm" in second
     fleet = client.get("/").get_data(as_text=True)
     assert 'data-bike="SN0001"' in fleet and "Ada" in fleet
 

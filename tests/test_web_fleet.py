@@ -150,6 +150,16 @@ def test_the_fleet_fragment_is_rendered_once_a_second_for_every_viewer(client, l
     assert renders.count("live/_fleet.html") == 2
 
 
+def test_the_first_view_after_a_quiet_spell_is_not_stale(client, live, monkeypatch):
+    now = [2_000_000_000.0]
+    monkeypatch.setattr(fleet_view.time, "time", lambda: now[0])
+    riding(live, "SN0001", 120)
+    assert serials(client.get("/", headers=FLEET).get_data(as_text=True)) == ["SN0001"]
+    riding(live, "SN0002", 150)  # arrives while nobody watches
+    now[0] += 15
+    assert sorted(serials(client.get("/", headers=FLEET).get_data(as_text=True))) == ["SN0001", "SN0002"]
+
+
 def test_pages_and_fragments_are_compressed(client, live):
     riding(live, "SN0001", 120)
     response = client.get("/", headers={"Accept-Encoding": "gzip"})

@@ -56,7 +56,7 @@ def test_bike_screen_shows_rider_limit_zone_and_energy(client, live):
     ride_with(live, [0, 0, 110, 140, 150], name="Mrs Ada Lovelace", gender="female")
     html = client.get("/bikes/SN0001").get_data(as_text=True)
     assert "Mrs Ada Lovelace" in html and "48 years" in html and "female" in html
-    assert "174 bpm" in html and "Tanaka" in html  # 208 - 0.7 * 48 = 174.4
+    assert "174.4 bpm" in html and "Tanaka" in html  # 208 - 0.7 * 48
     assert 'data-figure="hr">150' in html and "Zone 4 · 86% of limit" in html
     assert 'data-figure="energy">0.5' in html  # (101 + ... + 105) / 1000 kJ
     assert "<html" in html and 'id="live-figures"' in html
@@ -126,11 +126,21 @@ def test_figures_summed_poll_by_poll_are_those_of_the_whole_ride(client, live, m
     assert 'data-figure="energy">1.3' in polled  # 12 x 90.5 + 3 x 78 = 1,320 J
 
 
+def test_a_fractional_limit_is_shown_as_it_counts(client, live):
+    # The limit is 174.4: 175 is over it, and 104 bpm is 59.6 % of it, zone 1.
+    ride_with(live, [150, 175])
+    html = client.get("/bikes/SN0001", headers=LIVE).get_data(as_text=True)
+    assert "175 bpm is over 174.4 bpm" in html and "limit <strong>174.4 bpm</strong>" in html
+    ride_with(live, [150, 104], "SN0002")
+    html = client.get("/bikes/SN0002", headers=LIVE).get_data(as_text=True)
+    assert "Zone 1 · 59% of limit" in html and 'role="alert"' not in html
+
+
 def test_heart_rate_above_the_limit_shows_a_warning(client, live):
     ride_with(live, [150, 170, 181])
     html = client.get("/bikes/SN0001", headers=LIVE).get_data(as_text=True)
     assert 'role="alert"' in html and "Heart rate above your limit" in html
-    assert "181 bpm is over 174 bpm" in html
+    assert "181 bpm is over 174.4 bpm" in html
     assert "alert this ride" not in html
     live.execute("INSERT INTO alerts VALUES ('SN0001', ?, 3, ?, 181, 174.4)", (store.to_text(START), "x"))
     live.commit()

@@ -86,7 +86,7 @@ def test_warning_banner_on_every_staff_page_after_more_than_five_alerts(app, sta
         html = staff_client.get(url).get_data(as_text=True)
         assert html.index("!!WARNING!!") < html.index("<main"), url
     alerts = staff_client.get("/staff/alerts").get_data(as_text=True)
-    assert "Grace Hopper" in alerts and "190 bpm" in alerts and "174 bpm" in alerts
+    assert "Grace Hopper" in alerts and "190 bpm" in alerts and "174.4 bpm" in alerts
     assert 'class="status-failed">failed' in alerts
 
 

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from app.blueprints.live import bp
+from app.services.alerts.delivery import format_bpm
 
 
 @bp.app_template_filter("elapsed")
@@ -23,6 +24,13 @@ def num(value, digits: int = 0) -> str:
     if value is None:
         return "–"
     return f"{value:,.{digits}f}"
+
+
+@bp.app_template_filter("bpm")
+def bpm(value) -> str:
+    """A heart-rate limit as the alert email writes it (180, or 182.8 when not whole): rounded, a
+    limit of 182.8 would read "183 bpm is over 183 bpm"; a dash when there is none."""
+    return "–" if value is None else format_bpm(value)
 
 
 @bp.app_template_filter("signed")

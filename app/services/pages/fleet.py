@@ -29,6 +29,8 @@ MAX_QUERY = 100  # characters of a search
 BATCH_RIDERS = 100  # more new rides than this in one second: read every rider in one query
 SHARE_TTL_S = 5  # how long a second's shared rows (and their builder's lock) stay in Redis
 WAIT_S = 1.0  # how long a process waits for another's build before it builds the rows itself
+# A snapshot older than this (no viewer for a while) is not served: the request waits for a new one.
+MAX_SERVED_AGE_S = 2
 
 # A compact row's columns (app/live/queries.py fleet_tiles).
 URGENCY, SERIAL, STARTED, ELAPSED, HEART_RATE, POWER, LIMIT, ENERGY = range(8)
@@ -148,14 +150,15 @@ def rider_of(key: tuple, rider_json: str | None) -> Rider:
 
 
 def snapshot() -> Snapshot:
-    """The latest snapshot. The first request waits for it; after that, the first request of a new
-    second starts the next one in the background and every request is served the latest at once
-    (at most a second or two old), so no viewer waits for a build over the whole fleet."""
+    """The latest snapshot. The first request waits for it, as does the first after a quiet spell
+    (a snapshot over MAX_SERVED_AGE_S old); otherwise the first request of a new second starts the
+    next one in the background and every request is served the latest at once (at most a second
+    or two old), so no viewer waits for a build over the whole fleet."""
     fleet, second = state(), int(time.time())
     current = fleet.snapshot
-    if current is None:
-        with fleet.lock:
-            if fleet.snapshot is None:
+    if current is None or second - current.second > MAX_SERVED_AGE_S:
+        with fleet.lock:  # a build under way ends first, and is fresh enough
+            if fleet.snapshot is None or second - fleet.snapshot.second > MAX_SERVED_AGE_S:
                 build(fleet, second)
         return fleet.snapshot
     if current.second != second and fleet.lock.acquire(blocking=False):

@@ -1,5 +1,6 @@
 """What the live pages show: the fleet and each bike's ride in progress, read from the live store."""
 import json
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -195,7 +196,8 @@ def latest_figures(latest: dict, limit: float | None, totals: store.Row) -> dict
     zero_since = totals["last_hr_s"] if totals["last_hr_s"] is not None else totals["first_s"] - 1
     return {"latest": latest, "elapsed_s": latest["duration_s"],
             "zone": zone_of(hr, limit),
-            "hr_pct": round(100 * hr / limit) if hr and limit else None,
+            # Rounded down, as the zones count: 59.6 % is zone 1, never "Zone 1 · 60 %".
+            "hr_pct": math.floor(100 * hr / limit) if hr and limit else None,
             "above_limit": bool(limit and hr > limit),
             "hold_handlebars": hr == 0 and latest["duration_s"] - zero_since > HOLD_AFTER_S}
 
