@@ -46,9 +46,13 @@ def colourful_share(png: bytes) -> float:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("screen", SCREENS)
-def test_the_cockpit_fits_one_screen_with_everything_on_it(app, browse, live, screen):
+@pytest.mark.parametrize("heart_rate, notice", [(130, None), (190, ".hr-warning"), (0, ".notice-hold")])
+def test_the_cockpit_fits_one_screen_with_everything_on_it(app, browse, live, screen, heart_rate, notice):
     earlier_rides(app)
-    riding(live)
+    start = riding(live, heart_rate=heart_rate)
+    if heart_rate > 174.4:  # above the limit long enough for the consumer to raise an alert
+        live.execute("INSERT INTO alerts VALUES ('SN0001', ?, 3, ?, ?, 174.4)", (start, "x", heart_rate))
+        live.commit()
     riding(live, "SN0002", seconds=20, user_id=101, name="Ada Lovelace")
     page = browse(**SCREENS[screen]).goto("/bikes/SN0001")
     expect(page.locator("[data-live-charts]")).to_have_attribute("data-points", re.compile("[1-9]"))
@@ -56,8 +60,13 @@ def test_the_cockpit_fits_one_screen_with_everything_on_it(app, browse, live, sc
     name = page.locator(".cockpit-name")
     expect(name).to_have_text("Steven Pearce")
     assert float(name.evaluate("el => getComputedStyle(el).fontSize")[:-2]) >= 22
-    expect(page.locator('[data-figure="hr"]')).to_contain_text("130")
-    expect(page.locator(".figure-hr .figure-sub")).to_contain_text("% of limit")
+    if notice is None:
+        expect(page.locator('[data-figure="hr"]')).to_contain_text("130")
+        expect(page.locator(".figure-hr .figure-sub")).to_contain_text("% of limit")
+    else:  # the warning or the notice is on screen, and whole
+        expect(page.locator(notice)).to_be_visible()
+        box = box_of(page, notice)
+        assert box["y"] >= 0 and box["y"] + box["height"] <= page.viewport_size["height"]
     for figure in ("power", "rpm", "elapsed", "energy"):
         expect(page.locator(f'[data-figure="{figure}"]')).to_be_visible()
     expect(page.locator('[data-stat="power"]')).to_contain_text("150 W")
