@@ -61,10 +61,10 @@ class RecordedPage:
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 
 
-def axe_violations(page) -> list[str]:
-    """axe-core's serious and critical violations of the page (WCAG 2.1 A and AA, best practice)."""
+def axe_violations(page, impacts=("serious", "critical")) -> list[str]:
+    """axe-core's violations of the page of these impacts (WCAG 2.1 A and AA, best practice)."""
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("""() => axe.run(document, {runOnly: {type: 'tag',
         values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})""")
     return [f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+            for v in result["violations"] if v["impact"] in impacts]

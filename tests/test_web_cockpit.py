@@ -91,6 +91,21 @@ def test_the_heart_rate_chart_shades_its_zones_and_counts_minutes(app, browse, l
 
 
 @pytest.mark.browser
+def test_a_flat_heart_rate_keeps_the_zones_on_the_chart(app, browse, live):
+    riding(live, seconds=30, heart_rate=183)
+    page = browse(viewport={"width": 1280, "height": 800}).goto("/bikes/SN0001")
+    expect(page.locator("[data-live-charts]")).to_have_attribute("data-points", "30")
+    limit = page.evaluate("fetch('/bikes/SN0001/series.json').then(r => r.json()).then(d => d.limit)")
+    chart = page.locator('[data-chart="hr"] .uplot')
+    # The y axis was 182.8-183 (one "182.9" tick) and the zone bands vanished: it now reaches from
+    # half the limit up past the limit and the heart rate, so every zone's band is on it.
+    low, high = map(float, chart.get_attribute("data-y-scale").split())
+    assert high - low >= 20
+    assert low <= 0.5 * limit and high >= max(183, limit) + 5
+    assert colourful_share(page.screenshot(clip=box_of(page, '[data-chart="hr"] canvas'))) > 0.4
+
+
+@pytest.mark.browser
 def test_pacing_compares_with_the_best_and_last_ride_and_ranks_the_rides_in_progress(app, browse, live):
     earlier_rides(app)
     start = riding(live, seconds=60)  # 9.0 kJ at 1:00; the best had 12.0 kJ, the last 6.0 kJ

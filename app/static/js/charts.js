@@ -22,12 +22,34 @@
     height = height || el.clientHeight || 200;
     // A short chart (a phone's cockpit) keeps its plot: no axis titles (the caption names the unit).
     var titled = height >= 200;
+    var scales = { x: { time: false } }, hooks = {};
+    if (kind === "hr") {
+      scales.y = { range: hrRange(limit) };
+      // The y scale's ends, readable by tests (as the time ticks are).
+      hooks.setScale = [function (u, key) {
+        if (key === "y") { u.root.dataset.yScale = u.scales.y.min + " " + u.scales.y.max; }
+      }];
+    }
     return new uPlot({ width: width(el), height: height, legend: { show: false },
-                       cursor: { show: false }, scales: { x: { time: false } },
+                       cursor: { show: false }, scales: scales, hooks: hooks,
                        axes: [Object.assign({ label: titled ? "minutes" : null, incrs: TIME_STEPS, values: minutes,
                                               size: titled ? 50 : 30 }, axis),
                               Object.assign({ label: titled ? KINDS[kind].unit : null }, axis)], series: series },
                      data, el);
+  }
+
+  // The heart-rate axis keeps the zones in sight: from half the limit (or the lowest reading, if
+  // lower) to 5 bpm above the limit (or the highest reading), and never less than 20 bpm, so a flat
+  // heart rate (183 for a while) no longer shrinks the axis to 182.8-183 and hides the zone bands.
+  var HR_MIN_SPAN = 20;
+  function hrRange(limit) {
+    return function (u, low, high) {
+      if (low == null || high == null) { low = high = limit || 0; }
+      if (limit) { low = Math.min(low, 0.5 * limit); high = Math.max(high, limit); }
+      high += 5;
+      if (high - low < HR_MIN_SPAN) { low = Math.max(0, high - HR_MIN_SPAN); high = low + HR_MIN_SPAN; }
+      return [Math.floor(low), Math.ceil(high)];
+    };
   }
 
   // The time axis in minutes: ticks on whole minutes once the ride is long enough, as M:SS before.
