@@ -61,6 +61,14 @@
     if (editing) { event.preventDefault(); }
   });
 
+  // Back to a page kept whole in the back/forward cache: its filters go back to the values the
+  // page was rendered with (its URL's), not the ones chosen just before leaving it.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      document.querySelectorAll('form[role="search"]').forEach(function (form) { form.reset(); });
+    }
+  });
+
   // A stored report is shown in a frame as tall as the report, so the page alone scrolls.
   function fitFrame(frame) {
     try {
