@@ -170,3 +170,13 @@ def test_the_report_in_chromium_passes_axe_with_its_colours_and_mark(app, theme)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
         page.screenshot(path=str(SHOTS / f"report-phone-{theme}.png"), full_page=True)
         assert axe_violations(page) == []
+
+
+def test_the_report_html_has_no_id_twice(app, caplog):
+    """Every id in the report is its own (pygal named each chart's legend entries alike)."""
+    land_typical_day(app)
+    html = build(app).html
+    ids = re.findall(r"""\sid=["']([^"']+)["']""", html)
+    assert len(ids) > 10  # the charts' and the map's
+    assert sorted(i for i in set(ids) if ids.count(i) > 1) == []
+    assert not [r.getMessage() for r in caplog.records if "defined twice" in r.getMessage()]  # WeasyPrint

@@ -37,8 +37,20 @@ def options(colours=(ACCENT,), **overrides) -> dict:
 
 
 def render(chart) -> str:
-    """The chart as a static SVG element: no comments, no script."""
-    return UNWANTED.sub("", chart.render(is_unicode=True))
+    """The chart as a static SVG element: no comments, no script, and no id that another chart of
+    the same page has too."""
+    return unique_ids(UNWANTED.sub("", chart.render(is_unicode=True)))
+
+
+def unique_ids(svg: str) -> str:
+    """The SVG with each id inside it prefixed by the chart's own (pygal's `chart-<uuid>`): pygal
+    names every chart's legend entries activate-serie-0, 1, ..., so a page of charts had each id
+    several times (an HTML error, and WeasyPrint's "Anchor defined twice"). Nothing refers to them."""
+    root = re.search(r'<svg\b[^>]*?\sid="([^"]+)"', svg)
+    if root is None:
+        return svg
+    prefix = root[1]
+    return re.sub(r'(\sid=")(?!' + re.escape(prefix) + r'")([^"]+)"', rf'\g<1>{prefix}-\g<2>"', svg)
 
 
 def nice_ticks(top: float, most: int = 6) -> list[int]:
