@@ -466,3 +466,9 @@ def test_the_archive_trend_shows_both_lines_and_more_alerts_read_as_bad_news(app
     page.goto(page.url.split("/reports/")[0] + "/reports/trend.svg")
     assert page.locator("g.axis.y2").count() == 0  # one axis: no line hidden on a second one
     expect(page.locator("g.series path.line")).to_have_count(2)  # rides and riding time
+    # The legend lies inside the picture (its bottom was cut off under the slanted dates).
+    legend = page.evaluate("""() => { const svg = document.documentElement, back = svg.getScreenCTM().inverse();
+        return [...svg.querySelectorAll('.legends text')].map(text => { const b = text.getBBox();
+            const corner = new DOMPoint(b.x + b.width, b.y + b.height).matrixTransform(back.multiply(text.getScreenCTM()));
+            return [text.textContent, corner.x <= svg.viewBox.baseVal.width, corner.y <= svg.viewBox.baseVal.height]; }); }""")
+    assert legend == [["Rides", True, True], ["Riding time (h)", True, True]]
