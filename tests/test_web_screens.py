@@ -341,6 +341,20 @@ def test_the_report_view_shows_the_whole_report_without_its_own_scrollbar(app, b
     assert sizes[1] <= sizes[0]  # the frame is as tall as the report: nothing scrolls inside it
 
 
+@pytest.mark.parametrize("system, chosen", [("light", "dark"), ("dark", "light")])
+def test_the_report_in_the_page_takes_the_theme_chosen_on_the_site(app, browse, stored_report, system, chosen):
+    """The framed report follows the site's Dark mode switch, not only the system's setting."""
+    background = {"light": "rgb(255, 255, 255)", "dark": "rgb(15, 18, 22)"}
+    page = log_in(browse(color_scheme=system), f"/reports/{stored_report}")
+    report = page.frame_locator("iframe.report-frame").locator("body")
+    expect(report).to_have_css("background-color", background[system])
+    page.get_by_role("button", name="Dark mode").click()
+    expect(report).to_have_css("background-color", background[chosen])
+    page.reload()  # the choice is remembered, and the report shown in it from the start
+    expect(page.locator("html")).to_have_attribute("data-theme", chosen)
+    expect(report).to_have_css("background-color", background[chosen])
+
+
 # Staff search and pages --------------------------------------------------------------------------
 
 def test_staff_search_ignores_case_and_accents_and_pages_stay_in_range(app, browse):
