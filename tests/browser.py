@@ -25,11 +25,13 @@ def serve(app):
 
 
 @contextmanager
-def chromium():
-    """A headless Chromium browser (never downloaded: the system's own)."""
+def chromium(back_forward_cache: bool = False):
+    """A headless Chromium browser (never downloaded: the system's own). Playwright turns the
+    back/forward cache off; back_forward_cache=True keeps it on, as in a reader's browser."""
     with sync_playwright() as playwright:
+        ignored = ["--disable-back-forward-cache"] if back_forward_cache else None
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                             headless=True)
+                                             headless=True, ignore_default_args=ignored)
         try:
             yield browser
         finally:

@@ -170,3 +170,34 @@ def test_the_report_in_chromium_passes_axe_with_its_colours_and_mark(app, theme)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
         page.screenshot(path=str(SHOTS / f"report-phone-{theme}.png"), full_page=True)
         assert axe_violations(page) == []
+
+
+def test_the_report_html_has_no_id_twice(app, caplog):
+    """Every id in the report is its own (pygal named each chart's legend entries alike)."""
+    land_typical_day(app)
+    html = build(app).html
+    ids = re.findall(r"""\sid=["']([^"']+)["']""", html)
+    assert len(ids) > 10  # the charts' and the map's
+    assert sorted(i for i in set(ids) if ids.count(i) > 1) == []
+    assert not [r.getMessage() for r in caplog.records if "defined twice" in r.getMessage()]  # WeasyPrint
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_a_provisional_report_fits_a_phone(app, theme):
+    """On a phone the "Still in progress" table scrolls in its own box; the page never sideways."""
+    land_typical_day(app)
+    readings = [reading(d, at("2026-03-12 16:30:00"), heart_rate=140, power=150.0) for d in range(1, 61)]
+    put_ride(app.config["LIVE_DB_PATH"], "SN0009", at("2026-03-12 16:30:00"), OMAR, readings, status="open")
+    build(app)
+    with app.test_request_context():
+        path = urlsplit(report_link(DAY)).path
+    with serve(app) as base_url, chromium() as browser:
+        phone = RecordedPage(browser.new_context(bypass_csp=True, color_scheme=theme,
+                                                 viewport={"width": 390, "height": 844}), base_url)
+        page = phone.goto(path)
+        region = page.get_by_role("region", name="Still in progress")
+        expect(region.get_by_role("cell", name="SN0009")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+        page.screenshot(path=str(SHOTS / f"report-provisional-phone-{theme}.png"), full_page=True)
+        assert axe_violations(page) == []

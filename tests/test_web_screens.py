@@ -341,6 +341,20 @@ def test_the_report_view_shows_the_whole_report_without_its_own_scrollbar(app, b
     assert sizes[1] <= sizes[0]  # the frame is as tall as the report: nothing scrolls inside it
 
 
+@pytest.mark.parametrize("system, chosen", [("light", "dark"), ("dark", "light")])
+def test_the_report_in_the_page_takes_the_theme_chosen_on_the_site(app, browse, stored_report, system, chosen):
+    """The framed report follows the site's Dark mode switch, not only the system's setting."""
+    background = {"light": "rgb(255, 255, 255)", "dark": "rgb(15, 18, 22)"}
+    page = log_in(browse(color_scheme=system), f"/reports/{stored_report}")
+    report = page.frame_locator("iframe.report-frame").locator("body")
+    expect(report).to_have_css("background-color", background[system])
+    page.get_by_role("button", name="Dark mode").click()
+    expect(report).to_have_css("background-color", background[chosen])
+    page.reload()  # the choice is remembered, and the report shown in it from the start
+    expect(page.locator("html")).to_have_attribute("data-theme", chosen)
+    expect(report).to_have_css("background-color", background[chosen])
+
+
 # Staff search and pages --------------------------------------------------------------------------
 
 def test_staff_search_ignores_case_and_accents_and_pages_stay_in_range(app, browse):
@@ -466,3 +480,9 @@ def test_the_archive_trend_shows_both_lines_and_more_alerts_read_as_bad_news(app
     page.goto(page.url.split("/reports/")[0] + "/reports/trend.svg")
     assert page.locator("g.axis.y2").count() == 0  # one axis: no line hidden on a second one
     expect(page.locator("g.series path.line")).to_have_count(2)  # rides and riding time
+    # The legend lies inside the picture (its bottom was cut off under the slanted dates).
+    legend = page.evaluate("""() => { const svg = document.documentElement, back = svg.getScreenCTM().inverse();
+        return [...svg.querySelectorAll('.legends text')].map(text => { const b = text.getBBox();
+            const corner = new DOMPoint(b.x + b.width, b.y + b.height).matrixTransform(back.multiply(text.getScreenCTM()));
+            return [text.textContent, corner.x <= svg.viewBox.baseVal.width, corner.y <= svg.viewBox.baseVal.height]; }); }""")
+    assert legend == [["Rides", True, True], ["Riding time (h)", True, True]]

@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import expect
 
 from app.extensions import db
-from tests.browser import axe_violations
-from tests.test_web_screens import browse, log_in  # noqa: F401 (browse: a fixture)
+from tests.browser import RecordedPage, axe_violations, chromium, serve
+from tests.test_web_screens import PHONE, browse, log_in  # noqa: F401 (browse: a fixture)
 from tests.factories import add_alert, add_ride, add_staff, add_user, earlier_today, now
 
 pytestmark = pytest.mark.browser
@@ -127,3 +127,49 @@ def test_staff_tool_pages_pass_axe(app, browse, rides_of_three, theme):
         assert page.evaluate("document.documentElement.dataset.theme") == theme
         found[path] = axe_violations(page)
     assert {path: v for path, v in found.items() if v} == {}
+
+
+def test_staff_pages_with_an_alert_fit_a_phone(app, browse):
+    """On a phone, a page with an alert to acknowledge scrolls its table, never the whole page sideways."""
+    alert_today(app)
+    with app.app_context():
+        add_staff()
+    recorded = browse(**PHONE)
+    log_in(recorded)
+    for path in ("/staff/", "/staff/alerts", "/staff/riders/7"):
+        page = recorded.goto(path)
+        expect(page.get_by_label("Note on the alert of Grace Hopper")).to_have_count(1)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+
+
+@pytest.mark.parametrize("path, label, value, default", [
+    ("/", "State", "above", ""), ("/staff/rides", "Age band", "25-34", ""),
+    ("/staff/leaderboards", "Period", "30d", "7d"), ("/staff/map", "Period", "30d", "7d")])
+def test_after_back_a_filter_shows_what_the_page_shows(app, browse, path, label, value, default):
+    """Choose a filter, show it, go Back: the select says the page's own (unfiltered) value again."""
+    with app.app_context():
+        add_staff()
+    page = log_in(browse(), path)
+    select = page.get_by_role("search").get_by_label(label)
+    select.select_option(value)
+    select.evaluate("el => el.form.requestSubmit()")
+    page.wait_for_url(f"**{label.lower().replace(' ', '_')}={value}*")
+    expect(page.get_by_role("search").get_by_label(label)).to_have_value(value)
+    page.go_back()
+    page.wait_for_url(f"**{path}")
+    expect(page.get_by_role("search").get_by_label(label)).to_have_value(default)
+
+
+def test_after_back_from_the_back_forward_cache_the_fleet_filter_shows_the_url(app):
+    """A page kept whole by the back/forward cache comes back with its filter reset to its URL's."""
+    with serve(app) as base_url, chromium(back_forward_cache=True) as browser:
+        recorded = RecordedPage(browser.new_context(), base_url)
+        page = recorded.goto("/")
+        page.evaluate("window.kept = true")
+        page.get_by_label("State").select_option("above")
+        page.get_by_role("button", name="Search").click()
+        page.wait_for_url("**state=above*")
+        page.go_back(wait_until="commit")
+        expect(page.get_by_label("State")).to_have_value("")
+        assert page.evaluate("window.kept") is True  # the very page, from the cache: not a reload
+        assert recorded.errors == []

@@ -32,13 +32,29 @@ UNWANTED = re.compile(r"<!--.*?-->|<script\b.*?</script>", re.S)
 
 
 def options(colours=(ACCENT,), **overrides) -> dict:
-    """The common chart options, series coloured in order by `colours`, some options replaced."""
-    return {**COMMON, "style": Style(**STYLE_BASE, colors=tuple(colours)), **overrides}
+    """The common chart options, series coloured in order by `colours` (one colour a series), some
+    options replaced. The legend has a column a series, up to 3: pygal makes room under the chart
+    for (series // columns) rows, none for 2 series in 3 columns, and cut that legend off."""
+    columns = max(1, min(COMMON["legend_at_bottom_columns"], len(colours)))
+    return {**COMMON, "style": Style(**STYLE_BASE, colors=tuple(colours)), "legend_at_bottom_columns": columns,
+            **overrides}
 
 
 def render(chart) -> str:
-    """The chart as a static SVG element: no comments, no script."""
-    return UNWANTED.sub("", chart.render(is_unicode=True))
+    """The chart as a static SVG element: no comments, no script, and no id that another chart of
+    the same page has too."""
+    return unique_ids(UNWANTED.sub("", chart.render(is_unicode=True)))
+
+
+def unique_ids(svg: str) -> str:
+    """The SVG with each id inside it prefixed by the chart's own (pygal's `chart-<uuid>`): pygal
+    names every chart's legend entries activate-serie-0, 1, ..., so a page of charts had each id
+    several times (an HTML error, and WeasyPrint's "Anchor defined twice"). Nothing refers to them."""
+    root = re.search(r'<svg\b[^>]*?\sid="([^"]+)"', svg)
+    if root is None:
+        return svg
+    prefix = root[1]
+    return re.sub(r'(\sid=")(?!' + re.escape(prefix) + r'")([^"]+)"', rf'\g<1>{prefix}-\g<2>"', svg)
 
 
 def nice_ticks(top: float, most: int = 6) -> list[int]:
@@ -121,7 +137,7 @@ def zones_chart(minutes: pd.Series) -> str:
 def trend_chart(rows: list[dict]) -> str:
     """Rides and riding hours per report date, oldest first (the archive's trend)."""
     chart = pygal.Line(**options(colours=(ACCENT, ZONE_COLOURS[3]), title="Rides and riding time per report",
-                                 x_label_rotation=-45, width=720, height=320))
+                                 x_label_rotation=-45, width=720, height=340))
     chart.x_labels = [row["date"] for row in rows]
     chart.add("Rides", [row.get("rides") for row in rows])
     # One axis for both: on a second axis the rides line lay hidden under this one.

@@ -61,7 +61,22 @@
     if (editing) { event.preventDefault(); }
   });
 
-  // A stored report is shown in a frame as tall as the report, so the page alone scrolls.
+  // Back to a page kept whole in the back/forward cache: its filters go back to the values the
+  // page was rendered with (its URL's), not the ones chosen just before leaving it.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      document.querySelectorAll('form[role="search"]').forEach(function (form) { form.reset(); });
+    }
+  });
+
+  // A stored report is shown in a frame as tall as the report, so the page alone scrolls, and in
+  // the theme chosen on the site (the report has no script: its root's data-theme is set from here).
+  function themeFrame(frame) {
+    try { frame.contentDocument.documentElement.dataset.theme = root.dataset.theme; } catch (e) { /* not loaded yet */ }
+  }
+  document.addEventListener("deloton:theme", function () {
+    document.querySelectorAll("iframe[data-fit-content]").forEach(themeFrame);
+  });
   function fitFrame(frame) {
     try {
       var border = frame.offsetHeight - frame.clientHeight;
@@ -69,8 +84,9 @@
     } catch (e) { /* not loaded yet: the load event fits it */ }
   }
   document.querySelectorAll("iframe[data-fit-content]").forEach(function (frame) {
-    frame.addEventListener("load", function () { fitFrame(frame); });
+    frame.addEventListener("load", function () { themeFrame(frame); fitFrame(frame); });
     window.addEventListener("resize", function () { fitFrame(frame); });
+    themeFrame(frame);
     fitFrame(frame);
   });
 })();
