@@ -89,6 +89,12 @@ def age_band(age: int | None) -> str | None:
     return AGE_BANDS[bisect_right(AGE_BAND_EDGES, age)]
 
 
+def format_bpm(value: float) -> str:
+    """A limit as riders read it: 180, or 182.8 when it is not whole (never rounded: 182.8 rounded
+    would read "183 bpm is over 183 bpm"), in the alert email and on the screens alike."""
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+
+
 def hr_limit_bpm(age: int | None, gender: str | None, formula: str = "tanaka") -> float | None:
     """The maximum safe heart rate for an age by the chosen formula (docs/specification.md#ride-figures)."""
     if age is None:

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from app.blueprints.live import bp
-from app.services.alerts.delivery import format_bpm
+from app.domain.rider import format_bpm
 
 
 @bp.app_template_filter("elapsed")
@@ -28,8 +28,7 @@ def num(value, digits: int = 0) -> str:
 
 @bp.app_template_filter("bpm")
 def bpm(value) -> str:
-    """A heart-rate limit as the alert email writes it (180, or 182.8 when not whole): rounded, a
-    limit of 182.8 would read "183 bpm is over 183 bpm"; a dash when there is none."""
+    """A heart-rate limit as the alert email writes it (domain.rider.format_bpm); a dash when none."""
     return "–" if value is None else format_bpm(value)
 
 

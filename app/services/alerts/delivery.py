@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, render_template
 from flask_mail import Message
 
-from app.domain.rider import age_years, formula_description, parse_rider
+from app.domain.rider import age_years, format_bpm, formula_description, parse_rider
 from app.extensions import db, dialect_insert
 from app.live.store import from_text
 from app.models import HrAlert, Ride, utcnow
@@ -92,11 +92,6 @@ def _compose(alert: HrAlert, details: dict, hr_formula: str, started_at: datetim
                      f"{context['limit']} bpm")
     alert.body_text = render_template("email/hr_alert.txt", **context)
     alert.body_html = render_template("email/hr_alert.html", **context)
-
-
-def format_bpm(value: float) -> str:
-    """A limit as riders read it: 180, or 179.3 when it is not whole."""
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
 
 def _send(alert: HrAlert) -> str:
