@@ -11,15 +11,13 @@ from app import start_app
 from app.live import store
 from app.extensions import db
 from app.stream import failures, kafka_io, pipeline
-from app.stream.committer import BackgroundCommit
-from app.stream.fence import Fenced
 from app.stream.landed import Forgetter
 from app.stream.outbox import Relay
 from app.stream.rides import BikeCache, Settings
 from app.stream.simulate import Fleet
+from app.stream.writer import IDLE_SWEEP_S, StoreWriter, WriterProcess
 
 log = logging.getLogger("consumer")
-IDLE_SWEEP_S = 5.0
 # --exit-when-idle waits at most this long for a first partition (a group may be rebalancing).
 JOIN_WAIT_S = 60.0
 # New container objects between collections of the youngest generation (Python's default: 700).
@@ -87,94 +85,49 @@ class Idle:
         return time.monotonic() - self.last_message >= self.exit_after_s
 
 
-def run_kafka(args, config, conn, settings, relay, stop, forgetter) -> None:
-    """Poll, store each poll in one transaction (forgetting the rides landed meanwhile), then
-    commit the offsets to Kafka. A batch's commit (and the outbox relay after it) runs in the
-    background while the next poll is decoded and parsed; the connection is used for nothing else
-    until it is done (docs/stream.md, "One batch in flight")."""
+def run_kafka(args, config, writer, stop) -> None:
+    """Poll, and hand each poll to the live store's writer (app/stream/writer.py), which stores it
+    in one transaction in a process of its own while the next poll is read; once it is stored,
+    commit its offsets to Kafka (docs/stream.md, "Two processes")."""
     servers = args.bootstrap_servers or config["KAFKA_BOOTSTRAP_SERVERS"]
     group_id = args.group_id or config["KAFKA_GROUP_ID"]
     consumer = kafka_io.build_consumer(servers, group_id, config["KAFKA_MAX_POLL_RECORDS"])
     start = "earliest" if args.from_beginning else config["KAFKA_START"]
-    background = BackgroundCommit(conn, after=relay.run)
-    assignments = kafka_io.Assignments(consumer, conn, servers, settings.backtrack_max, start, group_id,
-                                       wait_for_store=background.join)
+    assignments = kafka_io.Assignments(consumer, writer, servers, config["BACKTRACK_MAX_MESSAGES"],
+                                       start, group_id)
     consumer.subscribe(topics=[args.topic or config["KAFKA_TOPIC"]], listener=assignments)
-    idle, changes, in_flight = Idle(args.exit_when_idle, joined=False), 0, []
+    idle, changes, in_flight = Idle(args.exit_when_idle, joined=False), 0, None
     try:
         while not stop.now and not idle.exhausted():
-            messages = assignments.only_new(kafka_io.to_messages(poll(consumer, conn, servers, background)))
-            parsed = pipeline.parse_messages(messages)
-            if in_flight and not finish_batch(consumer, conn, assignments, background, in_flight):
+            messages = assignments.only_new(kafka_io.to_messages(poll(consumer, writer, servers)))
+            if in_flight is not None and not finish_batch(consumer, assignments, writer, in_flight):
                 assignments.rewind(messages)  # read again after the batch that did not land
-                messages = parsed = []
-            in_flight = []
-            sweep_idle(conn, settings, idle, assignments.active_since, assignments.leases)
-            forget = forgetter.due(conn)
-            if not messages:
-                pipeline.forget_rides(conn, forget)
-                relay.run()
-            elif store_batch(consumer, conn, assignments, messages, settings, forget, parsed, background):
-                in_flight = messages
+                messages = []
+            writer.submit(messages, assignments.active_since)
+            in_flight = messages
             # Joining the group takes a while: idleness counts from the latest assignment.
             idle.saw(len(messages) + assignments.changes - changes)
             idle.joined = idle.joined or assignments.changes > 0
             changes = assignments.changes
-        if in_flight:
-            finish_batch(consumer, conn, assignments, background, in_flight)
+        if in_flight is not None:
+            finish_batch(consumer, assignments, writer, in_flight)
     finally:
-        background.join()
         consumer.close(autocommit=False)
 
 
-def store_batch(consumer, conn, assignments, messages, settings, forget=(), parsed=None,
-                background=None) -> bool:
-    """Store one poll's messages under this consumer's leases (forgetting the landed rides `forget`
-    in the same transaction) and commit their offsets to Kafka; with `background`, the commit is
-    started there and finish_batch() ends it. False when the batch was refused because a
-    rebalance gave one of its partitions to another consumer (nothing written: the new owner reads
-    them from the saved position), or rolled back because it crossed another writer (read again)."""
-    try:
-        pipeline.process_batch(conn, messages, settings, forget=forget, leases=assignments.leases,
-                               cache=assignments.bikes, parsed=parsed,
-                               commit=background.start if background else None)
-    except Fenced as exc:
-        log.warning("%s; it is read again by whoever holds them now", exc)
-        assignments.rewind(messages)
-        return False
-    except store.Transient as exc:  # two writers crossed on a row (an unkeyed bike that moved)
-        log.warning("batch rolled back, read again: %s", exc)
-        assignments.rewind(messages)
-        return False
-    if background is None:
-        landed(consumer, conn, messages)
-    return True
+def finish_batch(consumer, assignments, writer, messages) -> bool:
+    """Wait for the writer to store the batch `messages`, then commit its offsets to Kafka; False
+    when it was refused or rolled back (nothing of it written: its partitions are read again)."""
+    if writer.result():
+        kafka_io.commit(consumer, messages)
+        return True
+    assignments.rewind(messages)
+    return False
 
 
-def finish_batch(consumer, conn, assignments, background, messages) -> bool:
-    """Wait for the background commit of the batch `messages`, then commit its offsets to Kafka;
-    False when that commit crossed another writer (nothing of the batch written: read again)."""
-    try:
-        background.result()
-    except store.Transient as exc:
-        log.warning("batch rolled back at its commit, read again: %s", exc)
-        assignments.bikes.clear()  # the batch changed them in memory
-        assignments.rewind(messages)
-        return False
-    landed(consumer, conn, messages)
-    return True
-
-
-def landed(consumer, conn, messages) -> None:
-    """After a batch's commit: its offsets to Kafka, and its partitions' read failures cleared."""
-    kafka_io.commit(consumer, messages)
-    failures.clear(conn, messages)
-
-
-def poll(consumer, conn, servers: str, background=None) -> dict:
+def poll(consumer, writer, servers: str) -> dict:
     """One poll. A batch the Kafka client cannot decode pauses its partition and is recorded for
-    /healthz and `deloton stats`, so the other partitions go on; restarting would only meet it again
-    (once `background`'s commit in flight is done)."""
+    /healthz and `deloton stats`, so the other partitions go on; restarting would only meet it again."""
     try:
         return consumer.poll(timeout_ms=500)
     except failures.UNREACHABLE as exc:
@@ -187,12 +140,10 @@ def poll(consumer, conn, servers: str, background=None) -> dict:
         unreadable = failures.locate(servers, consumer)
         if not unreadable:
             raise exc  # not a batch of one partition: an error the operator must see at once
-        if background is not None:
-            background.join()
         for tp, offset, error in unreadable:
             consumer.pause(tp)
             reason = failures.describe(error)
-            failures.record(conn, tp, offset, reason)
+            writer.record_failure(tp.topic, tp.partition, offset, reason)
             log.error("partition %s/%s cannot be read at offset %s (%s): paused; see "
                       "docs/reliability.md, 'A batch the consumer cannot decode'",
                       tp.topic, tp.partition, offset, reason)
@@ -211,22 +162,20 @@ def run_simulated(args, conn, settings, relay, stop, forgetter) -> None:
             offset += 1
         pipeline.process_batch(conn, messages, settings, track_positions=False,
                                forget=forgetter.due(conn), cache=cache)
-        sweep_idle(conn, settings, idle, active_since, None)
+        if idle.sweep_due():
+            pipeline.end_idle_rides(conn, settings, active_since, [("simulated", 0)])
         relay.run()
         if args.speed > 0:
             time.sleep(max(0.0, started + fleet.seconds / args.speed - time.monotonic()))
 
 
-def sweep_idle(conn, settings, idle, active_since, leases) -> None:
-    """Now and then, end the rides of silent bikes (on the partitions this consumer holds, under
-    their leases; a simulated fleet has one partition)."""
-    if not idle.sweep_due():
-        return
-    partitions = leases.owned() if leases is not None else [("simulated", 0)]
-    try:
-        pipeline.end_idle_rides(conn, settings, active_since, partitions, leases)
-    except Fenced as exc:
-        log.warning("idle sweep refused: %s", exc)
+def store_writer(app, settings: Settings) -> StoreWriter:
+    """The live store's side of the consumer, with its connections (opened in the process that
+    uses them)."""
+    conn = store.connect(app.config["LIVE_DB_PATH"])
+    with app.app_context():
+        forgetter = Forgetter(db.engine)
+    return StoreWriter(conn, settings, Relay(conn, app.config["REDIS_URL"]), forgetter)
 
 
 def main(argv=None) -> None:
@@ -235,27 +184,26 @@ def main(argv=None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("kafka").setLevel(logging.ERROR)
     app = start_app()
-    settings = Settings.from_config(app.config)
-    conn = store.connect(app.config["LIVE_DB_PATH"])
-    relay, stop = Relay(conn, app.config["REDIS_URL"]), Stop()
-    with app.app_context():
-        forgetter = Forgetter(db.engine)
+    settings, stop = Settings.from_config(app.config), Stop()
     # The app's modules live as long as the process: the cycle collector need not walk them again
     # and again while batches come and go (without this the ingest rate was a quarter lower).
     gc.freeze()
     # A batch makes tens of thousands of objects that live until it is stored: collecting the
     # young ones every 700 (Python's default) walked them over and over: a third of parsing's time.
     gc.set_threshold(YOUNG_GC_THRESHOLD)
-    try:
-        if args.simulate:
-            run_simulated(args, conn, settings, relay, stop, forgetter)
-        else:
-            run_kafka(args, app.config, conn, settings, relay, stop, forgetter)
-        relay.run()
-    finally:
-        relay.close()
-        conn.close()
-        log.info("consumer stopped cleanly")
+    if args.simulate:
+        writer = store_writer(app, settings)
+        try:
+            run_simulated(args, writer.conn, settings, writer.relay, stop, writer.forgetter)
+        finally:
+            writer.close()
+    else:
+        writer = WriterProcess(lambda: store_writer(app, settings))
+        try:
+            run_kafka(args, app.config, writer, stop)
+        finally:
+            writer.close()
+    log.info("consumer stopped cleanly")
 
 
 if __name__ == "__main__":

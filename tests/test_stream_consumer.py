@@ -8,6 +8,8 @@ from kafka.errors import KafkaConnectionError
 
 import consumer
 from app.live import store
+from app.stream.rides import Settings
+from app.stream.writer import StoreWriter
 from tests.test_stream_kafka import PROJECT, consumer_env, count
 from tests.waiting import free_port, wait_for
 
@@ -48,5 +50,5 @@ class BrokerAway:
 
 def test_a_broker_that_cannot_be_reached_is_waited_for_not_a_crash_nor_a_paused_partition(tmp_path):
     conn = store.connect(str(tmp_path / "live.db"))
-    assert consumer.poll(BrokerAway(), conn, f"127.0.0.1:{free_port()}") == {}
+    assert consumer.poll(BrokerAway(), StoreWriter(conn, Settings()), f"127.0.0.1:{free_port()}") == {}
     assert conn.execute("SELECT COUNT(*) FROM consumer_failures").fetchone()[0] == 0

@@ -14,6 +14,7 @@ from app.live import store
 from app.stream import kafka_io
 from app.stream.produce import build_producer, produce_fleet
 from app.stream.rides import Settings
+from app.stream.writer import StoreWriter
 from tests.conftest import KAFKA_SERVERS
 from tests.waiting import wait_for
 
@@ -31,9 +32,9 @@ class Member:
     """One consumer of the group, run by the test one poll at a time with consumer.py's own steps."""
 
     def __init__(self, topic: str, group: str, live: str, **options):
-        self.conn = store.connect(live)
+        self.writer = StoreWriter(store.connect(live), Settings())
         self.kafka = kafka_io.build_consumer(KAFKA_SERVERS, group, 300, **options)
-        self.assignments = kafka_io.Assignments(self.kafka, self.conn, KAFKA_SERVERS, 5000, "latest", group)
+        self.assignments = kafka_io.Assignments(self.kafka, self.writer, KAFKA_SERVERS, 5000, "latest", group)
         self.kafka.subscribe(topics=[topic], listener=self.assignments)
 
     def poll(self) -> list:
@@ -42,7 +43,8 @@ class Member:
 
     def store(self, messages: list) -> bool:
         """consumer.py's write of one batch; False when it was refused."""
-        return consumer_main.store_batch(self.kafka, self.conn, self.assignments, messages, Settings())
+        self.writer.submit(messages, self.assignments.active_since)
+        return consumer_main.finish_batch(self.kafka, self.assignments, self.writer, messages)
 
     def run(self, done, timeout_s: float = 90) -> None:
         """Poll and store until done() (or the timeout: the assertions then say what is missing)."""
@@ -57,7 +59,7 @@ class Member:
 
     def close(self) -> None:
         self.kafka.close(autocommit=False)
-        self.conn.close()
+        self.writer.close()
 
 
 def stored(live: str) -> dict:

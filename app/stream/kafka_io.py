@@ -5,10 +5,7 @@ import time
 from kafka import ConsumerRebalanceListener, KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.errors import CommitFailedError, KafkaError
 
-from app.live import ingest, store
-from app.stream.fence import Leases
 from app.stream.parse import Boundary, Quarantined, System, decode_value, parse_line
-from app.stream.rides import BikeCache
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +47,6 @@ def commit(consumer: KafkaConsumer, messages) -> None:
     except (CommitFailedError, KafkaError) as exc:
         # A rebalance in progress: the next owner seeks to the position saved in the live store.
         log.warning("offset commit to Kafka failed (the live store keeps the position): %s", exc)
-
-
-def saved_position(conn: store.Connection, tp: TopicPartition) -> int | None:
-    """The next offset the live store has for a partition, or None for a partition never read."""
-    row = ingest.position(conn, tp.topic, tp.partition)
-    return row[0] if row else None
 
 
 def backtrack_offset(bootstrap_servers: str, tp: TopicPartition, max_messages: int,
@@ -147,23 +138,18 @@ class Assignments(ConsumerRebalanceListener):
     group's offset committed in Kafka (a lost live store), or, with none, backtracks from the end
     to the rides in progress."""
 
-    def __init__(self, consumer: KafkaConsumer, conn: store.Connection, bootstrap_servers: str,
-                 backtrack_max: int, start: str = "latest", group_id: str | None = None,
-                 wait_for_store=lambda: None):
-        self.consumer, self.conn, self.group_id = consumer, conn, group_id
-        # Called before the live store is used here: consumer.py's batch commit may be in flight.
-        self.wait_for_store = wait_for_store
+    def __init__(self, consumer: KafkaConsumer, writer, bootstrap_servers: str,
+                 backtrack_max: int, start: str = "latest", group_id: str | None = None):
+        # writer: the live store's side (app/stream/writer.py), which holds the leases.
+        self.consumer, self.writer, self.group_id = consumer, writer, group_id
         self.bootstrap_servers, self.backtrack_max, self.start = bootstrap_servers, backtrack_max, start
         self.active_since: dict[int, float] = {}
         self.resumes: dict[TopicPartition, Resume] = {}
         self.changes = 0  # how many assignments so far (--exit-when-idle counts from the latest)
-        self.leases = Leases()
-        self.bikes = BikeCache()  # the bikes of the partitions held, as the batches left them
 
     def on_partitions_revoked(self, revoked):
         """Forget the revoked partitions (their position stays saved in the live store)."""
-        self.leases.drop((tp.topic, tp.partition) for tp in revoked)
-        self.bikes.clear()  # another consumer may write them now
+        self.writer.release([(tp.topic, tp.partition) for tp in revoked])
         for tp in revoked:
             self.active_since.pop(tp.partition, None)
             self.resumes.pop(tp, None)
@@ -175,14 +161,11 @@ class Assignments(ConsumerRebalanceListener):
     def on_partitions_assigned(self, assigned):
         """Take each new partition's lease, then seek it to where it starts."""
         log.info("assigned partitions %s", sorted(tp.partition for tp in assigned))
-        self.wait_for_store()
         group = self.consumer.group_metadata()
-        self.bikes.clear()  # another consumer may have written them while they were not ours
-        # Before reading the positions: a batch of the previous owner still writing ends first.
-        self.leases.take(self.conn, [(tp.topic, tp.partition) for tp in assigned],
-                         group.generation_id, group.member_id)
+        saved = self.writer.take([(tp.topic, tp.partition) for tp in assigned],
+                                 group.generation_id, group.member_id)
         for tp in assigned:
-            offset = saved_position(self.conn, tp)
+            offset = saved[tp.topic, tp.partition]
             if offset is None:
                 offset = self.first_offset(tp)
             self.consumer.seek(tp, offset)
@@ -215,9 +198,10 @@ class Assignments(ConsumerRebalanceListener):
     def rewind(self, messages: list) -> None:
         """After a refused batch: the partitions still assigned re-read from their saved position
         (the others' new owner does; a rejoin seeks them all anyway)."""
-        assignment = self.consumer.assignment()
-        for tp in {TopicPartition(m.topic, m.partition) for m in messages} & assignment:
-            offset = saved_position(self.conn, tp)
+        partitions = {TopicPartition(m.topic, m.partition) for m in messages} & self.consumer.assignment()
+        saved = self.writer.positions([(tp.topic, tp.partition) for tp in partitions])
+        for tp in partitions:
+            offset = saved[tp.topic, tp.partition]
             if offset is not None:
                 self.consumer.seek(tp, offset)
 

@@ -30,36 +30,35 @@ class Message:
 
 
 @contextmanager
-def transaction(conn: store.Connection, partitions=None, leases=None, commit=None):
+def transaction(conn: store.Connection, partitions=None, leases=None):
     """One write transaction holding the locks of its (topic, partition) pairs (the whole store
     on SQLite); with `leases`, refused (Fenced, nothing written) unless the consumer still holds
-    every one of them. `commit`: what commits it (conn.commit, or a background commit's start)."""
+    every one of them."""
     store.begin_write(conn, partitions)
     try:
         if leases is not None:
             leases.check(conn, partitions)
         yield
+        conn.commit()  # PostgreSQL may refuse it (a serialization failure): rolled back below
     except BaseException:
         conn.rollback()
         raise
-    (commit or conn.commit)()
 
 
 def process_batch(conn: store.Connection, messages, settings: Settings,
                   track_positions: bool = True, forget=(), leases=None,
-                  cache: BikeCache | None = None, parsed=None, commit=None) -> Counter:
+                  cache: BikeCache | None = None, parsed=None) -> Counter:
     """Store one poll's messages in one transaction, forgetting the `forget` rides (landed in the
     warehouse, app/stream/landed.py) in it too; return what was counted. With `leases`
     (app/stream/fence.py), raise Fenced and write nothing if a partition was lost meanwhile. With
     `cache`, the bikes of earlier batches are taken from it rather than read again. `parsed`: the
-    messages' parse_messages() when done already; `commit`: as transaction() takes it (when it
-    commits later, the caller clears `cache` if that commit fails)."""
+    messages' parse_messages() when done already."""
     if parsed is None:
         # Parsing needs no live store: done before the write lock, so other consumers can write meanwhile.
         parsed = parse_messages(messages)
     partitions = sorted({(m.topic, m.partition) for m in messages})
     try:
-        with transaction(conn, partitions, leases, commit):
+        with transaction(conn, partitions, leases):
             batch = Batch(conn, settings, track_positions)
             batch.load(messages, parsed, cache, partitions)
             batch.handle_all(messages, parsed)

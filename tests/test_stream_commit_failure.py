@@ -1,5 +1,5 @@
-"""consumer.py commits each batch in the background while it reads the next: a commit that fails
-there (PostgreSQL refusing it as a serialization failure) loses nothing and stores nothing twice."""
+"""consumer.py's writer process commits each batch while the consumer reads the next: a commit that
+fails there (PostgreSQL refusing it as a serialization failure) loses nothing and stores nothing twice."""
 import os
 import subprocess
 import sys
@@ -41,13 +41,13 @@ def run_consumer(topic: str, live: str, tmp_path) -> str:
     env = {**os.environ, "LIVE_DB_PATH": live, "KAFKA_BOOTSTRAP_SERVERS": KAFKA_SERVERS,
            "DATABASE_URL": f"sqlite:///{tmp_path / 'warehouse.db'}", "KAFKA_MAX_POLL_RECORDS": "200"}
     done = subprocess.run([sys.executable, str(PROJECT / "consumer.py"), "--topic", topic,
-                           "--group-id", f"background-{uuid.uuid4().hex[:8]}", "--exit-when-idle", "4"],
+                           "--group-id", f"commit-failure-{uuid.uuid4().hex[:8]}", "--exit-when-idle", "4"],
                           env=env, cwd=PROJECT, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stderr
 
 
-def test_a_batch_whose_background_commit_fails_is_read_again_and_stored_once(pg_live, kafka_topic, tmp_path):
+def test_a_batch_whose_commit_fails_is_read_again_and_stored_once(pg_live, kafka_topic, tmp_path):
     sent, telemetry = produce(kafka_topic)
     with closing(store.connect(pg_live)) as conn:
         with conn:  # read every partition from its start
@@ -61,7 +61,7 @@ def test_a_batch_whose_background_commit_fails_is_read_again_and_stored_once(pg_
             conn.execute(UNDO)
             conn.commit()
 
-    assert "batch rolled back at its commit, read again" in log
+    assert "batch rolled back, read again" in log
     after = stored(pg_live)
     assert after["counters"]["messages"] == sent and "duplicates" not in after["counters"]
     assert after["readings"] == after["counters"]["readings"] == telemetry
