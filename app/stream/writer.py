@@ -133,7 +133,7 @@ class WriterProcess:
         # fork: the child starts with the app's modules loaded, before any connection is opened.
         context = multiprocessing.get_context("fork")
         self.pipe, child_end = context.Pipe()
-        self.process = context.Process(target=serve, args=(child_end, make_writer),
+        self.process = context.Process(target=serve, args=(child_end, make_writer, self.pipe),
                                        name="live-store-writer")
         self.process.start()
         child_end.close()
@@ -216,8 +216,9 @@ class WriterProcess:
                              f"{self.process.exitcode})") from None
 
 
-def serve(pipe, make_writer: Callable[[], StoreWriter]) -> None:
+def serve(pipe, make_writer: Callable[[], StoreWriter], consumer_end) -> None:
     """The writer process: answer the consumer's calls in order until it closes (or is gone)."""
+    consumer_end.close()  # the fork's copy of it: with it open, a dead consumer's pipe never ends
     # Ctrl-C and a service manager's SIGTERM reach every process of the group: the consumer decides
     # when to stop, and closes this one after its last batch.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
