@@ -174,6 +174,7 @@ def store_writer(app, settings: Settings) -> StoreWriter:
     uses them)."""
     conn = store.connect(app.config["LIVE_DB_PATH"])
     with app.app_context():
+        db.engine.dispose(close=False)  # in a forked writer: no connection of the parent's pool
         forgetter = Forgetter(db.engine)
     return StoreWriter(conn, settings, Relay(conn, app.config["REDIS_URL"]), forgetter)
 
