@@ -3,11 +3,12 @@
 Produces a simulated fleet (default 400 bikes x 300 s) to a fresh topic on the real broker for each
 partition count, then measures in the same run:
 - the baseline: a bare kafka-python loop that polls and `json.loads` every message;
-- consumer.py (one process, and two processes in one group) reading the same topic into a fresh
-  live store, with its positions set to the start of each partition.
+- consumer.py (one, and two in one group) reading the same topic into a fresh live store, with its
+  positions set to the start of each partition. Each consumer.py is two processes, its Kafka side
+  and its live-store writer (docs/stream.md, "Two processes"); "processes" below counts consumers.
 With --live-url postgresql://... the live store is that PostgreSQL database (emptied first); with
---pin each consumer process is pinned to a core of its own (os.sched_setaffinity), and each run
-prints the CPU seconds of every consumer process and, on PostgreSQL, how often a consumer was seen
+--pin each consumer (with its writer) is pinned to a core of its own (os.sched_setaffinity), and
+each run prints the CPU seconds of every consumer (its writer's included) and, on PostgreSQL, how often a consumer was seen
 waiting on a lock (pg_stat_activity, sampled every 50 ms).
 Throughput is messages per second from the first stored batch to the last message for the bare
 loop and one process; with several processes, from the moment they all hold partitions (the group

@@ -8,6 +8,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from kafka import TopicPartition
+
 from app.live import ingest, store
 from app.stream import failures, pipeline
 from app.stream.fence import Fenced, Leases
@@ -52,7 +54,7 @@ class StoreWriter:
 
     def record_failure(self, topic: str, partition: int, offset: int, reason: str) -> None:
         """Remember a partition the Kafka client cannot read (app/stream/failures.py)."""
-        failures.record(self.conn, _TopicPartition(topic, partition), offset, reason)
+        failures.record(self.conn, TopicPartition(topic, partition), offset, reason)
 
     def submit(self, messages: list, active_since: dict) -> None:
         """Store one poll's messages (none: only the upkeep); result() tells how it went."""
@@ -113,13 +115,6 @@ class StoreWriter:
             self.conn.close()
 
 
-class _TopicPartition:
-    """The two fields failures.record reads of a kafka TopicPartition."""
-
-    def __init__(self, topic: str, partition: int):
-        self.topic, self.partition = topic, partition
-
-
 class WriterGone(RuntimeError):
     """The writer process ended without being asked to (its error was logged there)."""
 
@@ -135,18 +130,18 @@ class WriterProcess:
         self.pipe, child_end = context.Pipe()
         self.process = context.Process(target=serve, args=(child_end, make_writer, self.pipe),
                                        name="live-store-writer")
-        self.process.start()
-        child_end.close()
-        ready = self._receive()  # the writer's connections are open, or why they could not be
-        if isinstance(ready, BaseException):
-            self.process.join()
-            raise ready
         self.in_flight = False
         self.outcome: bool | BaseException = True
         # Revoked partitions, noted from whichever thread the Kafka client calls back in and sent
         # with the next call (a revoke needs no answer: the leases in the live store fence).
         self.released: list = []
         self.lock = threading.Lock()
+        self.process.start()
+        child_end.close()
+        ready = self._receive()  # the writer's connections are open, or why they could not be
+        if isinstance(ready, BaseException):
+            self.process.join()
+            raise ready
 
     def take(self, partitions, generation: int, member: str) -> dict:
         """As StoreWriter.take, once the batch in flight is done."""
