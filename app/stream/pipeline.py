@@ -3,8 +3,8 @@ import logging
 import time
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 from app.domain.alert_rule import advance
 from app.live import ingest, store
@@ -18,9 +18,9 @@ COUNTERS = ("messages", "readings", "rides_started", "rides_ended", "rides_disca
             "quarantined", "dropped_halves", "orphans", "duplicates")
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
-    """One Kafka message (or a simulated one)."""
+class Message(NamedTuple):
+    """One Kafka message (or a simulated one): a tuple, as kafka-python's records are, since the
+    writer process builds one for every message it is handed."""
 
     topic: str
     partition: int
