@@ -10,7 +10,7 @@ turn so that a "before" and an "after" share the same minutes:
   (on this machine) also its backend's CPU per message.
 - `realtime`: `bench/fleet_load.py --bikes N` into a fresh 8-partition topic and `consumer.py` of
   each checkout reading it in turn (SQLite live store, started at the topic's end); the
-  consumer's CPU (user + system, /proc) over `--window` s after `--warm` s, per message stored.
+  consumer's CPU (user + system, its writer process's included) over `--window` s after `--warm` s, per message stored.
   The first checkout is run once more at the start, untimed: the first consumer on a fresh topic
   pays for the broker's warm-up.
 Usage: .venv/bin/python bench/consumer_cpu.py batch|realtime [--bikes 3000] [--code-dir DIR ...]
@@ -28,6 +28,8 @@ import time
 import uuid
 import zlib
 from pathlib import Path
+
+import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
 PHASES = ("parse_messages", "load", "flush", "commit")
@@ -134,9 +136,12 @@ class TimedCommit:
 
 
 def process_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds so far of a process and its children (consumer.py's writer)."""
+    total = 0.0
+    for process in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
+        spent = process.cpu_times()
+        total += spent.user + spent.system
+    return total
 
 
 def stored_messages(live: str) -> int:
