@@ -15,7 +15,8 @@ from app.stream.pipeline import Message
 from app.stream.rides import Settings
 from app.stream.simulate import Fleet
 from app.stream.writer import StoreWriter, WriterProcess
-from tests.test_stream_kafka import PROJECT, consumer_env
+from tests.test_stream_kafka import PROJECT, consumer_env, start_consumer
+from tests.waiting import wait_for
 
 TOPIC = "deloton"
 
@@ -126,3 +127,17 @@ def wait_gone(pid: int, timeout_s: float) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def test_a_consumer_whose_writer_dies_stops_with_an_error_instead_of_hanging(tmp_path, redis_url,
+                                                                             kafka_topic):
+    consumer = start_consumer(kafka_topic, "writer-dies", consumer_env(tmp_path / "live.db", redis_url),
+                              idle_s=120)
+    try:
+        writer = wait_for(lambda: psutil.Process(consumer.pid).children())[0]
+        writer.kill()  # as the kernel's out-of-memory killer would
+        assert consumer.wait(timeout=60) != 0
+    finally:
+        if consumer.poll() is None:
+            consumer.kill()
+    assert "the live-store writer process ended" in consumer.log_path.read_text()
