@@ -3,13 +3,14 @@ import signal
 import subprocess
 import sys
 
+import pytest
 from kafka import TopicPartition
-from kafka.errors import KafkaConnectionError
+from kafka.errors import KafkaConnectionError, KafkaError
 
 import consumer
 from app.live import store
 from app.stream.rides import Settings
-from app.stream.writer import StoreWriter
+from app.stream.writer import StoreWriter, WriterGone
 from tests.test_stream_kafka import PROJECT, consumer_env, count
 from tests.waiting import free_port, wait_for
 
@@ -46,6 +47,21 @@ class BrokerAway:
 
     def position(self, tp):
         return 0
+
+
+class WriterDiedInCallback(BrokerAway):
+    """A Kafka consumer whose rebalance callback met a dead writer: kafka-python 3 raises the
+    callback's error from poll() as the cause of a KafkaError."""
+
+    def poll(self, timeout_ms):
+        raise KafkaError("User rebalance callback throws an error") from WriterGone("the writer ended")
+
+
+def test_a_writer_gone_in_a_rebalance_callback_stops_the_consumer_with_that_reason(tmp_path):
+    conn = store.connect(str(tmp_path / "live.db"))
+    with pytest.raises(WriterGone, match="the writer ended"):
+        consumer.poll(WriterDiedInCallback(), StoreWriter(conn, Settings()), f"127.0.0.1:{free_port()}")
+    assert conn.execute("SELECT COUNT(*) FROM consumer_failures").fetchone()[0] == 0
 
 
 def test_a_broker_that_cannot_be_reached_is_waited_for_not_a_crash_nor_a_paused_partition(tmp_path):

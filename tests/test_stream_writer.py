@@ -129,15 +129,18 @@ def wait_gone(pid: int, timeout_s: float) -> bool:
     return False
 
 
+@pytest.mark.parametrize("moment", ["starting", "reading"])
 def test_a_consumer_whose_writer_dies_stops_with_an_error_instead_of_hanging(tmp_path, redis_url,
-                                                                             kafka_topic):
+                                                                             kafka_topic, moment):
     consumer = start_consumer(kafka_topic, "writer-dies", consumer_env(tmp_path / "live.db", redis_url),
                               idle_s=120)
     try:
         writer = wait_for(lambda: psutil.Process(consumer.pid).children())[0]
+        if moment == "reading":  # past the assignment: the writer dies between batches
+            wait_for(lambda: "has no saved position" in consumer.log_path.read_text())
         writer.kill()  # as the kernel's out-of-memory killer would
         assert consumer.wait(timeout=60) != 0
     finally:
         if consumer.poll() is None:
             consumer.kill()
-    assert "the live-store writer process ended" in consumer.log_path.read_text()
+    assert "WriterGone: the live-store writer process ended (exit status -9)" in consumer.log_path.read_text()

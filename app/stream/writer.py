@@ -179,7 +179,7 @@ class WriterProcess:
         try:
             self._settle()
             self._send("close")
-        except (OSError, WriterGone):
+        except WriterGone:
             pass  # it has ended already
         self.process.join()
         self.pipe.close()
@@ -201,14 +201,20 @@ class WriterProcess:
     def _send(self, name: str, *args) -> None:
         with self.lock:
             released, self.released = self.released, []
-        self.pipe.send((name, args, released))
+        try:
+            self.pipe.send((name, args, released))
+        except OSError:  # a broken pipe: the writer has ended
+            raise self._gone() from None
 
     def _receive(self):
         try:
             return self.pipe.recv()
-        except EOFError:
-            raise WriterGone(f"the live-store writer process ended (exit status "
-                             f"{self.process.exitcode})") from None
+        except (EOFError, OSError):
+            raise self._gone() from None
+
+    def _gone(self) -> WriterGone:
+        self.process.join(timeout=5)
+        return WriterGone(f"the live-store writer process ended (exit status {self.process.exitcode})")
 
 
 def serve(pipe, make_writer: Callable[[], StoreWriter], consumer_end) -> None:
