@@ -11,7 +11,7 @@ per minute against rides ended by the consumer, the closeout's backlog (ended ri
 forgotten), and CPU and memory of each process: the system's (its processes and the services) apart
 from the load generator's and the bench's own.
 Usage: .venv/bin/python bench/fleet.py [--sizes 500 2000 5000] [--seconds 90] [--partitions 8]
-       [--consumers 1] [--workers 1] [--ride-seconds S] [--until-behind]
+       [--consumers 1] [--workers 1] [--ride-seconds S] [--generator-nice N] [--until-behind]
 Needs `make services` (PostgreSQL, Redis, Kafka). Redis: BENCH_REDIS_URL (default database 8), which
 the script flushes before each size: do not point it at a database anything else uses.
 """
@@ -50,7 +50,7 @@ def run_size(args, bikes: int, warehouse: Warehouse, tmp: Path) -> dict:
     system = System(ROOT, tmp / f"{bikes}", warehouse.url, REDIS, SERVERS, topic)
     try:
         system.start(args.consumers, args.workers)
-        system.start_fleet(bikes, args.ride_seconds)
+        system.start_fleet(bikes, args.ride_seconds, args.generator_nice)
         probe = Probe(SERVERS, topic, system.web_url)
         probe.start()
         time.sleep(args.warmup)
@@ -148,6 +148,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--ride-seconds", type=int, default=None,
                         help="rides of S/2 to S seconds (default: as long as real ones)")
+    parser.add_argument("--generator-nice", type=int, default=0, metavar="N",
+                        help="run the load generator at nice N: the bikes are not on this machine, and "
+                             "at 0 it takes the system's CPU when the cores are short")
     parser.add_argument("--until-behind", action="store_true",
                         help="after the sizes, keep adding the last step until a size falls behind")
     args = parser.parse_args()
@@ -164,7 +167,8 @@ def main() -> None:
     rides = f"{args.ride_seconds // 2}-{args.ride_seconds} s" if args.ride_seconds else "real length"
     print(f"\n{args.partitions} partitions, {args.consumers} consumer(s), {args.workers} worker(s), "
           f"rides of {rides}, {args.seconds:.0f} s measured "
-          f"after {args.warmup:.0f} s; {os.cpu_count()} cores shared with the services\n")
+          f"after {args.warmup:.0f} s; {os.cpu_count()} cores shared with the services"
+          + (f"; load generator at nice {args.generator_nice}" if args.generator_nice else "") + "\n")
     print_tables(rows)
 
 

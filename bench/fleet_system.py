@@ -141,10 +141,12 @@ class System:
         """The web server's command line, with this system's server, processes and threads."""
         return web_command(self.web_server, self.web_processes, self.web_threads, port)
 
-    def start_fleet(self, bikes: int, ride_seconds: int | None) -> None:
-        """The load generator (bench/fleet_load.py, librdkafka), rides as real ones unless ride_seconds."""
-        argv = [sys.executable, "bench/fleet_load.py", "--bikes", str(bikes), "--seed", "7",
-                "--topic", self.topic, "--servers", self.servers]
+    def start_fleet(self, bikes: int, ride_seconds: int | None, nice: int = 0) -> None:
+        """The load generator (bench/fleet_load.py, librdkafka), rides as real ones unless
+        ride_seconds; with `nice`, at that lower CPU priority (the bikes are not on this machine)."""
+        argv = ["nice", "-n", str(nice)] if nice else []
+        argv += [sys.executable, "bench/fleet_load.py", "--bikes", str(bikes), "--seed", "7",
+                 "--topic", self.topic, "--servers", self.servers]
         self.spawn("load generator", argv + (["--ride-seconds", str(ride_seconds)] if ride_seconds else []))
 
     def log(self, name: str) -> str:
