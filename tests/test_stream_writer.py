@@ -144,3 +144,18 @@ def test_a_consumer_whose_writer_dies_stops_with_an_error_instead_of_hanging(tmp
         if consumer.poll() is None:
             consumer.kill()
     assert "WriterGone: the live-store writer process ended (exit status -9)" in consumer.log_path.read_text()
+
+
+def test_sigterm_stops_both_processes_cleanly_after_the_batch_in_flight(tmp_path, redis_url, kafka_topic):
+    consumer = start_consumer(kafka_topic, "sigterm", consumer_env(tmp_path / "live.db", redis_url),
+                              idle_s=120)
+    try:
+        writer = wait_for(lambda: psutil.Process(consumer.pid).children())[0]
+        wait_for(lambda: "has no saved position" in consumer.log_path.read_text())
+        consumer.terminate()  # SIGTERM to the Kafka side alone, as `kill <pid>` sends it
+        assert consumer.wait(timeout=60) == 0
+    finally:
+        if consumer.poll() is None:
+            consumer.kill()
+    assert wait_gone(writer.pid, 30)
+    assert "consumer stopped cleanly" in consumer.log_path.read_text()
