@@ -15,7 +15,7 @@ from app.stream.landed import Forgetter
 from app.stream.outbox import Relay
 from app.stream.rides import BikeCache, Settings
 from app.stream.simulate import Fleet
-from app.stream.writer import IDLE_SWEEP_S, StoreWriter, WriterGone, WriterProcess
+from app.stream.writer import IDLE_SWEEP_S, StoreWriter, WriterProcess
 
 log = logging.getLogger("consumer")
 # --exit-when-idle waits at most this long for a first partition (a group may be rebalancing).
@@ -137,7 +137,9 @@ def poll(consumer, writer, servers: str) -> dict:
         time.sleep(1)
         return {}
     except KafkaError as exc:
-        if isinstance(exc.__cause__, WriterGone):  # raised in a rebalance callback: nothing to probe
+        if exc.__cause__ is not None and not isinstance(exc.__cause__, KafkaError):
+            # A rebalance callback failed (the writer gone, the live store away): its own error,
+            # with nothing to probe.
             raise exc.__cause__ from None
         unreadable = failures.locate(servers, consumer)
         if not unreadable:

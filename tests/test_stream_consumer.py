@@ -1,5 +1,6 @@
 """consumer.py --simulate: an in-process fleet through the same pipeline, stopped cleanly by SIGTERM."""
 import signal
+import sqlite3
 import subprocess
 import sys
 
@@ -49,18 +50,23 @@ class BrokerAway:
         return 0
 
 
-class WriterDiedInCallback(BrokerAway):
-    """A Kafka consumer whose rebalance callback met a dead writer: kafka-python 3 raises the
-    callback's error from poll() as the cause of a KafkaError."""
+class CallbackFailed(BrokerAway):
+    """A Kafka consumer whose rebalance callback failed: kafka-python 3 raises the callback's error
+    from poll() as the cause of a KafkaError."""
+
+    def __init__(self, cause: Exception):
+        self.cause = cause
 
     def poll(self, timeout_ms):
-        raise KafkaError("User rebalance callback throws an error") from WriterGone("the writer ended")
+        raise KafkaError("User rebalance callback throws an error") from self.cause
 
 
-def test_a_writer_gone_in_a_rebalance_callback_stops_the_consumer_with_that_reason(tmp_path):
+@pytest.mark.parametrize("cause", [WriterGone("the writer ended"),
+                                   sqlite3.OperationalError("database is locked")])
+def test_a_rebalance_callback_error_stops_the_consumer_with_its_own_reason(tmp_path, cause):
     conn = store.connect(str(tmp_path / "live.db"))
-    with pytest.raises(WriterGone, match="the writer ended"):
-        consumer.poll(WriterDiedInCallback(), StoreWriter(conn, Settings()), f"127.0.0.1:{free_port()}")
+    with pytest.raises(type(cause), match=str(cause)):
+        consumer.poll(CallbackFailed(cause), StoreWriter(conn, Settings()), f"127.0.0.1:{free_port()}")
     assert conn.execute("SELECT COUNT(*) FROM consumer_failures").fetchone()[0] == 0
 
 

@@ -101,19 +101,25 @@ def test_a_live_store_the_writer_cannot_open_stops_the_consumer_with_the_reason(
 def test_a_writer_whose_consumer_is_gone_finishes_and_ends(tmp_path):
     path = str(tmp_path / "live.db")
     read_end, write_end = os.pipe()
-    # A consumer in a child process, killed once its writer is up: the writer must not linger.
-    script = ("import os, sys; from app.live import store; from app.stream.rides import Settings; "
+    # A consumer in a child process, killed with its batch's answer unread in the pipe (where a
+    # consumer blocked in poll() is nearly always): its writer must end quietly, not linger.
+    script = ("import os, time; from app.live import store; from app.stream.rides import Settings; "
               "from app.stream.writer import StoreWriter, WriterProcess; "
+              "from tests.test_stream_writer import TOPIC, batches; "
               f"w = WriterProcess(lambda: StoreWriter(store.connect({path!r}), Settings())); "
               f"os.write({write_end}, str(w.process.pid).encode()); os.close({write_end}); "
+              "w.take([(TOPIC, 0)], 1, 'member-a'); w.submit(batches(1)[0], {0: 0.0}); time.sleep(1); "
               "os.kill(os.getpid(), 9)")
     consumer = subprocess.run([sys.executable, "-c", script], cwd=PROJECT, pass_fds=(write_end,),
-                              timeout=60)
+                              capture_output=True, text=True, timeout=60)
     os.close(write_end)
     writer_pid = int(os.read(read_end, 32))
     os.close(read_end)
     assert consumer.returncode == -9
     assert wait_gone(writer_pid, 30)
+    assert "the consumer is gone: the live-store writer stops" in consumer.stderr
+    assert "Traceback" not in consumer.stderr
+    assert counters(path)["messages"] == len(batches(1)[0])  # the batch it had was stored
 
 
 def wait_gone(pid: int, timeout_s: float) -> bool:

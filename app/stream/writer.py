@@ -136,6 +136,9 @@ class WriterProcess:
         # with the next call (a revoke needs no answer: the leases in the live store fence).
         self.released: list = []
         self.lock = threading.Lock()
+        # The pipe's turn: kafka-python 3 runs the rebalance callbacks (take) on its own thread, while
+        # poll() blocks the main one; a lock keeps that safe without relying on it.
+        self.turn = threading.RLock()
         self.process.start()
         child_end.close()
         ready = self._receive()  # the writer's connections are open, or why they could not be
@@ -162,14 +165,16 @@ class WriterProcess:
 
     def submit(self, messages: list, active_since: dict) -> None:
         """Hand a batch to the writer and return at once."""
-        self._settle()
-        self._send("submit", pack(messages), dict(active_since))
-        self.in_flight = True
+        with self.turn:
+            self._settle()
+            self._send("submit", pack(messages), dict(active_since))
+            self.in_flight = True
 
     def result(self) -> bool:
         """Wait for the batch submitted last: as StoreWriter.result."""
-        self._settle()
-        outcome, self.outcome = self.outcome, True
+        with self.turn:
+            self._settle()
+            outcome, self.outcome = self.outcome, True
         if isinstance(outcome, BaseException):
             raise outcome
         return outcome
@@ -177,17 +182,19 @@ class WriterProcess:
     def close(self) -> None:
         """Let the writer finish (its batch in flight, the outbox) and end; wait for it."""
         try:
-            self._settle()
-            self._send("close")
+            with self.turn:
+                self._settle()
+                self._send("close")
         except WriterGone:
             pass  # it has ended already
         self.process.join()
         self.pipe.close()
 
     def _call(self, name: str, *args):
-        self._settle()
-        self._send(name, *args)
-        outcome = self._receive()
+        with self.turn:
+            self._settle()
+            self._send(name, *args)
+            outcome = self._receive()
         if isinstance(outcome, BaseException):
             raise outcome
         return outcome
@@ -234,7 +241,7 @@ def serve(pipe, make_writer: Callable[[], StoreWriter], consumer_end) -> None:
         while True:
             try:
                 name, args, released = pipe.recv()
-            except EOFError:
+            except (EOFError, OSError):  # closed, or reset with our last answer unread
                 log.warning("the consumer is gone: the live-store writer stops")
                 return
             if released:
