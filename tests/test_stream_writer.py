@@ -141,7 +141,7 @@ def test_a_consumer_whose_writer_dies_stops_with_an_error_instead_of_hanging(tmp
     consumer = start_consumer(kafka_topic, "writer-dies", consumer_env(tmp_path / "live.db", redis_url),
                               idle_s=120)
     try:
-        writer = wait_for(lambda: psutil.Process(consumer.pid).children())[0]
+        writer = wait_for(lambda: writer_of(consumer))
         if moment == "reading":  # past the assignment: the writer dies between batches
             wait_for(lambda: "has no saved position" in consumer.log_path.read_text())
         writer.kill()  # as the kernel's out-of-memory killer would
@@ -156,7 +156,7 @@ def test_sigterm_stops_both_processes_cleanly_after_the_batch_in_flight(tmp_path
     consumer = start_consumer(kafka_topic, "sigterm", consumer_env(tmp_path / "live.db", redis_url),
                               idle_s=120)
     try:
-        writer = wait_for(lambda: psutil.Process(consumer.pid).children())[0]
+        writer = wait_for(lambda: writer_of(consumer))
         wait_for(lambda: "has no saved position" in consumer.log_path.read_text())
         consumer.terminate()  # SIGTERM to the Kafka side alone, as `kill <pid>` sends it
         assert consumer.wait(timeout=60) == 0
@@ -165,3 +165,13 @@ def test_sigterm_stops_both_processes_cleanly_after_the_batch_in_flight(tmp_path
             consumer.kill()
     assert wait_gone(writer.pid, 30)
     assert "consumer stopped cleanly" in consumer.log_path.read_text()
+
+
+def writer_of(consumer: subprocess.Popen):
+    """The consumer's writer process once forked (a child with the consumer's own command line; a
+    passing child of another kind, such as a library's `ldconfig -p`, is not it), or None."""
+    parent = psutil.Process(consumer.pid)
+    try:
+        return next((child for child in parent.children() if child.cmdline() == parent.cmdline()), None)
+    except psutil.NoSuchProcess:
+        return None

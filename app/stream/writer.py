@@ -138,7 +138,7 @@ class WriterProcess:
         self.lock = threading.Lock()
         # The pipe's turn: kafka-python 3 runs the rebalance callbacks (take) on its own thread, while
         # poll() blocks the main one; a lock keeps that safe without relying on it.
-        self.turn = threading.RLock()
+        self.turn = threading.Lock()
         self.process.start()
         child_end.close()
         ready = self._receive()  # the writer's connections are open, or why they could not be
@@ -248,23 +248,18 @@ def serve(pipe, make_writer: Callable[[], StoreWriter], consumer_end) -> None:
                 writer.release(released)
             if name == "close":
                 return
-            if name == "submit":
-                writer.submit(unpack(args[0]), args[1])
-                outcome = writer.outcome
-            else:
-                try:
-                    outcome = CALLS[name](writer, *args)
-                except Exception as exc:  # noqa: BLE001 (raised again in the consumer)
-                    outcome = exc
+            try:
+                outcome = CALLS[name](writer, *args)
+            except Exception as exc:  # noqa: BLE001 (raised again in the consumer)
+                outcome = exc
             if not answer(pipe, outcome):
                 return
-            if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
-                return  # KeyboardInterrupt, SystemExit: this process ends as the consumer would
     finally:
         writer.close()
 
 
-CALLS = {"take": StoreWriter.take, "positions": StoreWriter.positions,
+CALLS = {"submit": lambda writer, columns, active_since: writer.store(unpack(columns), active_since),
+         "take": StoreWriter.take, "positions": StoreWriter.positions,
          "record_failure": StoreWriter.record_failure}
 
 
